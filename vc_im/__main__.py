@@ -1,0 +1,5 @@
+"""``python -m vc_im`` runs the command line."""
+
+from vc_im.cli import main
+
+main()
