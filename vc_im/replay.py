@@ -1,0 +1,355 @@
+"""The replay store: verifier nonces, and the tokens already accepted.
+
+A verifier must refuse a presentation or a DPoP proof it has already accepted, even when
+several ``vc-im`` processes verify at once and even after one of them was killed. The
+store is a small SQLite database (the only module of vc_im that uses sqlite3):
+
+* every change is one ``BEGIN IMMEDIATE`` transaction, so two processes racing for one
+  nonce are serialised by SQLite's write lock and only the first one commits;
+* WAL journaling, so a process killed mid-write leaves the last committed state intact;
+* ``synchronous=FULL``: in WAL mode ``NORMAL`` survives a killed process but may lose
+  the last commits on power loss, and a lost commit here is a consumed nonce that can be
+  used again; one fsync per verification is a small price for that.
+
+Rows are keyed by SHA-256 digests of length-prefixed field tuples, never by token bytes
+(ECDSA signatures are malleable, so one presentation has many encodings), and never hold
+a nonce in clear (the file does not reveal the outstanding challenges).
+
+Time is always the caller's ``now``: a row counts only while ``now < keep_until``, so the
+answers do not depend on when :meth:`ReplayStore.purge` last ran.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import os
+import secrets
+import sqlite3
+from collections.abc import Iterator
+from enum import StrEnum
+from pathlib import Path
+from types import TracebackType
+
+from vc_im.errors import InputError
+
+__all__ = [
+    "BUSY_TIMEOUT_SECONDS",
+    "DEFAULT_NONCE_TTL",
+    "ISSUED_NONCE_RETENTION",
+    "NONCE_BYTES",
+    "ReplayOutcome",
+    "ReplayStore",
+    "ReplayStoreError",
+    "default_store_path",
+]
+
+#: Seconds an issued nonce stays usable (CONTRACT.md's default).
+DEFAULT_NONCE_TTL = 300
+#: Random bytes in an issued nonce (256 bits; the contract asks for at least 128).
+NONCE_BYTES = 32
+#: Seconds an issued nonce is remembered after its TTL, so that a late presentation still
+#: fails as expired instead of passing as a nonce the verifier chose itself.
+ISSUED_NONCE_RETENTION = 86_400
+#: How long a transaction waits for another process's write lock before giving up.
+BUSY_TIMEOUT_SECONDS = 10.0
+
+_SCHEMA_VERSION = 1
+# nonce.key: SHA-256 of ("nonce", value). nonce.expires_at: the end of an issued nonce's
+# TTL, NULL for a nonce the caller chose. nonce.consumed: 1 once a presentation or proof
+# used it. seen.key: SHA-256 of ("presentation", iss, jti) or ("dpop", htu, jti).
+# keep_until (both tables): the row counts while now < keep_until.
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS nonce (key BLOB PRIMARY KEY, expires_at INTEGER,"
+    " consumed INTEGER NOT NULL, keep_until INTEGER NOT NULL) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS nonce_keep_until ON nonce (keep_until)",
+    "CREATE TABLE IF NOT EXISTS seen (key BLOB PRIMARY KEY, keep_until INTEGER NOT NULL)"
+    " WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS seen_keep_until ON seen (keep_until)",
+)
+
+
+class ReplayStoreError(InputError):
+    """The replay store cannot be used: not a database, no permission, or locked too long."""
+
+    code = "replay_store"
+
+
+class ReplayOutcome(StrEnum):
+    """What consuming a presentation or a DPoP proof decided."""
+
+    ACCEPTED = "accepted"
+    REPLAY = "replay"
+    NONCE_EXPIRED = "nonce_expired"
+
+
+def default_store_path() -> Path:
+    """``${XDG_STATE_HOME:-$HOME/.local/state}/vc-im/replay.sqlite3``, read now, not at import."""
+    state_home = os.environ.get("XDG_STATE_HOME", "")
+    if state_home:
+        base = Path(state_home)
+    else:
+        try:
+            base = Path.home() / ".local" / "state"
+        except (RuntimeError, KeyError) as exc:
+            raise ReplayStoreError(
+                "cannot find the default replay store: HOME is unknown; pass --store."
+            ) from exc
+    return base / "vc-im" / "replay.sqlite3"
+
+
+def replay_key(kind: str, *fields: str) -> bytes:
+    """SHA-256 of ``kind`` and ``fields``, each prefixed by its length, so fields never blur.
+
+    ``surrogatepass`` because JSON strings may hold lone surrogates, and they must hash,
+    not crash.
+    """
+    digest = hashlib.sha256()
+    for part in (kind, *fields):
+        data = part.encode("utf-8", "surrogatepass")
+        digest.update(len(data).to_bytes(8, "big"))
+        digest.update(data)
+    return digest.digest()
+
+
+def _new_nonce() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(NONCE_BYTES)).rstrip(b"=").decode("ascii")
+
+
+def _store_error(
+    path: Path, exc: BaseException, busy_timeout: float = BUSY_TIMEOUT_SECONDS
+) -> ReplayStoreError:
+    """One sentence naming the store and what is wrong with it."""
+    if isinstance(exc, sqlite3.Error) and getattr(exc, "sqlite_errorname", "") in (
+        "SQLITE_BUSY",
+        "SQLITE_LOCKED",
+    ):
+        reason = f"it stayed locked by another process for more than {busy_timeout:g} s"
+    elif isinstance(exc, OSError):
+        reason = exc.strerror or str(exc)
+    else:
+        reason = str(exc) or type(exc).__name__
+    reason = reason.rstrip(".")
+    if reason[:1].isupper() and not reason[:2].isupper():
+        reason = reason[0].lower() + reason[1:]
+    return ReplayStoreError(f"cannot use the replay store {path}: {reason}.")
+
+
+def _make_private_dirs(directory: Path) -> None:
+    """Create ``directory`` and its missing parents, each with mode 0700.
+
+    ``Path.mkdir(parents=True)`` would give the parents the default mode.
+    """
+    missing: list[Path] = []
+    current = directory
+    while not current.exists():
+        missing.append(current)
+        if current.parent == current:
+            break
+        current = current.parent
+    for item in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # another process made it first
+            item.mkdir(mode=0o700)
+
+
+def _create_private_file(path: Path) -> None:
+    """Create the database file with mode 0600 before SQLite does (it would use 0644).
+
+    SQLite gives its ``-wal`` and ``-shm`` files the database file's mode.
+    """
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+    os.close(fd)
+
+
+class ReplayStore:
+    """Nonces issued by this verifier, and the presentations and proofs it accepted.
+
+    Open it with :meth:`open`; use it as a context manager, or call :meth:`close`. One
+    instance belongs to one thread; processes share the file safely.
+    """
+
+    __slots__ = ("_busy_timeout", "_conn", "path")
+
+    def __init__(self, path: Path, conn: sqlite3.Connection, busy_timeout: float) -> None:
+        """Wrap an open connection; use :meth:`open` instead."""
+        self.path = path
+        self._conn = conn
+        self._busy_timeout = busy_timeout
+
+    @classmethod
+    def open(cls, path: Path, *, busy_timeout: float = BUSY_TIMEOUT_SECONDS) -> ReplayStore:
+        """Open (creating if needed) the store at ``path``: private file, WAL, schema.
+
+        ``busy_timeout`` is how many seconds a transaction waits for another process's
+        write lock before failing with :class:`ReplayStoreError`.
+        """
+        path = Path(path)
+        try:
+            _make_private_dirs(path.parent)
+            _create_private_file(path)
+            conn = sqlite3.connect(
+                path, timeout=busy_timeout, isolation_level=None, check_same_thread=True
+            )
+        except (OSError, sqlite3.Error) as exc:
+            raise _store_error(path, exc, busy_timeout) from exc
+        store = cls(path, conn, busy_timeout)
+        try:
+            store._prepare()
+        except sqlite3.Error as exc:
+            conn.close()
+            raise _store_error(path, exc, busy_timeout) from exc
+        except ReplayStoreError:
+            conn.close()
+            raise
+        return store
+
+    def _prepare(self) -> None:
+        conn = self._conn
+        conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()
+        if mode is None or str(mode[0]).lower() != "wal":
+            raise ReplayStoreError(
+                f"cannot use the replay store {self.path}: it cannot be put in WAL mode."
+            )
+        conn.execute("PRAGMA synchronous = FULL")
+        with self._transaction():
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            if version > _SCHEMA_VERSION:
+                raise ReplayStoreError(
+                    f"cannot use the replay store {self.path}: it was written by a newer "
+                    f"vc-im (schema {version})."
+                )
+            # executescript() would COMMIT first, so the statements run one by one.
+            for statement in _SCHEMA:
+                conn.execute(statement)
+            if version != _SCHEMA_VERSION:
+                conn.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taken before reading so that check-and-set is atomic."""
+        conn = self._conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise _store_error(self.path, exc, self._busy_timeout) from exc
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise _store_error(self.path, exc, self._busy_timeout) from exc
+            raise
+
+    def close(self) -> None:
+        """Close the connection (committed data is already durable)."""
+        self._conn.close()
+
+    def __enter__(self) -> ReplayStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def issue_nonce(self, *, now: int, ttl: int = DEFAULT_NONCE_TTL, purge: bool = True) -> str:
+        """A fresh 256-bit nonce (base64url, no padding), usable until ``now + ttl``.
+
+        Expired rows are purged in the same transaction unless ``purge`` is false (for a
+        simulated ``now``, which must not drop rows that are live in real time).
+        """
+        if isinstance(ttl, bool) or not isinstance(ttl, int) or ttl <= 0:
+            raise InputError(f"the nonce TTL must be a positive number of seconds, not {ttl!r}.")
+        nonce = _new_nonce()
+        expires_at = now + ttl
+        with self._transaction() as conn:
+            if purge:
+                self._purge(conn, now)
+            conn.execute(
+                "INSERT INTO nonce (key, expires_at, consumed, keep_until) VALUES (?, ?, 0, ?)",
+                (replay_key("nonce", nonce), expires_at, expires_at + ISSUED_NONCE_RETENTION),
+            )
+        return nonce
+
+    def consume_presentation(
+        self, *, nonce: str, issuer: str, jti: str, now: int, expires_at: int
+    ) -> ReplayOutcome:
+        """Consume a presentation's nonce and its (``iss``, ``jti``) in one transaction.
+
+        ``expires_at`` is the last moment the presentation could still be accepted (its
+        ``exp`` plus the leeway); both entries are kept until then. A replay wins over an
+        expired nonce, so verifying the same presentation twice always says ``replay``.
+        """
+        return self._consume(
+            replay_key("presentation", issuer, jti), nonce, now=now, expires_at=expires_at
+        )
+
+    def consume_dpop(
+        self, *, htu: str, jti: str, nonce: str | None, now: int, expires_at: int
+    ) -> ReplayOutcome:
+        """Consume a DPoP proof: its ``jti`` is single use per ``htu`` (RFC 9449 §11.1).
+
+        ``htu`` should be normalised by the caller; ``expires_at`` is the end of the proof's
+        acceptance window (``iat`` plus the maximum age plus the leeway). A given ``nonce``
+        is consumed as for a presentation.
+        """
+        return self._consume(replay_key("dpop", htu, jti), nonce, now=now, expires_at=expires_at)
+
+    def _consume(
+        self, token_key: bytes, nonce: str | None, *, now: int, expires_at: int
+    ) -> ReplayOutcome:
+        if expires_at <= now:
+            raise InputError(
+                "a replay entry must be kept until after now; pass the token's exp plus the leeway."
+            )
+        nonce_key = None if nonce is None else replay_key("nonce", nonce)
+        with self._transaction() as conn:
+            seen = conn.execute(
+                "SELECT 1 FROM seen WHERE key = ? AND keep_until > ?", (token_key, now)
+            ).fetchone()
+            row = None
+            if nonce_key is not None:
+                row = conn.execute(
+                    "SELECT expires_at, consumed FROM nonce WHERE key = ? AND keep_until > ?",
+                    (nonce_key, now),
+                ).fetchone()
+            if seen is not None or (row is not None and row[1]):
+                return ReplayOutcome.REPLAY
+            if row is not None and row[0] is not None and now >= row[0]:
+                return ReplayOutcome.NONCE_EXPIRED
+            if nonce_key is not None:
+                if row is not None:  # issued by us, within its TTL
+                    conn.execute(
+                        "UPDATE nonce SET consumed = 1, keep_until = max(keep_until, ?) "
+                        "WHERE key = ?",
+                        (expires_at, nonce_key),
+                    )
+                else:  # chosen by the caller, or a stale row not purged yet
+                    conn.execute(
+                        "INSERT OR REPLACE INTO nonce (key, expires_at, consumed, keep_until) "
+                        "VALUES (?, NULL, 1, ?)",
+                        (nonce_key, expires_at),
+                    )
+            conn.execute(
+                "INSERT OR REPLACE INTO seen (key, keep_until) VALUES (?, ?)",
+                (token_key, expires_at),
+            )
+        return ReplayOutcome.ACCEPTED
+
+    def purge(self, *, now: int) -> int:
+        """Drop the rows that no longer count at ``now``; returns how many were dropped."""
+        with self._transaction() as conn:
+            return self._purge(conn, now)
+
+    @staticmethod
+    def _purge(conn: sqlite3.Connection, now: int) -> int:
+        dropped = conn.execute("DELETE FROM nonce WHERE keep_until <= ?", (now,)).rowcount
+        dropped += conn.execute("DELETE FROM seen WHERE keep_until <= ?", (now,)).rowcount
+        return dropped
