@@ -65,3 +65,17 @@ def read_text_file(path: Path, *, limit: int = 1 << 20, what: str = "file") -> s
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(f"{what} {path} is not UTF-8 text.") from exc
+
+
+def resolve_now(now: str | None) -> int:
+    """``--now`` as seconds since the epoch, or the clock when it is absent."""
+    from vc_im.times import now_seconds, parse_time
+
+    return now_seconds() if now is None else parse_time(now)
+
+
+def emit_json(value: object) -> None:
+    """One JSON document on stdout."""
+    import json
+
+    typer.echo(json.dumps(value, indent=2, ensure_ascii=False))

@@ -1,0 +1,203 @@
+"""``vc-im keygen | issue | verify | inspect``: keys, credentials and their verification."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from vc_im.cli._app import app
+from vc_im.cli._common import (
+    EXIT_INVALID,
+    EXIT_OK,
+    emit_json,
+    errors_to_exit,
+    read_input_bytes,
+    resolve_now,
+)
+
+if TYPE_CHECKING:
+    from vc_im.report import Report
+
+
+class Alg(StrEnum):
+    """Signature algorithms ``keygen`` can make keys for."""
+
+    ED25519 = "Ed25519"
+    ES256 = "ES256"
+    ES256K = "ES256K"
+    RS256 = "RS256"
+
+
+class CredentialKind(StrEnum):
+    """``--type``: what the credential's subject is."""
+
+    DEVICE = "device"
+    USER = "user"
+
+
+class Format(StrEnum):
+    """``--format``: VC Data Model 1.1 JWT or 2.0 with JOSE."""
+
+    VC1 = "vc1"
+    VC2 = "vc2"
+
+
+@app.command()
+def keygen(
+    out: Annotated[Path, typer.Option("--out", help="Where to write the private JWK (mode 0600).")],
+    alg: Annotated[Alg, typer.Option("--alg", help="Signature algorithm.")] = Alg.ED25519,
+    kid: Annotated[str | None, typer.Option("--kid", help="Key id (default: RFC 7638 "
+                                            "thumbprint).")] = None,
+    public_out: Annotated[Path | None, typer.Option("--public-out",
+                                                    help="Also write the public JWK here.")] = None,
+) -> None:
+    """Make a key pair: the private JWK goes to --out, the public JWK to stdout."""
+    from vc_im import keys
+
+    with errors_to_exit():
+        key = keys.generate(alg.value, kid=kid)
+        keys.write_private_key(out, key)
+        if public_out is not None:
+            keys.write_public_key(public_out, key)
+        emit_json(dict(key.public_jwk))
+
+
+@app.command()
+def issue(
+    key: Annotated[Path, typer.Option("--key", help="The issuer's private key (JWK or PEM).")],
+    issuer: Annotated[str, typer.Option("--issuer", help="The issuer's id, an absolute URI.")],
+    subject: Annotated[str, typer.Option("--subject", help="The subject's IM identifier.")],
+    fn: Annotated[str, typer.Option("--fn", help="The subject's formatted name (vCard fn).")],
+    type_: Annotated[CredentialKind, typer.Option("--type", help="device: ImDeviceCredential; "
+                                                  "user: ImUserCredential.")]
+    = CredentialKind.DEVICE,
+    org: Annotated[str | None, typer.Option("--org", help="hasOrganizationName.")] = None,
+    unit: Annotated[str | None, typer.Option("--unit", help="hasOrganizationalUnit.")] = None,
+    im: Annotated[list[str] | None, typer.Option("--im", help="Another hasInstantMessage "
+                                                 "identifier (repeatable).")] = None,
+    holder_key: Annotated[Path | None, typer.Option("--holder-key", help="The holder's public "
+                                                    "key, bound as cnf.jwk.")] = None,
+    credential_id: Annotated[str | None, typer.Option("--id", help="The credential's id "
+                                                      "(default: a urn:uuid).")] = None,
+    valid_for: Annotated[str, typer.Option("--valid-for", help="Lifetime, like 90d or 12h.")]
+    = "90d",
+    now: Annotated[str | None, typer.Option("--now", help="Issue as of this time (RFC 3339 or "
+                                            "epoch seconds).")] = None,
+    format_: Annotated[Format, typer.Option("--format", help="vc1: VC Data Model 1.1 JWT; "
+                                            "vc2: VC Data Model 2.0 with JOSE.")] = Format.VC1,
+) -> None:
+    """Issue an ImDeviceCredential (or ImUserCredential) and print it as a compact JWS."""
+    from vc_im import keys
+    from vc_im.credential import CredentialType, Encoding
+    from vc_im.issue import issue_credential
+    from vc_im.times import parse_duration
+
+    with errors_to_exit():
+        issuer_key = keys.read_key_file(key, require="private")
+        holder = (keys.read_key_file(holder_key, require="public")
+                  if holder_key is not None else None)
+        token = issue_credential(
+            issuer_key, issuer=issuer, subject=subject, fn=fn, now=resolve_now(now),
+            credential_type=(CredentialType.DEVICE if type_ is CredentialKind.DEVICE
+                             else CredentialType.USER),
+            organization=org, unit=unit, instant_messages=im or (), holder_key=holder,
+            credential_id=credential_id, valid_for=parse_duration(valid_for),
+            encoding=Encoding(format_.value),
+        )
+        typer.echo(token)
+
+
+def read_token(source: str | None) -> bytes:
+    """The token from a file or stdin, tolerating exactly one trailing newline."""
+    from vc_im.jose import MAX_TOKEN_BYTES
+
+    data = read_input_bytes(source, limit=MAX_TOKEN_BYTES + 1)
+    return data[:-1] if data.endswith(b"\n") else data
+
+
+def print_report(report: Report, *, as_json: bool) -> None:
+    """The report on stdout, then exit 0 when valid and 1 otherwise."""
+    if as_json:
+        emit_json(report.to_json())
+    else:
+        typer.echo("valid" if report.ok else f"invalid: {report.code}")
+        _print_checks(report, indent="")
+    raise typer.Exit(EXIT_OK if report.ok else EXIT_INVALID)
+
+
+def _print_checks(report: Report, *, indent: str) -> None:
+    for check in report.checks:
+        mark = {"passed": "ok  ", "failed": "FAIL", "skipped": "skip"}[check.status.value]
+        code = f" [{check.code}]" if check.code else ""
+        reason = f" {check.reason}" if check.reason else ""
+        typer.echo(f"{indent}  {mark} {check.name}{code}{reason}")
+    for number, nested in enumerate(report.credentials, start=1):
+        verdict = "valid" if nested.ok else f"invalid: {nested.code}"
+        typer.echo(f"{indent}  credential {number}: {verdict}")
+        _print_checks(nested, indent=indent + "    ")
+
+
+@app.command()
+def verify(
+    trust: Annotated[Path, typer.Option("--trust", help="The trust file (JSON).")],
+    token_file: Annotated[str | None, typer.Argument(metavar="[TOKEN_FILE | -]",
+                                                     help="The token; stdin when absent or -.")]
+    = None,
+    audience: Annotated[str | None, typer.Option("--audience", help="This verifier's id; "
+                                                 "expects a presentation.")] = None,
+    nonce: Annotated[str | None, typer.Option("--nonce", help="The nonce the presentation "
+                                              "must carry.")] = None,
+    now: Annotated[str | None, typer.Option("--now", help="Verify as of this time.")] = None,
+    leeway: Annotated[int, typer.Option("--leeway", min=0, max=86400,
+                                        help="Clock leeway in seconds.")] = 60,
+    store: Annotated[Path | None, typer.Option("--store", help="The replay store "
+                                               "(SQLite).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Verify a credential or presentation; exit 0 when valid, 1 when not."""
+    from vc_im.trust import read_trust_file
+    from vc_im.verifier import verify_token
+
+    with errors_to_exit():
+        trust_store = read_trust_file(trust)
+        data = read_token(token_file)
+        report = verify_token(data, trust_store, now=resolve_now(now), leeway=leeway,
+                              audience=audience, nonce=nonce, store=store)
+    print_report(report, as_json=as_json)
+
+
+@app.command("inspect")
+def inspect_command(
+    token_file: Annotated[str | None, typer.Argument(metavar="[TOKEN_FILE | -]",
+                                                     help="A compact JWS or a JSON claims set.")]
+    = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Decode WITHOUT verifying, and explain known pitfalls (the MIMI draft's included)."""
+    import json
+
+    from vc_im.inspect import MAX_INSPECT_BYTES, inspect
+
+    with errors_to_exit():
+        result = inspect(read_input_bytes(token_file, limit=MAX_INSPECT_BYTES))
+    pitfalls = [{"code": p.code, "path": p.path, "message": p.message} for p in result.pitfalls]
+    if as_json:
+        emit_json({"verified": False, "header": result.header, "payload": result.payload,
+                   "pitfalls": pitfalls})
+        return
+    typer.echo("UNVERIFIED: decoded only; nothing below has been checked (use vc-im verify).")
+    if result.header is not None:
+        typer.echo("header (UNVERIFIED):")
+        typer.echo(json.dumps(result.header, indent=2, ensure_ascii=False))
+    typer.echo("payload (UNVERIFIED):")
+    typer.echo(json.dumps(result.payload, indent=2, ensure_ascii=False))
+    if pitfalls:
+        typer.echo(f"{len(pitfalls)} problem(s) that verification would reject:")
+        for item in pitfalls:
+            typer.echo(f"  - {item['path']}: {item['message']}")
+    else:
+        typer.echo("no known pitfalls found.")
+

@@ -1,0 +1,145 @@
+"""The JWS compact codec: strict decoding before any key is chosen, signing and verifying.
+
+Everything a token says before its signature is verified is untrusted, so the
+decoder's result is called :class:`Unverified` and :func:`peek_unverified`
+says so. Decoding is strict: compact serialisation only (no JSON
+serialisation, no JWE), canonical unpadded base64url, strict JSON objects for
+header and payload, bounded size. Signatures go through joserfc with exactly
+one algorithm allowed: the key's own.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from joserfc import jws
+from joserfc.errors import JoseError
+
+from vc_im import strictjson
+from vc_im.errors import KeyFileError, TokenError
+from vc_im.keys import Key
+
+#: A credential, presentation or proof larger than this is refused unread (CONTRACT.md).
+MAX_TOKEN_BYTES = 65536
+#: Algorithms vc_im verifies; ``EdDSA`` is the pre-RFC 9864 name of Ed25519.
+VERIFY_ALGORITHMS = frozenset({"Ed25519", "EdDSA", "ES256", "ES256K", "RS256"})
+
+_SEGMENT = re.compile(r"\A[A-Za-z0-9_-]*\Z")
+
+
+@dataclass(frozen=True, slots=True)
+class Unverified:
+    """A compact JWS taken apart and parsed, its signature NOT yet verified."""
+
+    token: str
+    header: Mapping[str, Any]
+    payload: Mapping[str, Any]
+    signing_input: bytes
+    signature: bytes
+
+    @property
+    def alg(self) -> str | None:
+        """The header's ``alg`` when it is a string."""
+        value = self.header.get("alg")
+        return value if isinstance(value, str) else None
+
+
+def b64url_decode(segment: str, *, what: str) -> bytes:
+    """Decode canonical, unpadded base64url; anything else is malformed."""
+    if _SEGMENT.match(segment) is None or len(segment) % 4 == 1:
+        raise TokenError(f"the {what} is not unpadded base64url.")
+    try:
+        data = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise TokenError(f"the {what} is not unpadded base64url.") from exc
+    if b64url_encode(data) != segment:
+        # Non-zero padding bits: another string for the same bytes (malleable input).
+        raise TokenError(f"the {what} is not canonical base64url.")
+    return data
+
+
+def b64url_encode(data: bytes) -> str:
+    """Unpadded base64url, as JOSE writes it."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def peek_unverified(token: str | bytes) -> Unverified:
+    """Take a compact JWS apart and parse its header and payload strictly.
+
+    Raises :class:`~vc_im.errors.TokenError` (``malformed`` or ``too_large``).
+    Nothing returned here is trustworthy until :func:`verify_signature` says so.
+    """
+    if len(token) > MAX_TOKEN_BYTES:
+        raise TokenError(f"the token is larger than {MAX_TOKEN_BYTES} bytes.", code="too_large")
+    if isinstance(token, bytes):
+        try:
+            token = token.decode("ascii")
+        except UnicodeDecodeError as exc:
+            raise TokenError("the token has characters outside base64url and '.'.") from exc
+    if token.lstrip("\ufeff \t\r\n").startswith("{"):
+        raise TokenError("the token is JSON; only the compact JWS serialisation is accepted.")
+    segments = token.split(".")
+    if len(segments) == 5:
+        raise TokenError("the token has five parts: it is a JWE, not a signed JWT.")
+    if len(segments) != 3:
+        raise TokenError(f"a compact JWS has three parts separated by '.', not {len(segments)}.")
+    header_b64, payload_b64, signature_b64 = segments
+    if not header_b64 or not payload_b64 or not signature_b64:
+        raise TokenError("a part of the compact JWS is empty (detached or unsigned content).")
+    header = strictjson.loads(b64url_decode(header_b64, what="JOSE header"),
+                              what="JOSE header", max_bytes=MAX_TOKEN_BYTES)
+    payload = strictjson.loads(b64url_decode(payload_b64, what="payload"),
+                               what="payload", max_bytes=MAX_TOKEN_BYTES)
+    if not isinstance(header, dict):
+        raise TokenError("the JOSE header is not a JSON object.")
+    if not isinstance(payload, dict):
+        raise TokenError("the payload is not a JSON object.")
+    signature = b64url_decode(signature_b64, what="signature")
+    return Unverified(token, header, payload, f"{header_b64}.{payload_b64}".encode("ascii"),
+                      signature)
+
+
+@functools.cache
+def _registry(alg: str) -> jws.JWSRegistry:
+    """A joserfc registry that knows exactly one algorithm, built once per alg."""
+    return jws.JWSRegistry(algorithms=[alg])
+
+
+def verify_signature(unverified: Unverified, key: Key) -> bool:
+    """Whether the token's signature verifies with ``key`` under the header's alg.
+
+    The key decides which algorithms it accepts; a key never verifies under
+    another key type's algorithm (no algorithm confusion).
+    """
+    alg = unverified.alg
+    if alg is None or alg not in VERIFY_ALGORITHMS or not key.accepts(alg):
+        return False
+    try:
+        jws.deserialize_compact(unverified.token, key.jose_key(alg), registry=_registry(alg))
+    except (JoseError, ValueError, KeyFileError):
+        return False
+    return True
+
+
+def sign(header: Mapping[str, Any], payload: Mapping[str, Any], key: Key) -> str:
+    """Sign ``payload`` as a compact JWS with ``key``'s own algorithm.
+
+    ``header`` may not set ``alg``; it gets the key's. The payload is written as
+    compact UTF-8 JSON.
+    """
+    if not key.is_private:
+        raise KeyFileError("signing needs a private key, and this key is public only.")
+    if "alg" in header and header["alg"] != key.alg:
+        raise KeyFileError(f"the header asks for {header['alg']}, but the key signs {key.alg}.")
+    protected = {"alg": key.alg, **{k: v for k, v in header.items() if k != "alg"}}
+    try:
+        return jws.serialize_compact(protected, strictjson.dumps_compact(payload),
+                                     key.jose_key(key.alg), registry=_registry(key.alg))
+    except JoseError as exc:
+        raise KeyFileError(f"signing failed: {exc.description or exc.error}.") from exc

@@ -1,0 +1,165 @@
+"""Verification reports: every check by name, in order, with a stable code.
+
+A verifier runs a pipeline of small checks. Each check either passes (it may
+say what it found) or fails with one of the stable codes of the CLI contract
+and a one-sentence reason. The first failure ends the pipeline and the checks
+after it are reported as skipped. Verifying never raises for invalid input:
+callers get a :class:`Report`, and may call :meth:`Report.raise_for_failure`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Literal, TypeVar
+
+from vc_im.errors import TokenError, VerificationFailed
+
+Kind = Literal["credential", "presentation", "dpop"]
+
+#: The stable failure codes of the CLI contract. They never change meaning.
+CODES = frozenset({
+    "malformed", "too_large", "unsupported_alg", "bad_header", "bad_type", "unknown_key",
+    "untrusted_issuer", "bad_key", "bad_signature", "expired", "not_yet_valid", "bad_iat",
+    "missing_claim", "claim_mismatch", "bad_identifier", "schema_invalid", "context_rejected",
+    "holder_binding", "nonce_mismatch", "audience_mismatch", "replay",
+    "credential_not_secured", "revoked", "suspended",
+})
+
+
+S = TypeVar("S")
+
+
+class Status(StrEnum):
+    """What became of one check."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One named check: passed, failed (with a code) or skipped."""
+
+    name: str
+    status: Status
+    code: str | None = None
+    reason: str = ""
+    path: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        """The check as the CLI's ``--json`` report writes it."""
+        out: dict[str, object] = {"name": self.name, "status": self.status.value,
+                                  "code": self.code, "reason": self.reason}
+        if self.path is not None:
+            out["path"] = self.path
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """The outcome of verifying one token, with nested reports for what it embeds."""
+
+    kind: Kind
+    checks: tuple[Check, ...]
+    credentials: tuple[Report, ...] = ()
+    #: What was verified (a :class:`~vc_im.credential.Credential`, ...) when ``ok``.
+    verified: object = field(default=None, compare=False, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        """True only when no check failed here or in any nested report."""
+        return self.failure is None and all(nested.ok for nested in self.credentials)
+
+    @property
+    def failure(self) -> Check | None:
+        """The first failed check of this report (nested reports are not searched)."""
+        return next((c for c in self.checks if c.status is Status.FAILED), None)
+
+    @property
+    def code(self) -> str | None:
+        """The failure code of this report, or None when it is valid."""
+        failure = self.failure
+        if failure is not None:
+            return failure.code
+        return next((nested.code for nested in self.credentials if not nested.ok), None)
+
+    def check(self, name: str) -> Check:
+        """The check called ``name``; KeyError if this report has none."""
+        for item in self.checks:
+            if item.name == name:
+                return item
+        raise KeyError(name)
+
+    def raise_for_failure(self) -> Report:
+        """Return self when valid; raise :class:`VerificationFailed` otherwise."""
+        failure = self.failure
+        if failure is None and self.ok:
+            return self
+        code = self.code or "malformed"
+        reason = failure.reason if failure is not None else "an embedded credential is invalid."
+        raise VerificationFailed(reason, code=code, report=self)
+
+    def to_json(self) -> dict[str, object]:
+        """The report object of the CLI contract."""
+        return {
+            "ok": self.ok,
+            "kind": self.kind,
+            "checks": [c.to_json() for c in self.checks],
+            "credentials": [nested.to_json() for nested in self.credentials],
+        }
+
+
+class CheckFailed(Exception):
+    """Raised by a check to fail it; never escapes :func:`run_checks`."""
+
+    def __init__(self, code: str, reason: str, path: str | None = None) -> None:
+        if code not in CODES:
+            raise ValueError(f"unknown failure code {code!r}")
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+        self.path = path
+
+
+def run_checks(steps: Sequence[tuple[str, Callable[[S], str]]], state: S) -> tuple[Check, ...]:
+    """Run ``steps`` in order on ``state``; stop at the first failure, skip the rest.
+
+    A step passes by returning a sentence (possibly empty) and fails by raising
+    :class:`CheckFailed`. A :class:`~vc_im.errors.TokenError` raised inside a step
+    (malformed JSON, say) fails that step with the error's code. Other errors
+    (an unusable replay store, a broken installation) are not the token's
+    fault: they propagate to the caller.
+    """
+    checks: list[Check] = []
+    for index, (name, step) in enumerate(steps):
+        try:
+            reason = step(state)
+        except CheckFailed as exc:
+            checks.append(Check(name, Status.FAILED, exc.code, _sentence(exc.reason), exc.path))
+        except TokenError as exc:
+            code = exc.code if exc.code in CODES else "malformed"
+            checks.append(Check(name, Status.FAILED, code, _sentence(exc.message)))
+        else:
+            checks.append(Check(name, Status.PASSED, None, _sentence(reason)))
+            continue
+        checks.extend(Check(rest, Status.SKIPPED) for rest, _ in steps[index + 1:])
+        break
+    return tuple(checks)
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    if text and text[-1] not in ".!?":
+        text += "."
+    return text[:1].upper() + text[1:]
+
+
+def failed_report(kind: Kind, names: Iterable[str], code: str, reason: str) -> Report:
+    """A report whose first check failed before anything else could run."""
+    names = list(names)
+    checks = [Check(names[0], Status.FAILED, code, _sentence(reason))]
+    checks.extend(Check(name, Status.SKIPPED) for name in names[1:])
+    return Report(kind, tuple(checks))

@@ -1,0 +1,91 @@
+"""Strict JSON: what a verifier reads from hostile input.
+
+RFC 8259 only says names SHOULD be unique, and Python's ``json`` keeps the
+last duplicate silently: the seed's credential example loses its handle that
+way. VC-JOSE-COSE asks for inputs that do not conform to be rejected whole, so
+this reader refuses duplicate names, NaN and Infinity, non-UTF-8 bytes, a BOM,
+and anything deeper or larger than the caller allows.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from vc_im.errors import TokenError
+
+MAX_DEPTH = 32
+
+
+class StrictJSONError(TokenError):
+    """The bytes are not strict JSON; ``code`` is ``malformed``."""
+
+
+def _reject_constant(name: str) -> Any:
+    raise StrictJSONError(f"{name} is not a JSON number.")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise StrictJSONError(f"the number {text[:20]} is out of range.")
+    return value
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in result:
+            raise StrictJSONError(f"the member name {name!r} appears twice in one object.")
+        result[name] = value
+    return result
+
+
+def _depth(text: str) -> int:
+    """Deepest nesting of arrays and objects, counted outside strings, without recursion."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def loads(data: bytes, *, what: str = "JSON", max_bytes: int = 65536,
+          max_depth: int = MAX_DEPTH) -> Any:
+    """Parse ``data`` as strict JSON; raise :class:`StrictJSONError` naming ``what``."""
+    if len(data) > max_bytes:
+        raise StrictJSONError(f"the {what} is larger than {max_bytes} bytes.", code="too_large")
+    if data.startswith(b"\xef\xbb\xbf"):
+        raise StrictJSONError(f"the {what} starts with a byte order mark.")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise StrictJSONError(f"the {what} is not UTF-8.") from exc
+    if _depth(text) > max_depth:
+        raise StrictJSONError(f"the {what} nests deeper than {max_depth} levels.")
+    try:
+        return json.loads(text, object_pairs_hook=_pairs, parse_constant=_reject_constant,
+                          parse_float=_finite_float)
+    except StrictJSONError as exc:
+        raise StrictJSONError(f"the {what} is not strict JSON: {exc.message}") from exc
+    except (ValueError, RecursionError) as exc:
+        raise StrictJSONError(f"the {what} is not valid JSON.") from exc
+
+
+def dumps_compact(value: Any) -> bytes:
+    """Compact UTF-8 JSON, the form vc_im signs."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False).encode("utf-8")

@@ -1,0 +1,72 @@
+"""Time values: NumericDates, RFC 3339 date-times and durations.
+
+JWTs carry NumericDates (RFC 7519 §2: seconds since the epoch); credentials
+carry XML Schema dateTimes; the CLI takes both, plus durations like ``90d``.
+Everything here is pure: callers pass ``now`` explicitly.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from vc_im.errors import InputError
+
+#: 9999-12-31T23:59:59Z, the largest NumericDate a credential can carry.
+MAX_NUMERIC_DATE = 253_402_300_799
+#: Values this large are almost surely milliseconds (the seed's example uses them).
+MILLISECONDS_THRESHOLD = 100_000_000_000
+
+_DURATION = re.compile(r"\A([0-9]{1,9})([smhd])\Z")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_RFC3339 = re.compile(
+    r"\A(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})\Z"
+)
+
+
+def parse_duration(text: str) -> int:
+    """Seconds in a duration like ``90d``, ``12h``, ``30m`` or ``3600s``."""
+    match = _DURATION.match(text.strip())
+    if match is None:
+        raise InputError(f"{text!r} is not a duration; write a number and a unit, like 90d, 12h, "
+                         "30m or 3600s.")
+    seconds = int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    if seconds <= 0:
+        raise InputError(f"the duration {text!r} must be positive.")
+    return seconds
+
+
+def parse_time(text: str) -> int:
+    """Seconds since the epoch from an RFC 3339 date-time or an integer string."""
+    stripped = text.strip()
+    if stripped.isdigit():
+        value = int(stripped)
+        if value > MAX_NUMERIC_DATE:
+            raise InputError(f"the time {text!r} is too large; give seconds, not milliseconds.")
+        return value
+    seconds = rfc3339_to_seconds(stripped)
+    if seconds is None:
+        raise InputError(f"{text!r} is not a time; give an RFC 3339 date-time like "
+                         "2026-01-31T12:00:00Z or integer seconds since the epoch.")
+    return seconds
+
+
+def rfc3339_to_seconds(text: str) -> int | None:
+    """Whole seconds of an RFC 3339 date-time with an explicit offset, or None if it is not one."""
+    if _RFC3339.match(text) is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return int(parsed.timestamp())
+
+
+def seconds_to_rfc3339(seconds: int) -> str:
+    """``YYYY-MM-DDTHH:MM:SSZ``: the dateTime form credentials carry."""
+    return datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def now_seconds() -> int:
+    """The current time; the only place vc_im reads the clock (the CLI calls it)."""
+    return int(datetime.now(tz=UTC).timestamp())

@@ -1,0 +1,40 @@
+"""The entry point of `vc-im verify`: credential or presentation, told apart by header."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from vc_im import jose
+from vc_im.errors import TokenError
+from vc_im.report import Report, failed_report
+from vc_im.trust import TrustStore
+from vc_im.verify import CREDENTIAL_STEPS, DEFAULT_LEEWAY, verify_credential
+
+
+def is_presentation(unverified: jose.Unverified) -> bool:
+    """``typ: vp+jwt`` (VC DM 2.0), or a ``vp`` claim under ``typ`` JWT or none (VC DM 1.1)."""
+    typ = unverified.header.get("typ", "JWT")
+    return typ == "vp+jwt" or (typ == "JWT" and "vp" in unverified.payload)
+
+
+def verify_token(token: bytes | str, trust: TrustStore, *, now: int,
+                 leeway: int = DEFAULT_LEEWAY, audience: str | None = None,
+                 nonce: str | None = None, store: Path | None = None) -> Report:
+    """Verify a credential or a presentation and report every check; never raises for bad input.
+
+    ``audience`` or ``nonce`` mean a presentation is expected, so a bare
+    credential fails with ``bad_type``. ``store`` is the replay store of
+    presentations (the default location when None).
+    """
+    try:
+        unverified = jose.peek_unverified(token)
+    except TokenError as exc:
+        return failed_report("credential", [name for name, _ in CREDENTIAL_STEPS], exc.code,
+                             exc.message)
+    if is_presentation(unverified):
+        from vc_im.presentation import verify_presentation
+
+        return verify_presentation(token, trust, now=now, leeway=leeway, audience=audience,
+                                   nonce=nonce, store=store)
+    return verify_credential(token, trust, now=now, leeway=leeway,
+                             expect_presentation=audience is not None or nonce is not None)

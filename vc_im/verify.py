@@ -1,0 +1,491 @@
+"""Verifying an ImDeviceCredential or ImUserCredential: the checks, in order.
+
+Each check is a small function over :class:`CredentialState`; the order is
+the one documented in README.md:
+
+====================  =====================================================
+``format``            one compact JWS, at most 64 KiB, strict JSON inside
+``header``            allow-listed header names; ``typ`` picks the encoding
+``alg``               an allow-listed asymmetric algorithm
+``issuer_key``        (iss, kid) found in the trust file; the key fits alg
+``signature``         the signature verifies with that key
+``claims``            registered claims present, NumericDates in seconds
+``time``              nbf / exp / iat / validFrom / validUntil, with leeway
+``consistency``       JWT claims agree with the data model's properties
+``types``             VerifiableCredential plus one vc_im credential type
+``context``           the @context list is exactly an expected one
+``jsonld``            expansion drops nothing and types are expected IRIs
+``schema``            the JSON Schema of the encoding
+``identifiers``       subject and hasInstantMessage parse, fit the type,
+                      and lie within the issuer's trusted domains
+``holder_key``        ``cnf`` names exactly one usable public key
+====================  =====================================================
+
+Claims read before ``signature`` are used to find the key or to reject, never
+to accept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal, Protocol
+
+from vc_im import identifiers, jose
+from vc_im.credential import Credential, CredentialType, Encoding, Subject, data_model
+from vc_im.errors import KeyFileError, TokenError
+from vc_im.identifiers import IdentifierError, IdType, ImId
+from vc_im.keys import Key, key_from_jwk
+from vc_im.report import CheckFailed, Report, run_checks
+from vc_im.times import MAX_NUMERIC_DATE, MILLISECONDS_THRESHOLD, rfc3339_to_seconds
+from vc_im.times import seconds_to_rfc3339 as rfc3339
+from vc_im.trust import TrustedIssuer, TrustStore
+
+DEFAULT_LEEWAY = 60
+
+_CREDENTIAL_HEADER = frozenset({"alg", "typ", "kid", "cty"})
+_FORBIDDEN_HEADER = {
+    "crit": "extensions that must be understood are not accepted on a credential",
+    "b64": "unencoded payloads (RFC 7797) are not accepted",
+    "jku": "keys are never fetched from a URL named by the token",
+    "x5u": "certificates are never fetched from a URL named by the token",
+    "jwk": "a credential's key comes from the trust file, not from its own header",
+    "x5c": "certificate chains in the header are not accepted by this verifier",
+}
+
+
+class TokenState(Protocol):
+    """What the checks shared by credentials, presentations and DPoP proofs need."""
+
+    token: str | bytes
+    unverified: jose.Unverified | None
+
+    @property
+    def header(self) -> Mapping[str, Any]:
+        """The token's JOSE header."""
+
+
+@dataclass(slots=True)
+class CredentialState:
+    """What the credential checks learn, one step after another."""
+
+    token: str | bytes
+    trust: TrustStore | None
+    now: int
+    leeway: int = DEFAULT_LEEWAY
+    expect_presentation: bool = False
+    unverified: jose.Unverified | None = None
+    encoding: Encoding = Encoding.VC1
+    issuer: TrustedIssuer | None = None
+    key: Key | None = None
+    model: dict[str, Any] = field(default_factory=dict)
+    credential_type: CredentialType = CredentialType.DEVICE
+    credential: Credential | None = None
+
+    @property
+    def payload(self) -> Mapping[str, Any]:
+        """The token's payload (parsed by ``format``)."""
+        assert self.unverified is not None
+        return self.unverified.payload
+
+    @property
+    def header(self) -> Mapping[str, Any]:
+        """The token's JOSE header (parsed by ``format``)."""
+        assert self.unverified is not None
+        return self.unverified.header
+
+
+Step = tuple[str, Callable[[CredentialState], str]]
+
+
+# --- checks before the signature -------------------------------------------------------------
+
+def check_format(state: TokenState) -> str:
+    """One compact JWS with strict JSON header and payload."""
+    state.unverified = jose.peek_unverified(state.token)
+    return "a compact JWS whose header and payload are strict JSON objects"
+
+
+def check_header(state: CredentialState) -> str:
+    """Allow-listed header names; the explicit ``typ`` decides the encoding (RFC 8725 §3.11)."""
+    header = state.header
+    for name in header:
+        if name in _FORBIDDEN_HEADER:
+            raise CheckFailed("bad_header", f"the header parameter {name!r} is refused: "
+                              f"{_FORBIDDEN_HEADER[name]}")
+        if name not in _CREDENTIAL_HEADER:
+            raise CheckFailed("bad_header", f"the header parameter {name!r} is not one a "
+                              "credential may carry (alg, typ, kid, cty)")
+    if "kid" in header and (not isinstance(header["kid"], str) or not header["kid"]):
+        raise CheckFailed("bad_header", "the header's kid is not a non-empty string")
+    typ = header.get("typ", "JWT")
+    if typ == "JWT":
+        state.encoding = Encoding.VC1
+    elif typ == "vc+jwt":
+        state.encoding = Encoding.VC2
+    else:
+        raise CheckFailed("bad_type", f"the header's typ {typ!r} is not a credential's "
+                          "(JWT for VC Data Model 1.1, vc+jwt for 2.0)")
+    cty = header.get("cty")
+    if cty is not None and not (state.encoding is Encoding.VC2 and cty == "vc"):
+        raise CheckFailed("bad_header", f"the header's cty {cty!r} does not fit typ {typ!r}")
+    if "vp" in state.payload:
+        raise CheckFailed("bad_type", "the token is a presentation, where a credential is "
+                          "expected")
+    if state.expect_presentation:
+        raise CheckFailed("bad_type", "a presentation was expected (an audience or nonce was "
+                          "given), but this is a bare credential")
+    return f"typ {typ}: VC Data Model {'1.1 JWT' if state.encoding is Encoding.VC1 else '2.0'}"
+
+
+def check_alg(state: TokenState) -> str:
+    """An allow-listed asymmetric algorithm; never ``none`` or a MAC."""
+    alg = state.header.get("alg")
+    if not isinstance(alg, str):
+        raise CheckFailed("unsupported_alg", "the header has no alg")
+    if alg == "none":
+        raise CheckFailed("unsupported_alg", "alg none (an unsigned token) is never accepted")
+    if alg.startswith("HS"):
+        raise CheckFailed("unsupported_alg", f"{alg} is a shared-secret MAC; credentials must "
+                          "be signed with an issuer's private key")
+    if alg not in jose.VERIFY_ALGORITHMS:
+        raise CheckFailed("unsupported_alg", f"alg {alg!r} is not one of "
+                          f"{', '.join(sorted(jose.VERIFY_ALGORITHMS))}")
+    return f"alg {alg}"
+
+
+def issuer_of(payload: Mapping[str, Any]) -> Any:
+    """The issuer a payload names: ``iss``, else a VC 2.0 ``issuer`` (a string or ``{id}``)."""
+    if "iss" in payload:
+        return payload["iss"]
+    issuer = payload.get("issuer")
+    return issuer.get("id") if isinstance(issuer, dict) else issuer
+
+
+def check_issuer_key(state: CredentialState) -> str:
+    """The issuer is in the trust file and names one of its keys, which fits the alg."""
+    assert state.trust is not None
+    iss = issuer_of(state.payload)
+    if not isinstance(iss, str) or not iss:
+        raise CheckFailed("missing_claim", "the credential names no issuer (iss)")
+    issuer = state.trust.issuer(iss)
+    if issuer is None:
+        raise CheckFailed("untrusted_issuer", f"the issuer {iss!r} is not in the trust file")
+    state.issuer = issuer
+    state.key = select_key(issuer.keys, state.header, owner=f"the issuer {iss!r}")
+    return f"issuer {iss}, key {state.key.kid}"
+
+
+def select_key(keys: Sequence[Key], header: Mapping[str, Any], *, owner: str) -> Key:
+    """The key a header names by ``kid`` (or the only candidate); it must accept the alg."""
+    alg = header.get("alg")
+    kid = header.get("kid")
+    if kid is not None:
+        found = [key for key in keys if key.kid == kid]
+        if not found:
+            raise CheckFailed("unknown_key", f"{owner} has no key with kid {kid!r}")
+        key = found[0]
+    else:
+        candidates = [key for key in keys if isinstance(alg, str) and key.accepts(alg)]
+        if len(candidates) != 1:
+            raise CheckFailed("unknown_key", f"the header names no kid and {owner} has "
+                              f"{len(candidates)} keys for {alg}")
+        key = candidates[0]
+    if not isinstance(alg, str) or not key.accepts(alg):
+        raise CheckFailed("unsupported_alg", f"the key {key.kid!r} verifies only {key.alg} "
+                          f"signatures, not {alg}")
+    return key
+
+
+def check_signature(state: CredentialState) -> str:
+    """The signature verifies over the received header and payload octets."""
+    assert state.unverified is not None
+    assert state.key is not None
+    if not jose.verify_signature(state.unverified, state.key):
+        raise CheckFailed("bad_signature", f"the signature does not verify with the issuer's "
+                          f"key {state.key.kid!r}")
+    return f"{state.unverified.alg} signature verified"
+
+
+# --- checks after the signature --------------------------------------------------------------
+
+def numeric_date(payload: Mapping[str, Any], claim: str, *, required: bool) -> int | None:
+    """A NumericDate claim in whole seconds, explaining the seed's millisecond mistake."""
+    if claim not in payload:
+        if required:
+            raise CheckFailed("missing_claim", f"the {claim!r} claim is missing")
+        return None
+    value = payload[claim]
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise CheckFailed("malformed", f"{claim} must be an integer NumericDate (seconds since "
+                          "the epoch)", f"$.{claim}")
+    if value >= MILLISECONDS_THRESHOLD:
+        hint = ""
+        if value // 1000 <= MAX_NUMERIC_DATE:
+            hint = f" ({rfc3339(value // 1000)} if divided by 1000)"
+        raise CheckFailed("malformed", f"{claim} is {value}, a time in milliseconds{hint}; JWT "
+                          "NumericDates count seconds (RFC 7519 §2), a mistake the MIMI "
+                          "identity draft's example makes", f"$.{claim}")
+    if value < 0:
+        raise CheckFailed("malformed", f"{claim} is negative", f"$.{claim}")
+    return value
+
+
+def check_claims(state: CredentialState) -> str:
+    """Registered claims are present and well-typed; the data-model claim fits the encoding."""
+    payload = state.payload
+    if state.encoding is Encoding.VC1:
+        if not isinstance(payload.get("vc"), dict):
+            raise CheckFailed("missing_claim", "a VC Data Model 1.1 JWT credential needs a "
+                              "'vc' object claim")
+        for claim in ("iss", "sub"):
+            if not isinstance(payload.get(claim), str):
+                raise CheckFailed("missing_claim", f"the {claim!r} claim is missing or not a "
+                                  "string")
+        numeric_date(payload, "nbf", required=True)
+    else:
+        if "vc" in payload or "vp" in payload:
+            raise CheckFailed("malformed", "a vc+jwt payload is the credential itself and must "
+                              "not carry a 'vc' or 'vp' claim")
+        numeric_date(payload, "nbf", required=False)
+    numeric_date(payload, "iat", required=False)
+    numeric_date(payload, "exp", required=True)
+    jti = payload.get("jti")
+    if jti is not None and not isinstance(jti, str):
+        raise CheckFailed("malformed", "jti must be a string", "$.jti")
+    return "registered claims present and NumericDates in seconds"
+
+
+def _xsd_time(model: Mapping[str, Any], name: str) -> int | None:
+    if name not in model:
+        return None
+    value = model[name]
+    seconds = rfc3339_to_seconds(value) if isinstance(value, str) else None
+    if seconds is None:
+        raise CheckFailed("malformed", f"{name} is not an RFC 3339 date-time with a time zone",
+                          f"$.{name}")
+    return seconds
+
+
+def check_time(state: CredentialState) -> str:
+    """nbf, exp, iat, validFrom and validUntil, each with the leeway."""
+    payload, now, leeway = state.payload, state.now, state.leeway
+    nbf = numeric_date(payload, "nbf", required=False)
+    exp = numeric_date(payload, "exp", required=True)
+    iat = numeric_date(payload, "iat", required=False)
+    assert exp is not None
+    if nbf is not None and now + leeway < nbf:
+        raise CheckFailed("not_yet_valid", f"the credential is valid only from {rfc3339(nbf)}")
+    if now - leeway >= exp:
+        raise CheckFailed("expired", f"the credential expired at {rfc3339(exp)}")
+    if iat is not None and iat > now + leeway:
+        raise CheckFailed("bad_iat", f"the credential was issued in the future, at "
+                          f"{rfc3339(iat)}")
+    if state.encoding is Encoding.VC2:
+        valid_from = _xsd_time(payload, "validFrom")
+        valid_until = _xsd_time(payload, "validUntil")
+        if valid_from is not None and now + leeway < valid_from:
+            raise CheckFailed("not_yet_valid", f"validFrom is {payload['validFrom']}")
+        if valid_until is not None and now - leeway >= valid_until:
+            raise CheckFailed("expired", f"validUntil was {payload['validUntil']}")
+    return f"valid now, until {rfc3339(exp)}"
+
+
+def _same(a: Any, b: Any) -> bool:
+    return a is None or b is None or a == b
+
+
+def check_consistency(state: CredentialState) -> str:
+    """The JWT claims and the data-model properties they stand for agree (VC-JOSE-COSE)."""
+    payload = state.payload
+    if state.encoding is Encoding.VC1:
+        vc = payload["vc"]
+        subject = vc.get("credentialSubject")
+        pairs = [
+            ("jti", payload.get("jti"), "vc.id", vc.get("id")),
+            ("iss", payload.get("iss"), "vc.issuer", issuer_of({"issuer": vc.get("issuer")})),
+            ("sub", payload.get("sub"), "vc.credentialSubject.id",
+             subject.get("id") if isinstance(subject, dict) else None),
+            ("nbf", payload.get("nbf"), "vc.issuanceDate", _xsd_time(vc, "issuanceDate")),
+            ("exp", payload.get("exp"), "vc.expirationDate", _xsd_time(vc, "expirationDate")),
+        ]
+    else:
+        subject = payload.get("credentialSubject")
+        pairs = [
+            ("iss", payload.get("iss"), "issuer", issuer_of({"issuer": payload.get("issuer")})),
+            ("sub", payload.get("sub"), "credentialSubject.id",
+             subject.get("id") if isinstance(subject, dict) else None),
+            ("jti", payload.get("jti"), "id", payload.get("id")),
+        ]
+    for claim, claim_value, prop, prop_value in pairs:
+        if not _same(claim_value, prop_value):
+            raise CheckFailed("claim_mismatch", f"the {claim!r} claim ({claim_value!r}) differs "
+                              f"from {prop} ({prop_value!r})", f"$.{prop}")
+    state.model = data_model(payload, state.encoding)
+    return "JWT claims agree with the credential's properties"
+
+
+def check_types(state: CredentialState) -> str:
+    """``type`` is VerifiableCredential plus exactly one vc_im credential type."""
+    types = state.model.get("type")
+    if isinstance(types, str):
+        types = [types]
+    if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
+        raise CheckFailed("bad_type", "the credential's type must be a list of strings",
+                          "$.type")
+    ours = [t for t in types if t in {c.value for c in CredentialType}]
+    if "VerifiableCredential" not in types or len(ours) != 1 or len(types) != 2:
+        raise CheckFailed("bad_type", f"the credential's type {types!r} is not "
+                          "['VerifiableCredential', 'ImDeviceCredential'] or "
+                          "['VerifiableCredential', 'ImUserCredential']", "$.type")
+    state.credential_type = CredentialType(ours[0])
+    return f"type {state.credential_type.value}"
+
+
+def check_context(state: CredentialState) -> str:
+    """``@context`` is exactly the encoding's list: the W3C context, then vc_im's."""
+    from vc_im import jsonld  # pyld loads only when a credential gets this far
+
+    jsonld.check_context(state.model.get("@context"), expected=[state.encoding.contexts])
+    return "@context is " + ", ".join(state.encoding.contexts)
+
+
+def check_jsonld(state: CredentialState) -> str:
+    """JSON-LD expansion with the offline loader drops nothing; types are expected IRIs."""
+    from vc_im import jsonld
+
+    jsonld.expand_checked(state.model, allowed_types=jsonld.CREDENTIAL_TYPES)
+    return "every property and type expands to an expected IRI"
+
+
+def check_schema(state: CredentialState) -> str:
+    """The JSON Schema of the encoding; the first problem is reported with its path."""
+    from vc_im import schema
+
+    name: Literal["credential-vc1", "credential-vc2"] = (
+        "credential-vc1" if state.encoding is Encoding.VC1 else "credential-vc2")
+    problems = schema.validate(state.payload, name)
+    if problems:
+        first = problems[0]
+        more = f" ({len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        raise CheckFailed("schema_invalid", f"{first.path}: {first.message}{more}", first.path)
+    return f"valid against schema {name}"
+
+
+def _identifier(value: Any, path: str) -> ImId:
+    if not isinstance(value, str):
+        raise CheckFailed("bad_identifier", "an identifier must be a string", path)
+    try:
+        return identifiers.parse(value)
+    except IdentifierError as exc:
+        raise CheckFailed("bad_identifier", f"{value!r}: {exc.message}", path) from exc
+
+
+def check_identifiers(state: CredentialState) -> str:
+    """Subject and hasInstantMessage parse, fit the credential type and the issuer's domains."""
+    subject = state.model.get("credentialSubject")
+    if not isinstance(subject, dict):
+        raise CheckFailed("missing_claim", "the credential has no credentialSubject")
+    subject_id = _identifier(subject.get("id"), "$.credentialSubject.id")
+    if state.credential_type is CredentialType.DEVICE and subject_id.type is not IdType.DEVICE:
+        raise CheckFailed("bad_identifier", f"an ImDeviceCredential's subject must be a device "
+                          f"identifier, and {subject_id} is a {subject_id.type.value}",
+                          "$.credentialSubject.id")
+    if state.credential_type is CredentialType.USER and subject_id.type not in (
+            IdType.USER, IdType.HANDLE):
+        raise CheckFailed("bad_identifier", f"an ImUserCredential's subject must be a user or "
+                          f"handle identifier, and {subject_id} is a {subject_id.type.value}",
+                          "$.credentialSubject.id")
+    raw = subject.get("hasInstantMessage")
+    if not isinstance(raw, list) or not raw:
+        raise CheckFailed("missing_claim", "hasInstantMessage must be a non-empty array",
+                          "$.credentialSubject.hasInstantMessage")
+    values = tuple(_identifier(v, f"$.credentialSubject.hasInstantMessage[{i}]")
+                   for i, v in enumerate(raw))
+    if subject_id not in values:
+        raise CheckFailed("bad_identifier", f"the subject {subject_id} is not among the "
+                          "hasInstantMessage values", "$.credentialSubject.hasInstantMessage")
+    issuer = state.issuer
+    if issuer is not None:
+        for value in (subject_id, *values):
+            if not issuer.covers(value):
+                raise CheckFailed("untrusted_issuer", f"the issuer {issuer.id!r} is trusted only "
+                                  f"for {', '.join(sorted(issuer.domains or ()))}, not for "
+                                  f"{value.domain} ({value})")
+    state.credential = Credential(
+        type=state.credential_type,
+        id=str(state.model.get("id", "")),
+        issuer=str(issuer_of(state.payload)),
+        subject=Subject(subject_id, str(subject.get("fn", "")), values,
+                        subject.get("hasOrganizationName"), subject.get("hasOrganizationalUnit")),
+        issued_at=int(state.payload.get("nbf") or state.payload.get("iat") or 0),
+        expires_at=int(state.payload["exp"]),
+    )
+    return f"subject {subject_id} ({subject_id.type.value}); {len(values)} IM identifiers"
+
+
+def check_holder_key(state: CredentialState) -> str:
+    """``cnf`` (RFC 7800), when present, names exactly one usable public key."""
+    cnf = state.payload.get("cnf")
+    if cnf is None:
+        return "no holder key bound (no cnf)"
+    if not isinstance(cnf, dict) or len(cnf) != 1 or not ({"jwk", "jkt"} & set(cnf)):
+        raise CheckFailed("bad_key", "cnf must hold exactly one of jwk or jkt", "$.cnf")
+    assert state.credential is not None
+    if "jwk" in cnf:
+        if not isinstance(cnf["jwk"], dict):
+            raise CheckFailed("bad_key", "cnf.jwk must be a JWK object", "$.cnf.jwk")
+        try:
+            key = key_from_jwk(cnf["jwk"], require="public")
+        except KeyFileError as exc:
+            raise CheckFailed("bad_key", f"cnf.jwk: {exc.message}", "$.cnf.jwk") from exc
+        state.credential = _replace_holder(state.credential, key.public_jwk, None)
+        return f"holder key bound: {key.alg}, thumbprint {key.thumbprint()}"
+    jkt = cnf["jkt"]
+    try:
+        if not isinstance(jkt, str) or len(jose.b64url_decode(jkt, what="cnf.jkt")) != 32:
+            raise CheckFailed("bad_key", "cnf.jkt must be a base64url SHA-256 thumbprint",
+                              "$.cnf.jkt")
+    except TokenError as exc:
+        raise CheckFailed("bad_key", exc.message, "$.cnf.jkt") from exc
+    state.credential = _replace_holder(state.credential, None, jkt)
+    return f"holder key bound by thumbprint {jkt}"
+
+
+def _replace_holder(credential: Credential, jwk: Mapping[str, str] | None,
+                    jkt: str | None) -> Credential:
+    return replace(credential, holder_jwk=jwk, holder_jkt=jkt)
+
+
+SIGNATURE_STEPS: tuple[Step, ...] = (
+    ("format", check_format),
+    ("header", check_header),
+    ("alg", check_alg),
+    ("issuer_key", check_issuer_key),
+    ("signature", check_signature),
+)
+#: The checks on a credential's content, which the issuer also runs before signing.
+CONTENT_STEPS: tuple[Step, ...] = (
+    ("claims", check_claims),
+    ("time", check_time),
+    ("consistency", check_consistency),
+    ("types", check_types),
+    ("context", check_context),
+    ("jsonld", check_jsonld),
+    ("schema", check_schema),
+    ("identifiers", check_identifiers),
+    ("holder_key", check_holder_key),
+)
+CREDENTIAL_STEPS: tuple[Step, ...] = SIGNATURE_STEPS + CONTENT_STEPS
+
+
+def verify_credential(token: str | bytes, trust: TrustStore, *, now: int,
+                      leeway: int = DEFAULT_LEEWAY, expect_presentation: bool = False) -> Report:
+    """Verify one credential JWT and report every check; never raises for invalid input."""
+    state = CredentialState(token, trust, now, leeway, expect_presentation)
+    checks = run_checks(CREDENTIAL_STEPS, state)
+    report = Report("credential", checks)
+    if report.ok:
+        return Report("credential", checks, verified=state.credential)
+    return report
+
