@@ -7,7 +7,13 @@ imports the library modules it needs inside the command, so that ``vc-im
 
 from __future__ import annotations
 
-from vc_im.cli import uri  # noqa: F401  (registers commands)
+from vc_im.cli import (  # noqa: F401  (each module registers its commands)
+    credentials,
+    demo,
+    presentations,
+    replay,
+    uri,
+)
 from vc_im.cli._app import app
 
 

@@ -1,0 +1,104 @@
+"""``vc-im demo``: the whole issuer -> holder -> verifier flow on the draft's example data."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vc_im.cli._app import app
+from vc_im.cli._common import errors_to_exit
+
+ISSUER = "https://im.example.com"
+DEVICE = "im:SvPfLlwBQi-6oddVRrkqpw/04c7@example.com"
+HANDLE = "im:%40alice_smith@example.com"
+VERIFIER = "https://verifier.example.org"
+
+
+def _step(text: str) -> None:
+    typer.echo("")
+    typer.echo(f"$ {text}")
+
+
+@app.command()
+def demo(
+    directory: Annotated[Path | None, typer.Option("--dir", help="Keep the demo's files here "
+                                                   "(default: a temporary directory).")]
+    = None,
+) -> None:
+    """Run keygen, issue, verify, nonce, present and verify on the MIMI draft's Alice."""
+    if directory is None:
+        with tempfile.TemporaryDirectory(prefix="vc-im-demo-") as tmp:
+            _run(Path(tmp))
+    else:
+        directory.mkdir(parents=True, exist_ok=True)
+        _run(directory)
+
+
+def _run(where: Path) -> None:
+    from vc_im import keys
+    from vc_im.cli.credentials import _print_checks
+    from vc_im.issue import issue_credential
+    from vc_im.presentation import create_presentation
+    from vc_im.replay import ReplayStore
+    from vc_im.times import now_seconds
+    from vc_im.trust import read_trust_file
+    from vc_im.verifier import verify_token
+
+    with errors_to_exit():
+        now = now_seconds()
+        typer.echo(f"vc-im demo: files in {where}")
+        _step("vc-im keygen --out issuer.jwk   # the IM provider's identity service")
+        issuer_key = keys.generate("Ed25519")
+        keys.write_private_key(where / "issuer.jwk", issuer_key)
+        typer.echo(json.dumps(dict(issuer_key.public_jwk)))
+        _step("vc-im keygen --out device.jwk --public-out device.pub.jwk   # Alice's device")
+        device_key = keys.generate("Ed25519")
+        keys.write_private_key(where / "device.jwk", device_key)
+        keys.write_public_key(where / "device.pub.jwk", device_key)
+        typer.echo(json.dumps(dict(device_key.public_jwk)))
+        _step(f"vc-im issue --key issuer.jwk --issuer {ISSUER} --subject '{DEVICE}' "
+              "--fn 'Alice M. Smith' --org 'Example Corp' --unit Engineering "
+              f"--im '{HANDLE}' --holder-key device.pub.jwk > alice.vc.jwt")
+        credential = issue_credential(
+            issuer_key, issuer=ISSUER, subject=DEVICE, fn="Alice M. Smith", now=now,
+            organization="Example Corp", unit="Engineering", instant_messages=[HANDLE],
+            holder_key=device_key.public())
+        (where / "alice.vc.jwt").write_text(credential + "\n", encoding="ascii")
+        typer.echo(credential)
+        trust = {"issuers": [{"id": ISSUER, "keys": [dict(issuer_key.public_jwk)],
+                              "domains": ["example.com"]}]}
+        (where / "trust.json").write_text(json.dumps(trust, indent=2) + "\n", encoding="utf-8")
+        _step("cat trust.json   # what the verifier trusts")
+        typer.echo(json.dumps(trust, indent=2))
+        trust_store = read_trust_file(where / "trust.json")
+        store = where / "replay.sqlite3"
+        _step("vc-im verify alice.vc.jwt --trust trust.json")
+        report = verify_token(credential, trust_store, now=now, store=store)
+        typer.echo("valid" if report.ok else f"invalid: {report.code}")
+        _print_checks(report, indent="")
+        _step("vc-im nonce --store replay.sqlite3   # the verifier's challenge")
+        with ReplayStore.open(store) as replay:
+            nonce = replay.issue_nonce(now=now)
+        typer.echo(nonce)
+        _step(f"vc-im present --key device.jwk --credential alice.vc.jwt --audience {VERIFIER} "
+              f"--nonce {nonce} > alice.vp.jwt")
+        presentation = create_presentation(device_key, [credential], audience=VERIFIER,
+                                           nonce=nonce, now=now)
+        (where / "alice.vp.jwt").write_text(presentation + "\n", encoding="ascii")
+        typer.echo(presentation)
+        _step(f"vc-im verify alice.vp.jwt --trust trust.json --audience {VERIFIER} "
+              f"--nonce {nonce} --store replay.sqlite3")
+        shown = verify_token(presentation, trust_store, now=now, audience=VERIFIER,
+                             nonce=nonce, store=store)
+        typer.echo("valid" if shown.ok else f"invalid: {shown.code}")
+        _print_checks(shown, indent="")
+        _step("vc-im verify alice.vp.jwt ... (the same presentation again)")
+        again = verify_token(presentation, trust_store, now=now, audience=VERIFIER,
+                             nonce=nonce, store=store)
+        typer.echo("valid" if again.ok else f"invalid: {again.code}   (replay is refused)")
+    if not (report.ok and shown.ok) or again.ok:
+        raise typer.Exit(1)

@@ -1,0 +1,490 @@
+"""Verifiable presentations: a device proves, to one verifier and for one nonce, that it
+holds the key its credentials were issued to.
+
+Two encodings, like credentials:
+
+* ``vc1`` (VC Data Model 1.1 JWT): ``typ: JWT``, a ``vp`` claim whose
+  ``verifiableCredential`` holds compact credential JWTs, ``iss`` = the holder;
+* ``vc2`` (VC Data Model 2.0 with JOSE): ``typ: vp+jwt``, the payload is the
+  presentation and each credential is an ``EnvelopedVerifiableCredential``
+  whose id is a ``data:application/vc+jwt,`` URL.
+
+Both always carry ``aud``, ``nonce``, ``iat``, ``jti`` and a short ``exp``.
+
+The checks, in order: ``format``, ``header``, ``alg``, ``claims``, ``audience``,
+``nonce``, ``time`` (cheap, key-free rejections first), then ``credentials`` (each
+embedded credential fully verified, in its own nested report), ``holder_binding``
+(every credential binds the presenting key; ``iss`` is each device credential's
+subject; each user credential's subject is listed by a device credential),
+``signature`` (with the bound key, never with a key taken from the header
+alone) and ``replay`` (the nonce and the (iss, jti) pair are consumed).
+"""
+
+from __future__ import annotations
+
+import hmac
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vc_im import identifiers, jose
+from vc_im.credential import V1_CONTEXT, V2_CONTEXT, VCIM_CONTEXT, Credential, CredentialType
+from vc_im.errors import InputError, KeyFileError, TokenError
+from vc_im.identifiers import IdentifierError, ImId
+from vc_im.keys import Key, key_from_jwk
+from vc_im.report import CheckFailed, Report, run_checks
+from vc_im.times import seconds_to_rfc3339 as rfc3339
+from vc_im.trust import TrustStore
+from vc_im.verify import DEFAULT_LEEWAY, check_alg, check_format, numeric_date, verify_credential
+
+#: Presentations live briefly: created at most this long ago (CONTRACT.md).
+MAX_AGE = 300
+#: ... and valid for at most this long after ``iat``.
+MAX_LIFETIME = 600
+DEFAULT_LIFETIME = 300
+MAX_CREDENTIALS = 16
+ENVELOPE_PREFIX = "data:application/vc+jwt,"
+
+_HEADER = frozenset({"alg", "typ", "kid", "jwk", "cty"})
+_REFUSED_HEADER = {
+    "crit": "extensions that must be understood are not accepted",
+    "b64": "unencoded payloads (RFC 7797) are not accepted",
+    "jku": "keys are never fetched from a URL named by the token",
+    "x5u": "certificates are never fetched from a URL named by the token",
+    "x5c": "the presenting key comes from the credentials, not from a certificate chain",
+}
+_CONTEXTS = {"vc1": ([V1_CONTEXT], [V1_CONTEXT, VCIM_CONTEXT]),
+             "vc2": ([V2_CONTEXT], [V2_CONTEXT, VCIM_CONTEXT])}
+
+
+@dataclass(frozen=True, slots=True)
+class Presentation:
+    """A verified presentation: who presented what, to whom."""
+
+    holder: ImId
+    audience: str
+    nonce: str
+    jti: str
+    issued_at: int
+    expires_at: int
+    holder_key: Key
+    credentials: tuple[Credential, ...]
+
+
+# --- creating ------------------------------------------------------------------------------
+
+def _device_subject(tokens: Sequence[str]) -> str:
+    for token in tokens:
+        try:
+            unverified = jose.peek_unverified(token)
+        except TokenError as exc:
+            raise InputError(f"a --credential is not a compact JWS: {exc.message}") from exc
+        payload = unverified.payload
+        body = payload.get("vc") if isinstance(payload.get("vc"), dict) else payload
+        types = body.get("type") if isinstance(body, dict) else None
+        if isinstance(types, list) and CredentialType.DEVICE.value in types:
+            subject = payload.get("sub")
+            if not isinstance(subject, str):
+                cs = body.get("credentialSubject") if isinstance(body, dict) else None
+                subject = cs.get("id") if isinstance(cs, dict) else None
+            if isinstance(subject, str):
+                return subject
+    raise InputError("a presentation needs an ImDeviceCredential: its subject, the device, is "
+                     "the presentation's holder (iss).")
+
+
+def create_presentation(key: Key, credentials: Sequence[str], *, audience: str, nonce: str,
+                        now: int, valid_for: int = DEFAULT_LIFETIME,
+                        encoding: str = "vc1") -> str:
+    """Sign a presentation of ``credentials`` for one ``audience`` and ``nonce``.
+
+    The holder (``iss``) is the subject of the first device credential. Whether
+    the credentials bind ``key`` is for the verifier to judge. Raises
+    :class:`~vc_im.errors.InputError` for unusable input.
+    """
+    if not key.is_private:
+        raise InputError("presenting needs the holder's private key; this key is public only.")
+    if not credentials:
+        raise InputError("a presentation needs at least one credential.")
+    if len(credentials) > MAX_CREDENTIALS:
+        raise InputError(f"a presentation holds at most {MAX_CREDENTIALS} credentials.")
+    if not audience or not nonce:
+        raise InputError("a presentation needs a non-empty audience and nonce.")
+    if not 0 < valid_for <= MAX_LIFETIME:
+        raise InputError(f"a presentation's lifetime must be between 1 and {MAX_LIFETIME} s.")
+    tokens = [token.strip() for token in credentials]
+    holder = _device_subject(tokens)
+    claims: dict[str, Any] = {"iss": holder, "aud": audience, "nonce": nonce,
+                              "jti": f"urn:uuid:{uuid.uuid4()}", "iat": now, "nbf": now,
+                              "exp": now + valid_for}
+    header = {"alg": key.alg, "kid": key.thumbprint(), "jwk": _public_members(key)}
+    if encoding == "vc1":
+        header["typ"] = "JWT"
+        claims["vp"] = {"@context": [V1_CONTEXT], "type": ["VerifiablePresentation"],
+                        "verifiableCredential": tokens}
+        return jose.sign(header, claims, key)
+    if encoding != "vc2":
+        raise InputError(f"unknown presentation format {encoding!r}; use vc1 or vc2.")
+    for token in tokens:
+        if jose.peek_unverified(token).header.get("typ") != "vc+jwt":
+            raise InputError("--format vc2 presents VC Data Model 2.0 credentials only "
+                             "(typ vc+jwt); issue them with --format vc2.")
+    header["typ"] = "vp+jwt"
+    payload = {"@context": [V2_CONTEXT, VCIM_CONTEXT], "type": ["VerifiablePresentation"],
+               "holder": holder,
+               "verifiableCredential": [
+                   {"@context": [V2_CONTEXT], "type": ["EnvelopedVerifiableCredential"],
+                    "id": ENVELOPE_PREFIX + token} for token in tokens],
+               **claims}
+    del payload["nbf"]  # VC-JOSE-COSE: nbf is NOT RECOMMENDED
+    return jose.sign(header, payload, key)
+
+
+def _public_members(key: Key) -> dict[str, str]:
+    return {k: v for k, v in key.public_jwk.items() if k not in ("kid", "alg")}
+
+
+# --- verifying -----------------------------------------------------------------------------
+
+@dataclass(slots=True)
+class PresentationState:
+    """What the presentation checks learn, one step after another."""
+
+    token: str | bytes
+    trust: TrustStore
+    now: int
+    leeway: int
+    audience: str | None
+    nonce: str | None
+    store: Path | None
+    unverified: jose.Unverified | None = None
+    encoding: str = "vc1"
+    tokens: list[str] = field(default_factory=list)
+    holder: ImId | None = None
+    nested: list[Report] = field(default_factory=list)
+    credentials: list[Credential] = field(default_factory=list)
+    holder_key: Key | None = None
+    header_named_key: bool = False
+
+    @property
+    def payload(self) -> Mapping[str, Any]:
+        """The presentation's payload (parsed by ``format``)."""
+        assert self.unverified is not None
+        return self.unverified.payload
+
+    @property
+    def header(self) -> Mapping[str, Any]:
+        """The presentation's JOSE header (parsed by ``format``)."""
+        assert self.unverified is not None
+        return self.unverified.header
+
+
+def check_header(state: PresentationState) -> str:
+    """Allow-listed header names; ``typ`` is JWT (with a vp claim) or vp+jwt."""
+    header = state.header
+    for name in header:
+        if name in _REFUSED_HEADER:
+            raise CheckFailed("bad_header", f"the header parameter {name!r} is refused: "
+                              f"{_REFUSED_HEADER[name]}")
+        if name not in _HEADER:
+            raise CheckFailed("bad_header", f"the header parameter {name!r} is not one a "
+                              "presentation may carry (alg, typ, kid, jwk, cty)")
+    typ = header.get("typ", "JWT")
+    if typ == "vp+jwt":
+        state.encoding = "vc2"
+    elif typ == "JWT" and "vp" in state.payload:
+        state.encoding = "vc1"
+    else:
+        raise CheckFailed("bad_type", f"typ {typ!r} with these claims is not a presentation")
+    if "kid" in header and not isinstance(header["kid"], str):
+        raise CheckFailed("bad_header", "the header's kid is not a string")
+    if "jwk" in header:
+        if not isinstance(header["jwk"], dict):
+            raise CheckFailed("bad_header", "the header's jwk is not a JWK object")
+        if any(member in header["jwk"] for member in ("d", "p", "q", "dp", "dq", "qi", "k")):
+            raise CheckFailed("bad_header", "the header's jwk holds private key material")
+    return f"typ {typ}"
+
+
+def _credential_tokens(state: PresentationState) -> list[Any]:
+    payload = state.payload
+    if state.encoding == "vc1":
+        vp = payload.get("vp")
+        if not isinstance(vp, dict):
+            raise CheckFailed("missing_claim", "the vp claim must be an object")
+        body: Mapping[str, Any] = vp
+        if "vc" in payload:
+            raise CheckFailed("malformed", "a presentation must not carry a vc claim")
+    else:
+        if "vp" in payload or "vc" in payload:
+            raise CheckFailed("malformed", "a vp+jwt payload is the presentation itself and "
+                              "must not carry a vp or vc claim")
+        body = payload
+    if list(body.get("@context") or []) not in [list(c) for c in _CONTEXTS[state.encoding]]:
+        raise CheckFailed("context_rejected", f"the presentation's @context "
+                          f"{body.get('@context')!r} is not an expected one")
+    types = body.get("type")
+    if types != ["VerifiablePresentation"] and types != "VerifiablePresentation":
+        raise CheckFailed("bad_type", "the presentation's type must be VerifiablePresentation")
+    unknown = set(body) - {"@context", "type", "verifiableCredential", "holder", "id",
+                           *(("iss", "aud", "nonce", "jti", "iat", "exp", "nbf")
+                             if state.encoding == "vc2" else ())}
+    if unknown:
+        raise CheckFailed("malformed", f"the presentation has an unexpected member "
+                          f"{sorted(unknown)[0]!r}")
+    items = body.get("verifiableCredential")
+    if not isinstance(items, list) or not items:
+        raise CheckFailed("missing_claim", "the presentation holds no verifiableCredential")
+    return items
+
+
+def _secured(item: Any, index: int, encoding: str) -> str:
+    if encoding == "vc1":
+        if isinstance(item, str):
+            return item
+    elif isinstance(item, dict):
+        ident = item.get("id")
+        if (item.get("type") in (["EnvelopedVerifiableCredential"],
+                                 "EnvelopedVerifiableCredential")
+                and isinstance(ident, str) and ident.startswith(ENVELOPE_PREFIX)):
+            return ident[len(ENVELOPE_PREFIX):]
+    raise CheckFailed("credential_not_secured", f"verifiableCredential[{index}] is not a "
+                      "secured credential (a compact JWT" + (
+                          ")" if encoding == "vc1" else
+                          " in an EnvelopedVerifiableCredential data: URL)"),
+                      f"$.verifiableCredential[{index}]")
+
+
+def check_claims(state: PresentationState) -> str:
+    """Registered claims and the vp structure; at most 16 secured credentials."""
+    payload = state.payload
+    items = _credential_tokens(state)
+    if len(items) > MAX_CREDENTIALS:
+        raise CheckFailed("too_large", f"the presentation holds {len(items)} credentials; at "
+                          f"most {MAX_CREDENTIALS} are accepted")
+    state.tokens = [_secured(item, i, state.encoding) for i, item in enumerate(items)]
+    iss = payload.get("iss")
+    if not isinstance(iss, str):
+        raise CheckFailed("missing_claim", "the presentation has no iss (its holder)")
+    holder = payload.get("holder")
+    if holder is not None and holder != iss:
+        raise CheckFailed("claim_mismatch", f"holder {holder!r} differs from iss {iss!r}")
+    try:
+        state.holder = identifiers.parse(iss)
+    except IdentifierError as exc:
+        raise CheckFailed("bad_identifier", f"the presentation's iss {iss!r}: {exc.message}",
+                          "$.iss") from exc
+    if not isinstance(payload.get("jti"), str) or not payload["jti"]:
+        raise CheckFailed("missing_claim", "the presentation has no jti")
+    for claim in ("iat", "exp"):
+        numeric_date(payload, claim, required=True)
+    numeric_date(payload, "nbf", required=False)
+    return f"holder {state.holder}; {len(state.tokens)} credential(s)"
+
+
+def check_audience(state: PresentationState) -> str:
+    """``aud`` names exactly one audience: this verifier's."""
+    if state.audience is None:
+        raise CheckFailed("audience_mismatch", "verifying a presentation needs --audience, the "
+                          "verifier's own id")
+    aud = state.payload.get("aud")
+    if aud is None:
+        raise CheckFailed("audience_mismatch", "the presentation has no aud claim")
+    if isinstance(aud, list) and len(aud) == 1:
+        aud = aud[0]
+    if not isinstance(aud, str):
+        raise CheckFailed("audience_mismatch", "aud must name exactly one audience")
+    if aud != state.audience:
+        raise CheckFailed("audience_mismatch", f"the presentation is for {aud!r}, not "
+                          f"{state.audience!r}")
+    return f"for {aud}"
+
+
+def check_nonce(state: PresentationState) -> str:
+    """``nonce`` is a string exactly equal to the verifier's, compared in constant time."""
+    if state.nonce is None:
+        raise CheckFailed("nonce_mismatch", "verifying a presentation needs --nonce, the "
+                          "challenge it must answer")
+    nonce = state.payload.get("nonce")
+    if not isinstance(nonce, str):
+        raise CheckFailed("nonce_mismatch", "the presentation has no nonce string")
+    if not hmac.compare_digest(nonce.encode("utf-8"), state.nonce.encode("utf-8")):
+        raise CheckFailed("nonce_mismatch", "the presentation answers another nonce")
+    return "nonce matches"
+
+
+def check_time(state: PresentationState) -> str:
+    """Created at most 300 s ago, not in the future, valid now, and short-lived."""
+    payload, now, leeway = state.payload, state.now, state.leeway
+    iat, exp = int(payload["iat"]), int(payload["exp"])
+    if iat > now + leeway:
+        raise CheckFailed("bad_iat", f"the presentation was created in the future, at "
+                          f"{rfc3339(iat)}")
+    if now - iat > MAX_AGE + leeway:
+        raise CheckFailed("bad_iat", f"the presentation was created at {rfc3339(iat)}, more "
+                          f"than {MAX_AGE} s ago")
+    if exp - iat > MAX_LIFETIME:
+        raise CheckFailed("bad_iat", f"the presentation is valid for {exp - iat} s; at most "
+                          f"{MAX_LIFETIME} s are accepted")
+    if now - leeway >= exp:
+        raise CheckFailed("expired", f"the presentation expired at {rfc3339(exp)}")
+    nbf = payload.get("nbf")
+    if isinstance(nbf, int) and now + leeway < nbf:
+        raise CheckFailed("not_yet_valid", f"the presentation is valid only from {rfc3339(nbf)}")
+    return f"created {now - iat} s ago, valid until {rfc3339(exp)}"
+
+
+def check_credentials(state: PresentationState) -> str:
+    """Every embedded credential passes every credential check, each in its own report."""
+    for token in state.tokens:
+        try:
+            inner = jose.peek_unverified(token)
+        except TokenError:
+            inner = None
+        if inner is not None and (inner.header.get("typ") == "vp+jwt" or "vp" in inner.payload):
+            raise CheckFailed("credential_not_secured", "a presentation inside a presentation "
+                              "is not accepted")
+        report = verify_credential(token, state.trust, now=state.now, leeway=state.leeway)
+        state.nested.append(report)
+        if not report.ok:
+            failure = report.failure
+            assert failure is not None
+            raise CheckFailed(failure.code or "malformed", f"credential {len(state.nested)}: "
+                              f"{failure.reason}")
+        assert isinstance(report.verified, Credential)
+        state.credentials.append(report.verified)
+    return f"{len(state.credentials)} credential(s) valid"
+
+
+def _bound_thumbprint(credential: Credential, index: int) -> tuple[str, Key | None]:
+    if credential.holder_jwk is not None:
+        key = key_from_jwk(credential.holder_jwk, require="public")
+        return key.thumbprint(), key
+    if credential.holder_jkt is not None:
+        return credential.holder_jkt, None
+    raise CheckFailed("holder_binding", f"credential {index} binds no holder key (no cnf), so "
+                      "no presenter can prove it holds it")
+
+
+def check_holder_binding(state: PresentationState) -> str:
+    """The same key is bound by every credential, and the header names no other one;
+    ``iss`` is each device credential's subject; user credentials are vouched for."""
+    bound: list[tuple[str, Key | None]] = []
+    try:
+        bound = [_bound_thumbprint(c, i) for i, c in enumerate(state.credentials, start=1)]
+    except KeyFileError as exc:
+        raise CheckFailed("bad_key", exc.message) from exc
+    thumbprints = {thumbprint for thumbprint, _ in bound}
+    if len(thumbprints) != 1:
+        raise CheckFailed("holder_binding", "the credentials bind different holder keys")
+    thumbprint = thumbprints.pop()
+    key = next((k for _, k in bound if k is not None), None)
+    header = state.header
+    if "jwk" in header:
+        try:
+            header_key = key_from_jwk(header["jwk"], require="public")
+        except KeyFileError as exc:
+            raise CheckFailed("bad_header", f"the header's jwk: {exc.message}") from exc
+        if header_key.thumbprint() != thumbprint:
+            raise CheckFailed("holder_binding", "the presentation is signed with a key that "
+                              "its credentials do not bind")
+        key = key or header_key
+        state.header_named_key = True
+    if key is None:
+        raise CheckFailed("holder_binding", "the credentials bind the holder key by thumbprint "
+                          "(cnf.jkt) and the header carries no jwk to check it against")
+    kid = header.get("kid")
+    if kid is not None:
+        if kid not in (thumbprint, key.thumbprint_uri(), key.kid):
+            raise CheckFailed("holder_binding", f"the header names key {kid!r}, not the key "
+                              "the credentials bind")
+        state.header_named_key = True
+    assert state.holder is not None
+    devices = [c for c in state.credentials if c.type is CredentialType.DEVICE]
+    if not devices:
+        raise CheckFailed("holder_binding", "the presentation holds no device credential, so "
+                          "nothing ties its holder to a device")
+    for device in devices:
+        if device.subject.id != state.holder:
+            raise CheckFailed("holder_binding", f"the presentation's iss {state.holder} is not "
+                              f"the device credential's subject {device.subject.id}")
+    listed = {value for device in devices for value in device.subject.instant_messages}
+    for credential in state.credentials:
+        if credential.type is CredentialType.USER and credential.subject.id not in listed:
+            raise CheckFailed("holder_binding", f"the user credential's subject "
+                              f"{credential.subject.id} is not listed in any presented device "
+                              "credential's hasInstantMessage")
+    state.holder_key = key
+    return f"all credentials bind key {thumbprint}"
+
+
+def check_signature(state: PresentationState) -> str:
+    """The presentation verifies with the key its credentials bind."""
+    assert state.unverified is not None
+    assert state.holder_key is not None
+    if jose.verify_signature(state.unverified, state.holder_key):
+        return f"signed by the holder key {state.holder_key.thumbprint()}"
+    if state.header_named_key:
+        raise CheckFailed("bad_signature", "the signature does not verify with the holder key "
+                          "the header names")
+    raise CheckFailed("holder_binding", "the presentation does not verify with the key its "
+                      "credentials bind")
+
+
+def check_replay(state: PresentationState) -> str:
+    """Consume the nonce and the (iss, jti) pair: the same presentation is accepted once."""
+    from vc_im.replay import ReplayOutcome, ReplayStore, default_store_path
+
+    payload = state.payload
+    path = state.store if state.store is not None else default_store_path()
+    with ReplayStore.open(path) as store:
+        outcome = store.consume_presentation(
+            nonce=str(payload["nonce"]), issuer=str(payload["iss"]), jti=str(payload["jti"]),
+            now=state.now, expires_at=int(payload["exp"]) + state.leeway)
+    if outcome is ReplayOutcome.REPLAY:
+        raise CheckFailed("replay", "this nonce or this presentation (iss, jti) was already "
+                          "used")
+    if outcome is ReplayOutcome.NONCE_EXPIRED:
+        raise CheckFailed("nonce_mismatch", "the nonce was issued by this verifier and its time "
+                          "to live has passed")
+    return "nonce and jti consumed"
+
+
+Step = tuple[str, Callable[[PresentationState], str]]
+PRESENTATION_STEPS: tuple[Step, ...] = (
+    ("format", check_format),
+    ("header", check_header),
+    ("alg", check_alg),
+    ("claims", check_claims),
+    ("audience", check_audience),
+    ("nonce", check_nonce),
+    ("time", check_time),
+    ("credentials", check_credentials),
+    ("holder_binding", check_holder_binding),
+    ("signature", check_signature),
+    ("replay", check_replay),
+)
+
+
+def verify_presentation(token: str | bytes, trust: TrustStore, *, now: int,
+                        audience: str | None, nonce: str | None,
+                        leeway: int = DEFAULT_LEEWAY, store: Path | None = None) -> Report:
+    """Verify a presentation and its credentials; never raises for invalid input.
+
+    Raises :class:`~vc_im.errors.InputError` only when the replay ``store``
+    cannot be used.
+    """
+    state = PresentationState(token, trust, now, leeway, audience, nonce, store)
+    checks = run_checks(PRESENTATION_STEPS, state)
+    report = Report("presentation", checks, tuple(state.nested))
+    if not report.ok:
+        return report
+    assert state.holder is not None
+    assert state.holder_key is not None
+    payload = state.payload
+    verified = Presentation(state.holder, str(state.audience), str(state.nonce),
+                            str(payload["jti"]), int(payload["iat"]), int(payload["exp"]),
+                            state.holder_key, tuple(state.credentials))
+    return Report("presentation", checks, tuple(state.nested), verified=verified)
