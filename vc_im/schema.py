@@ -1,0 +1,330 @@
+"""JSON Schema validation of credentials, with every problem named by JSON path.
+
+The schemas (Draft 2020-12) live in ``schemas/`` as data; ``defs.schema.json``
+holds the shared building blocks and the credential schemas ``$ref`` it by
+relative URI. All of them are loaded into one local ``referencing.Registry``
+whose retrieval hook refuses everything, so a ``$ref`` can never reach the
+network or a file outside ``schemas/``; every ``$ref`` is resolved once when the
+registry is built, so a damaged installation fails at that point with a clear
+error rather than half-way through a validation. Validators are built once per
+process.
+
+The validator is Draft 2020-12 with one change: ``integer`` means a JSON
+integer, so ``1700000000.0`` is not a NumericDate. Format assertions stay off:
+the ``format`` checkers that understand URIs need optional packages, and
+identifiers, URIs and dates are checked in code anyway (the patterns here are
+only a loose first filter).
+
+Messages are written here rather than taken from jsonschema, whose messages
+quote the offending instance: for a JWK that would put key material in a
+report.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from vc_im.errors import InputError, VcImError
+from vc_im.resources import schemas_dir
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
+    from jsonschema.protocols import Validator
+    from referencing import Registry, Resource
+    from referencing._core import Resolver
+
+__all__ = ["SCHEMA_BASE", "SchemaName", "SchemaProblem", "validate"]
+
+SCHEMA_BASE = "https://vc-im.example/schemas/"
+"""Every schema's ``$id`` starts with this; ``<name>.schema.json`` follows."""
+
+SchemaName = Literal["credential-vc1", "credential-vc2"]
+
+# Mirrors jsonschema's own JSON path rendering so that all paths look alike.
+_PLAIN_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]*$")
+_SUFFIX = ".schema.json"
+_MILLISECONDS = range(10**12, 10**13)
+_TYPE_NAMES = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "object": "an object",
+    "array": "an array",
+    "boolean": "true or false",
+    "null": "null",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaProblem:
+    """One reason an instance does not fit its schema."""
+
+    path: str
+    """JSON path of the offending (or missing) member, e.g. ``$.vc.credentialSubject.fn``."""
+    message: str
+    """One sentence, starting with the path and without a final full stop; it never quotes
+    a value that could be key material."""
+
+
+def validate(instance: object, schema: SchemaName) -> tuple[SchemaProblem, ...]:
+    """Return every problem of ``instance`` against ``schema``, the most relevant first.
+
+    An empty tuple means the instance is valid. Raises :class:`InputError` for an
+    unknown schema name and :class:`VcImError` (``broken_install``) when the
+    installed schemas are unusable.
+    """
+    from referencing.exceptions import Unresolvable
+
+    validator = _validator(schema)
+    try:
+        errors = sorted(validator.iter_errors(instance), key=_rank)
+    except Unresolvable as exc:  # cannot happen after _registry()'s check; stay closed
+        raise VcImError(
+            f"the schema {schema} refers to something vc_im does not ship", code="broken_install"
+        ) from exc
+    problems: dict[SchemaProblem, None] = {}
+    for error in errors:
+        for problem in _describe(_most_specific(error)):
+            problems.setdefault(problem, None)
+    return tuple(problems)
+
+
+@cache
+def _validator(name: str) -> Validator:
+    """The Draft 2020-12 validator for schema ``name``, built once."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.validators import extend
+
+    registry = _registry()
+    uri = f"{SCHEMA_BASE}{name}{_SUFFIX}"
+    try:
+        contents = registry.contents(uri)
+    except LookupError as exc:
+        raise InputError(f"there is no schema named {name!r}") from exc
+    # Draft 2020-12 counts 1700000000.0 as an integer; a NumericDate here is a JSON integer.
+    strict = extend(
+        Draft202012Validator,
+        type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_json_integer),
+    )
+    inlined = _inline_refs(contents, registry.resolver(base_uri=uri), frozenset())
+    validator: Validator = strict(inlined, registry=registry)
+    return validator
+
+
+def _inline_refs(node: Any, resolver: Resolver[Any], active: frozenset[int]) -> Any:
+    """A copy of ``node`` with each ``$ref`` replaced by the schema it names.
+
+    Resolving a ``$ref`` on every validation costs about half of the time jsonschema
+    spends on a credential, so the registry resolves each one once, here. A ``$ref``
+    with sibling keywords becomes ``allOf: [target]`` beside them (the same meaning
+    in Draft 2020-12); a recursive ``$ref`` is left for the registry to resolve.
+    """
+    if isinstance(node, list):
+        return [_inline_refs(item, resolver, active) for item in node]
+    if not isinstance(node, dict):
+        return node
+    copy = {
+        key: _inline_refs(value, resolver, active) for key, value in node.items() if key != "$ref"
+    }
+    ref = node.get("$ref")
+    if not isinstance(ref, str):
+        return copy
+    resolved = resolver.lookup(ref)
+    if id(resolved.contents) in active:
+        return {"$ref": ref, **copy}
+    target = _inline_refs(resolved.contents, resolved.resolver, active | {id(resolved.contents)})
+    return {"allOf": [target], **copy} if copy else target
+
+
+def _is_json_integer(checker: object, instance: object) -> bool:
+    """An integer written without a fraction or exponent (bool is not one)."""
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+@cache
+def _registry() -> Registry[Any]:
+    """The registry of the installed schemas, built once."""
+    return _build_registry(schemas_dir())
+
+
+def _build_registry(directory: Path) -> Registry[Any]:
+    """Load every ``*.schema.json`` in ``directory``, check it, resolve every ``$ref``."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+    from referencing import Registry
+    from referencing.exceptions import Unresolvable
+    from referencing.jsonschema import DRAFT202012
+
+    resources: list[tuple[str, Resource[Any]]] = []
+    for path in sorted(directory.glob(f"*{_SUFFIX}")):
+        expected_id = SCHEMA_BASE + path.name
+        try:
+            contents = json.loads(path.read_bytes())
+            Draft202012Validator.check_schema(contents)
+        except (OSError, ValueError, SchemaError) as exc:
+            raise VcImError(
+                f"the schema file {path} is unreadable or not a valid Draft 2020-12 schema",
+                code="broken_install",
+            ) from exc
+        if not isinstance(contents, dict) or contents.get("$id") != expected_id:
+            raise VcImError(
+                f"the schema file {path} must declare $id {expected_id}", code="broken_install"
+            )
+        resources.append((expected_id, DRAFT202012.create_resource(contents)))
+    if not resources:
+        raise VcImError(f"no schema files found in {directory}", code="broken_install")
+
+    # The default retrieval hook refuses every URI it is asked for (NoSuchResource).
+    registry: Registry[Any] = Registry().with_resources(resources).crawl()
+    for uri, resource in resources:
+        resolver = registry.resolver(base_uri=uri)
+        for ref in _refs(resource.contents):
+            try:
+                resolver.lookup(ref)
+            except Unresolvable as exc:
+                raise VcImError(
+                    f"the schema {uri} refers to {ref}, which is not among vc_im's schemas",
+                    code="broken_install",
+                ) from exc
+    return registry
+
+
+def _refs(node: object) -> Iterator[str]:
+    """Every ``$ref`` value in a schema document."""
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                yield value
+            else:
+                yield from _refs(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _refs(item)
+
+
+def _rank(error: ValidationError) -> tuple[int, bool]:
+    """Sort key: shallower problems first (as ``best_match`` prefers), then schema order.
+
+    ``oneOf``/``anyOf`` summaries go after the precise problems at the same depth.
+    """
+    return (len(error.path), error.validator in ("oneOf", "anyOf"))
+
+
+def _most_specific(error: ValidationError) -> ValidationError:
+    """Descend into oneOf/anyOf sub-errors the way ``jsonschema.best_match`` does."""
+    from heapq import nsmallest
+
+    from jsonschema.exceptions import relevance
+
+    while error.context:
+        smallest = nsmallest(2, error.context, key=relevance)
+        if len(smallest) == 2 and relevance(smallest[0]) == relevance(smallest[1]):
+            return error
+        error = smallest[0]
+    return error
+
+
+def _child(path: str, name: str) -> str:
+    """JSON path of member ``name`` under ``path``, rendered as jsonschema does."""
+    if _PLAIN_NAME.match(name):
+        return f"{path}.{name}"
+    escaped = name.replace("\\", "\\\\").replace("'", "\\'")
+    return f"{path}['{escaped}']"
+
+
+def _describe(error: ValidationError) -> Iterator[SchemaProblem]:
+    """Turn one jsonschema error into problems with a path and one sentence each."""
+    path = error.json_path
+    keyword = error.validator
+    value = error.validator_value
+    instance = error.instance
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    title = schema.get("title")
+
+    if "propertyNames" in error.relative_schema_path and isinstance(instance, str):
+        reason = schema.get("description", "it is not allowed here")
+        yield SchemaProblem(_child(path, instance), f"{_child(path, instance)}: {reason}")
+    elif keyword == "required" and isinstance(instance, dict):
+        for name in value:
+            if name not in instance:
+                child = _child(path, name)
+                yield SchemaProblem(child, f"{child} is required but missing")
+    elif keyword == "additionalProperties" and isinstance(instance, dict):
+        known = schema.get("properties", {})
+        for name in instance:
+            if name not in known:
+                child = _child(path, name)
+                yield SchemaProblem(child, f"{child} is not an allowed member here")
+    else:
+        yield SchemaProblem(path, f"{path} {_sentence(keyword, value, instance, schema, title)}")
+
+
+def _sentence(
+    keyword: str | None, value: Any, instance: Any, schema: dict[str, Any], title: Any
+) -> str:
+    """The predicate of the problem sentence for one failed keyword."""
+    if keyword == "type":
+        kinds = value if isinstance(value, list) else [value]
+        return "must be " + " or ".join(_TYPE_NAMES.get(str(kind), str(kind)) for kind in kinds)
+    if keyword == "maximum" and title == "NumericDate":
+        if isinstance(instance, int) and instance in _MILLISECONDS:
+            return (
+                "is a 13-digit NumericDate, which is in milliseconds; "
+                "NumericDates are whole seconds"
+            )
+        return f"is later than the largest NumericDate, {value} (9999-12-31T23:59:59Z)"
+    if keyword in ("maximum", "minimum"):
+        bound = "at most" if keyword == "maximum" else "at least"
+        return f"must be {bound} {value}"
+    if keyword == "const":
+        return f"must be {json.dumps(value)}"
+    if keyword == "enum":
+        return "must be one of " + ", ".join(json.dumps(item) for item in value)
+    if keyword == "pattern":
+        return f"is not a well-formed {title}" if title else "does not have the expected form"
+    if keyword in ("minLength", "minItems", "maxItems"):
+        return _size_sentence(keyword, value)
+    if keyword == "uniqueItems":
+        return "must not repeat a value"
+    if keyword == "contains":
+        if "const" in value:
+            return f"must contain {json.dumps(value['const'])}"
+        if "enum" in value:
+            return "must contain one of " + ", ".join(json.dumps(item) for item in value["enum"])
+        return "does not contain an item of the expected kind"
+    if keyword == "oneOf":
+        return _one_of_sentence(value, title)
+    if keyword == "anyOf":
+        return "does not match any of the allowed forms"
+    if keyword is None:  # a `false` schema
+        return "is not allowed here"
+    return f"does not satisfy the schema's {keyword} rule"
+
+
+def _size_sentence(keyword: str, value: int) -> str:
+    if keyword == "minLength":
+        return "must not be empty" if value == 1 else f"must be at least {value} characters long"
+    if keyword == "minItems":
+        return "must not be empty" if value == 1 else f"must have at least {value} items"
+    return f"must have at most {value} items"
+
+
+def _one_of_sentence(branches: Any, title: Any) -> str:
+    """Exactly-one-of-these-members (``cnf``) gets a precise sentence; others a generic one."""
+    names = [
+        branch["required"][0]
+        for branch in branches
+        if isinstance(branch, dict)
+        and list(branch) == ["required"]
+        and len(branch["required"]) == 1
+    ]
+    if names and len(names) == len(branches):
+        return "must hold exactly one of " + " or ".join(repr(name) for name in names)
+    what = f"a {title}" if title else "its schema"
+    return f"does not match exactly one of the allowed forms of {what}"
