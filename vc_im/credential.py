@@ -22,11 +22,8 @@ from enum import StrEnum
 from typing import Any
 
 from vc_im.identifiers import ImId
+from vc_im.jsonld import V1_CONTEXT, V2_CONTEXT, VCIM_CONTEXT
 from vc_im.times import seconds_to_rfc3339
-
-V1_CONTEXT = "https://www.w3.org/2018/credentials/v1"
-V2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
-VCIM_CONTEXT = "https://vc-im.example/contexts/v1"
 
 
 class CredentialType(StrEnum):

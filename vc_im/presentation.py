@@ -30,9 +30,10 @@ from pathlib import Path
 from typing import Any
 
 from vc_im import identifiers, jose
-from vc_im.credential import V1_CONTEXT, V2_CONTEXT, VCIM_CONTEXT, Credential, CredentialType
+from vc_im.credential import Credential, CredentialType
 from vc_im.errors import InputError, KeyFileError, TokenError
 from vc_im.identifiers import IdentifierError, ImId
+from vc_im.jsonld import V1_CONTEXT, V2_CONTEXT, VCIM_CONTEXT
 from vc_im.keys import Key, key_from_jwk
 from vc_im.report import CheckFailed, Report, run_checks
 from vc_im.times import seconds_to_rfc3339 as rfc3339

@@ -346,7 +346,9 @@ def check_context(state: CredentialState) -> str:
     """``@context`` is exactly the encoding's list: the W3C context, then vc_im's."""
     from vc_im import jsonld  # pyld loads only when a credential gets this far
 
-    jsonld.check_context(state.model.get("@context"), expected=[state.encoding.contexts])
+    path = "$.vc['@context']" if state.encoding is Encoding.VC1 else "$['@context']"
+    jsonld.check_context(state.model.get("@context"), expected=[state.encoding.contexts],
+                         path=path)
     return "@context is " + ", ".join(state.encoding.contexts)
 
 
@@ -368,7 +370,7 @@ def check_schema(state: CredentialState) -> str:
     if problems:
         first = problems[0]
         more = f" ({len(problems) - 1} more problems)" if len(problems) > 1 else ""
-        raise CheckFailed("schema_invalid", f"{first.path}: {first.message}{more}", first.path)
+        raise CheckFailed("schema_invalid", f"{first.message}{more}", first.path)
     return f"valid against schema {name}"
 
 
