@@ -13,6 +13,7 @@ from vc_im.cli import (  # noqa: F401  (each module registers its commands)
     presentations,
     replay,
     uri,
+    x509,
 )
 from vc_im.cli._app import app
 

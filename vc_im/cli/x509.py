@@ -1,0 +1,136 @@
+"""``vc-im x509 ca | leaf | show``: test CAs and client certificates for IM identifiers.
+
+The certificates follow the seed's mock-up (§5.1): a leaf names its IM identifiers as
+subjectAltName URIs. Each file written holds exactly the new certificate; an x5c chain
+is the leaf followed by its intermediate CAs (``cat leaf.pem intermediate.pem``).
+
+Exit codes: 0 success; 2 a usage error or an unusable input (a key, a certificate file,
+an invalid --san).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from vc_im.cli._app import app
+from vc_im.cli._common import errors_to_exit, read_input_bytes, resolve_now
+
+if TYPE_CHECKING:
+    from vc_im.x509 import CertificateInfo
+
+x509_app = typer.Typer(help="Mint test CA and leaf certificates carrying IM identifiers, and "
+                            "show certificates.", no_args_is_help=True)
+app.add_typer(x509_app, name="x509")
+
+NowOption = Annotated[str | None, typer.Option(
+    "--now", help="Valid from this time (RFC 3339 or epoch seconds; default: now).")]
+
+
+@x509_app.command("ca")
+def ca_command(
+    out_cert: Annotated[Path, typer.Option("--out-cert", help="Where to write the CA "
+                                           "certificate (PEM).")],
+    out_key: Annotated[Path, typer.Option("--out-key", help="Where to write the CA's new "
+                                          "private key (JWK, mode 0600).")],
+    name: Annotated[str, typer.Option("--name", help="The CA's common name (CN).")],
+    now: NowOption = None,
+    days: Annotated[int, typer.Option("--days", min=1, max=36500,
+                                      help="Validity in days.")] = 3650,
+    issuer_cert: Annotated[Path | None, typer.Option(
+        "--issuer-cert", help="Make an intermediate CA issued by this CA certificate (PEM) "
+                              "instead of a self-signed root.")] = None,
+    issuer_key: Annotated[Path | None, typer.Option(
+        "--issuer-key", help="The private key of --issuer-cert.")] = None,
+    path_length: Annotated[int | None, typer.Option(
+        "--path-length", min=0, help="At most this many CAs below this one.")] = None,
+) -> None:
+    """Make a CA with a new P-256 key: a self-signed root, or an intermediate CA."""
+    from vc_im import keys
+    from vc_im.errors import InputError
+    from vc_im.x509 import MAX_PEM_BYTES, describe, mint_ca
+
+    with errors_to_exit():
+        if (issuer_cert is None) != (issuer_key is None):
+            raise InputError("--issuer-cert and --issuer-key go together.")
+        issuer_pem = (read_input_bytes(str(issuer_cert), limit=MAX_PEM_BYTES)
+                      if issuer_cert is not None else None)
+        signer = (keys.read_key_file(issuer_key, require="private")
+                  if issuer_key is not None else None)
+        certificate, key = mint_ca(name=name, now=resolve_now(now), days=days,
+                                   issuer_cert_pem=issuer_pem, issuer_key=signer,
+                                   path_length=path_length)
+        keys.write_private_key(out_key, key)
+        out_cert.write_bytes(certificate)
+        _print(describe(certificate))
+
+
+@x509_app.command("leaf")
+def leaf_command(
+    ca_cert: Annotated[Path, typer.Option("--ca-cert", help="The issuing CA's certificate "
+                                          "(PEM; its first certificate issues).")],
+    ca_key: Annotated[Path, typer.Option("--ca-key", help="The issuing CA's private key.")],
+    key: Annotated[Path, typer.Option("--key", help="The subject's public key (JWK or PEM).")],
+    san: Annotated[list[str], typer.Option("--san", help="An im: or mimi:// identifier the "
+                                           "certificate names (repeatable).")],
+    name: Annotated[str, typer.Option("--name", help="The subject's common name (CN).")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the certificate (PEM).")],
+    now: NowOption = None,
+    days: Annotated[int, typer.Option("--days", min=1, max=36500,
+                                      help="Validity in days.")] = 90,
+) -> None:
+    """Make a client certificate like the seed's mock-up, naming the --san identifiers."""
+    from vc_im import keys
+    from vc_im.x509 import MAX_PEM_BYTES, describe, mint_leaf
+
+    with errors_to_exit():
+        ca_pem = read_input_bytes(str(ca_cert), limit=MAX_PEM_BYTES)
+        signer = keys.read_key_file(ca_key, require="private")
+        subject_key = keys.read_key_file(key, require="public")
+        certificate = mint_leaf(ca_cert_pem=ca_pem, ca_key=signer, subject_key=subject_key,
+                                san_uris=san, subject_name=name, now=resolve_now(now),
+                                days=days)
+        out.write_bytes(certificate)
+        _print(describe(certificate))
+
+
+@x509_app.command("show")
+def show_command(
+    cert: Annotated[str, typer.Argument(metavar="CERT", show_default=False,
+                                        help="A PEM (or DER) certificate file, or - for "
+                                             "stdin.")],
+) -> None:
+    """Print each certificate's subject, issuer, validity, key and subjectAltName URIs."""
+    from vc_im.x509 import MAX_PEM_BYTES, describe
+
+    with errors_to_exit():
+        _print(describe(read_input_bytes(cert, limit=MAX_PEM_BYTES)))
+
+
+def _print(certificates: tuple[CertificateInfo, ...]) -> None:
+    """One block per certificate; each subjectAltName URI with its identifier type."""
+    from vc_im.identifiers import IdentifierError, parse
+    from vc_im.times import seconds_to_rfc3339
+
+    for index, info in enumerate(certificates):
+        if index:
+            typer.echo("")
+        typer.echo(f"subject: {info.subject}")
+        typer.echo(f"issuer: {info.issuer}")
+        typer.echo(f"not before: {seconds_to_rfc3339(info.not_before)}")
+        typer.echo(f"not after: {seconds_to_rfc3339(info.not_after)}")
+        typer.echo(f"ca: {'yes' if info.is_ca else 'no'}")
+        typer.echo(f"key: {info.key_type}")
+        for uri in info.san_uris:
+            shown = uri.encode("ascii", "backslashreplace").decode("ascii")
+            if uri.partition(":")[0].lower() not in ("im", "mimi"):
+                typer.echo(f"san: uri {shown}")
+                continue
+            try:
+                identifier = parse(uri)
+            except IdentifierError as exc:
+                typer.echo(f"san: invalid {shown} ({exc.message.rstrip('.')})")
+            else:
+                typer.echo(f"san: {identifier.type.value} {identifier}")
