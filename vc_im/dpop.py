@@ -57,12 +57,33 @@ def _normalize_escape(match: re.Match[str]) -> str:
     return decoded if decoded in _UNRESERVED else "%" + match.group(1).upper()
 
 
+def _remove_dot_segments(path: str) -> str:
+    """RFC 3986 §5.2.4: resolve ``.`` and ``..`` segments of an absolute path."""
+    output: list[str] = []
+    segments = path.split("/")
+    for index, segment in enumerate(segments):
+        last = index == len(segments) - 1
+        if segment == ".":
+            if last:
+                output.append("")
+        elif segment == "..":
+            if len(output) > 1:
+                output.pop()
+            if last:
+                output.append("")
+        else:
+            output.append(segment)
+    result = "/".join(output)
+    return result if result.startswith("/") else "/" + result
+
+
 def normalize_htu(url: str) -> str:
     """An HTTP(S) URI without query and fragment, normalised per RFC 3986 §6.2.2-6.2.3.
 
     Scheme and host are lower-cased, the default port and an empty path are
     made explicit-free (``https://a.example:443`` becomes ``https://a.example/``),
-    and percent-escapes are upper-cased, unreserved ones decoded.
+    percent-escapes are upper-cased, unreserved ones decoded, and dot segments
+    are removed.
     """
     try:
         parts = urlsplit(url.strip())
@@ -78,7 +99,7 @@ def normalize_htu(url: str) -> str:
     if ":" in host:
         host = f"[{host}]"
     netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
-    path = _ESCAPE.sub(_normalize_escape, parts.path) or "/"
+    path = _remove_dot_segments(_ESCAPE.sub(_normalize_escape, parts.path) or "/")
     return urlunsplit((scheme, netloc, path, "", ""))
 
 
@@ -306,7 +327,7 @@ def check_replay(state: DpopState) -> str:
     with ReplayStore.open(path) as store:
         outcome = store.consume_dpop(
             htu=normalize_htu(state.htu), jti=str(payload["jti"]), nonce=None, now=state.now,
-            expires_at=int(payload["iat"]) + MAX_AGE + state.leeway)
+            expires_at=int(payload["iat"]) + MAX_AGE + state.leeway + 1)
     if outcome is not ReplayOutcome.ACCEPTED:
         raise CheckFailed("replay", "this proof's jti was already used for this URI")
     return "jti consumed"

@@ -108,8 +108,15 @@ def peek_unverified(token: str | bytes) -> Unverified:
 
 @functools.cache
 def _registry(alg: str) -> jws.JWSRegistry:
-    """A joserfc registry that knows exactly one algorithm, built once per alg."""
-    return jws.JWSRegistry(algorithms=[alg])
+    """A joserfc registry that knows exactly one algorithm, built once per alg.
+
+    Sizes are bounded by :data:`MAX_TOKEN_BYTES` before joserfc sees a token;
+    joserfc's own 512-byte header limit would refuse a header carrying an RSA jwk.
+    """
+    registry = jws.JWSRegistry(algorithms=[alg])
+    registry.max_header_length = MAX_TOKEN_BYTES
+    registry.max_payload_length = MAX_TOKEN_BYTES
+    return registry
 
 
 def verify_signature(unverified: Unverified, key: Key) -> bool:

@@ -269,7 +269,8 @@ def check_claims(state: PresentationState) -> str:
     iss = payload.get("iss")
     if not isinstance(iss, str):
         raise CheckFailed("missing_claim", "the presentation has no iss (its holder)")
-    holder = payload.get("holder")
+    body = payload["vp"] if state.encoding == "vc1" else payload
+    holder = body.get("holder")
     if holder is not None and holder != iss:
         raise CheckFailed("claim_mismatch", f"holder {holder!r} differs from iss {iss!r}")
     try:

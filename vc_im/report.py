@@ -151,7 +151,8 @@ def run_checks(steps: Sequence[tuple[str, Callable[[S], str]]], state: S) -> tup
 
 
 def _sentence(text: str) -> str:
-    text = text.strip()
+    # A reason may quote hostile text; keep it printable as UTF-8 whatever it holds.
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8").strip()
     if text and text[-1] not in ".!?":
         text += "."
     return text[:1].upper() + text[1:]

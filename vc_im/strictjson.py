@@ -63,6 +63,24 @@ def _depth(text: str) -> int:
     return deepest
 
 
+def _reject_lone_surrogates(value: Any) -> None:
+    """A JSON escape such as ``\\ud800`` can name half a character; that is not Unicode."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise StrictJSONError("a string holds a lone UTF-16 surrogate escape, which "
+                                      "is not a Unicode character.") from exc
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+
+
 def loads(data: bytes, *, what: str = "JSON", max_bytes: int = 65536,
           max_depth: int = MAX_DEPTH) -> Any:
     """Parse ``data`` as strict JSON; raise :class:`StrictJSONError` naming ``what``."""
@@ -77,12 +95,15 @@ def loads(data: bytes, *, what: str = "JSON", max_bytes: int = 65536,
     if _depth(text) > max_depth:
         raise StrictJSONError(f"the {what} nests deeper than {max_depth} levels.")
     try:
-        return json.loads(text, object_pairs_hook=_pairs, parse_constant=_reject_constant,
-                          parse_float=_finite_float)
+        value = json.loads(text, object_pairs_hook=_pairs, parse_constant=_reject_constant,
+                           parse_float=_finite_float)
+        if "\\u" in text:
+            _reject_lone_surrogates(value)
     except StrictJSONError as exc:
         raise StrictJSONError(f"the {what} is not strict JSON: {exc.message}") from exc
     except (ValueError, RecursionError) as exc:
         raise StrictJSONError(f"the {what} is not valid JSON.") from exc
+    return value
 
 
 def dumps_compact(value: Any) -> bytes:
