@@ -83,10 +83,14 @@ class Credential:
     expires_at: int
     holder_jwk: Mapping[str, str] | None = None
     holder_jkt: str | None = None
+    #: An ImUserCredential may let its subject's key issue its own devices' credentials.
+    may_issue_devices: bool = False
 
     def payload(self, encoding: Encoding) -> dict[str, Any]:
         """The JWT payload of this credential in ``encoding``."""
         subject = self.subject.to_json()
+        if self.may_issue_devices:
+            subject["mayIssueDeviceCredentials"] = True
         cnf = self._cnf()
         if encoding is Encoding.VC1:
             del subject["id"]  # carried by ``sub``
@@ -136,10 +140,12 @@ def data_model(payload: Mapping[str, Any], encoding: Encoding) -> dict[str, Any]
     if encoding is Encoding.VC2:
         return dict(payload)
     model = dict(payload["vc"])
-    subject = dict(model.get("credentialSubject") or {})
-    if "sub" in payload:
-        subject.setdefault("id", payload["sub"])
-    model["credentialSubject"] = subject
+    subject = model.get("credentialSubject", {})
+    if isinstance(subject, dict):  # anything else is left for the schema check to reject
+        subject = dict(subject)
+        if "sub" in payload:
+            subject.setdefault("id", payload["sub"])
+        model["credentialSubject"] = subject
     for claim, name in (("jti", "id"), ("iss", "issuer")):
         if claim in payload:
             model.setdefault(name, payload[claim])

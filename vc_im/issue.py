@@ -31,6 +31,14 @@ def _parse_identifier(value: str, what: str) -> ImId:
                          f"{exc.message}") from exc
 
 
+def _is_identifier(value: str) -> bool:
+    try:
+        identifiers.parse(value)
+    except IdentifierError:
+        return False
+    return True
+
+
 def issue_credential(
     key: Key,
     *,
@@ -46,12 +54,18 @@ def issue_credential(
     credential_id: str | None = None,
     valid_for: int = DEFAULT_VALIDITY,
     encoding: Encoding = Encoding.VC1,
+    may_issue_devices: bool = False,
+    x5c: Sequence[str] | None = None,
 ) -> str:
     """Sign a credential about ``subject`` with the issuer's private ``key``; return the JWT.
 
     The subject is always among ``hasInstantMessage``; identifiers are written
-    in their canonical form. Raises :class:`~vc_im.errors.InputError` for
-    anything the verifier would reject.
+    in their canonical form. ``may_issue_devices`` lets the subject of an
+    ImUserCredential issue its own devices' credentials with its holder key;
+    ``x5c`` puts the signer's certificate chain in the header; a self-issued
+    credential (issuer == subject) carries its public key as the header's jwk.
+    Raises :class:`~vc_im.errors.InputError` for anything the verifier would
+    reject.
     """
     if not key.is_private:
         raise InputError("issuing needs the issuer's private key; this key file is public only.")
@@ -65,6 +79,9 @@ def issue_credential(
     if valid_for <= 0:
         raise InputError("the validity period must be positive.")
     subject_id = _parse_identifier(subject, "subject")
+    if may_issue_devices and (credential_type is not CredentialType.USER or holder_key is None):
+        raise InputError("only an ImUserCredential that binds the user's key (--holder-key) may "
+                         "let it issue device credentials.")
     values: list[ImId] = []
     for text in instant_messages:
         value = _parse_identifier(text, "--im value")
@@ -80,8 +97,14 @@ def issue_credential(
         issued_at=now,
         expires_at=now + valid_for,
         holder_jwk=holder_key.public().public_jwk if holder_key is not None else None,
+        may_issue_devices=may_issue_devices,
     )
-    header = {"alg": key.alg, "typ": encoding.typ, "kid": key.kid}
+    header: dict[str, object] = {"alg": key.alg, "typ": encoding.typ, "kid": key.kid}
+    if x5c:
+        header["x5c"] = list(x5c)
+        header["kid"] = key.thumbprint()
+    elif _is_identifier(issuer) and identifiers.parse(issuer) == subject_id:
+        header["jwk"] = {k: v for k, v in key.public_jwk.items() if k not in ("kid", "alg")}
     payload = credential.payload(encoding)
     state = CredentialState(token="", trust=None, now=now, encoding=encoding)
     state.unverified = jose.Unverified("", header, payload, b"", b"")

@@ -118,7 +118,7 @@ PINNED_CONTEXTS: tuple[PinnedContext, ...] = (
     PinnedContext(
         VCIM_CONTEXT,
         "vc-im-v1.jsonld",
-        "444e4a8d2ba2d0c55c7de81ae248c2ba805ff93f44094e2174116fc363203c17",
+        "2f7b206e20e5145db5457660364f2788d9e742b448628d2b322d97c3070787ae",
     ),
 )
 """The only contexts vc_im ever loads (W3C's exact bytes for v1 and v2, and ours)."""

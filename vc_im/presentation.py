@@ -38,7 +38,15 @@ from vc_im.keys import Key, key_from_jwk
 from vc_im.report import CheckFailed, Report, run_checks
 from vc_im.times import seconds_to_rfc3339 as rfc3339
 from vc_im.trust import TrustStore
-from vc_im.verify import DEFAULT_LEEWAY, check_alg, check_format, numeric_date, verify_credential
+from vc_im.verify import (
+    DEFAULT_LEEWAY,
+    NO_EVIDENCE,
+    Evidence,
+    check_alg,
+    check_format,
+    numeric_date,
+    verify_credential,
+)
 
 #: Presentations live briefly: created at most this long ago (CONTRACT.md).
 MAX_AGE = 300
@@ -160,6 +168,7 @@ class PresentationState:
     audience: str | None
     nonce: str | None
     store: Path | None
+    evidence: Evidence = NO_EVIDENCE
     unverified: jose.Unverified | None = None
     encoding: str = "vc1"
     tokens: list[str] = field(default_factory=list)
@@ -206,7 +215,7 @@ def check_header(state: PresentationState) -> str:
             raise CheckFailed("bad_header", "the header's jwk is not a JWK object")
         if any(member in header["jwk"] for member in ("d", "p", "q", "dp", "dq", "qi", "k")):
             raise CheckFailed("bad_header", "the header's jwk holds private key material")
-    return f"typ {typ}"
+    return f"the header's typ is {typ}"
 
 
 def _credential_tokens(state: PresentationState) -> list[Any]:
@@ -283,7 +292,7 @@ def check_claims(state: PresentationState) -> str:
     for claim in ("iat", "exp"):
         numeric_date(payload, claim, required=True)
     numeric_date(payload, "nbf", required=False)
-    return f"holder {state.holder}; {len(state.tokens)} credential(s)"
+    return f"the holder is {state.holder}, presenting {len(state.tokens)} credential(s)"
 
 
 def check_audience(state: PresentationState) -> str:
@@ -301,7 +310,7 @@ def check_audience(state: PresentationState) -> str:
     if aud != state.audience:
         raise CheckFailed("audience_mismatch", f"the presentation is for {aud!r}, not "
                           f"{state.audience!r}")
-    return f"for {aud}"
+    return f"the audience is {aud}"
 
 
 def check_nonce(state: PresentationState) -> str:
@@ -314,7 +323,7 @@ def check_nonce(state: PresentationState) -> str:
         raise CheckFailed("nonce_mismatch", "the presentation has no nonce string")
     if not hmac.compare_digest(nonce.encode("utf-8"), state.nonce.encode("utf-8")):
         raise CheckFailed("nonce_mismatch", "the presentation answers another nonce")
-    return "nonce matches"
+    return "the nonce matches"
 
 
 def check_time(state: PresentationState) -> str:
@@ -348,7 +357,8 @@ def check_credentials(state: PresentationState) -> str:
         if inner is not None and (inner.header.get("typ") == "vp+jwt" or "vp" in inner.payload):
             raise CheckFailed("credential_not_secured", "a presentation inside a presentation "
                               "is not accepted")
-        report = verify_credential(token, state.trust, now=state.now, leeway=state.leeway)
+        report = verify_credential(token, state.trust, now=state.now, leeway=state.leeway,
+                                   evidence=state.evidence)
         state.nested.append(report)
         if not report.ok:
             failure = report.failure
@@ -472,13 +482,14 @@ PRESENTATION_STEPS: tuple[Step, ...] = (
 
 def verify_presentation(token: str | bytes, trust: TrustStore, *, now: int,
                         audience: str | None, nonce: str | None,
-                        leeway: int = DEFAULT_LEEWAY, store: Path | None = None) -> Report:
+                        leeway: int = DEFAULT_LEEWAY, store: Path | None = None,
+                        evidence: Evidence = NO_EVIDENCE) -> Report:
     """Verify a presentation and its credentials; never raises for invalid input.
 
     Raises :class:`~vc_im.errors.InputError` only when the replay ``store``
     cannot be used.
     """
-    state = PresentationState(token, trust, now, leeway, audience, nonce, store)
+    state = PresentationState(token, trust, now, leeway, audience, nonce, store, evidence)
     checks = run_checks(PRESENTATION_STEPS, state)
     report = Report("presentation", checks, tuple(state.nested))
     if not report.ok:

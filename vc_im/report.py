@@ -9,7 +9,7 @@ callers get a :class:`Report`, and may call :meth:`Report.raise_for_failure`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal, TypeVar
@@ -24,7 +24,7 @@ CODES = frozenset({
     "untrusted_issuer", "bad_key", "bad_signature", "expired", "not_yet_valid", "bad_iat",
     "missing_claim", "claim_mismatch", "bad_identifier", "schema_invalid", "context_rejected",
     "holder_binding", "nonce_mismatch", "audience_mismatch", "replay",
-    "credential_not_secured", "revoked", "suspended",
+    "credential_not_secured", "revoked", "suspended", "trust_contradiction",
 })
 
 
@@ -65,6 +65,8 @@ class Report:
     kind: Kind
     checks: tuple[Check, ...]
     credentials: tuple[Report, ...] = ()
+    #: The trust paths weighed for a credential (method, ok, steps, reason), JSON-ready.
+    trust: tuple[Mapping[str, object], ...] = ()
     #: What was verified (a :class:`~vc_im.credential.Credential`, ...) when ``ok``.
     verified: object = field(default=None, compare=False, repr=False)
 
@@ -104,12 +106,15 @@ class Report:
 
     def to_json(self) -> dict[str, object]:
         """The report object of the CLI contract."""
-        return {
+        out: dict[str, object] = {
             "ok": self.ok,
             "kind": self.kind,
             "checks": [c.to_json() for c in self.checks],
             "credentials": [nested.to_json() for nested in self.credentials],
         }
+        if self.trust:
+            out["trust"] = [dict(path) for path in self.trust]
+        return out
 
 
 class CheckFailed(Exception):

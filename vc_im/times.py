@@ -14,8 +14,8 @@ from vc_im.errors import InputError
 
 #: 9999-12-31T23:59:59Z, the largest NumericDate a credential can carry.
 MAX_NUMERIC_DATE = 253_402_300_799
-#: Values this large are almost surely milliseconds (the seed's example uses them).
-MILLISECONDS_THRESHOLD = 100_000_000_000
+#: 13 digits: milliseconds, not seconds (the seed's example makes this mistake).
+MILLISECONDS_THRESHOLD = 1_000_000_000_000
 
 _DURATION = re.compile(r"\A([0-9]{1,9})([smhd])\Z")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}

@@ -1,13 +1,19 @@
-"""The verifier's trust file: which issuers it trusts, with which keys, for which domains.
+"""The verifier's trust file: which issuers, roots and keys it trusts, for which domains.
 
-Format (CONTRACT.md)::
+Format (CONTRACT.md, plus the trust models of the MIMI identity draft §4)::
 
     {"issuers": [{"id": "https://im.example.com",
                   "keys": [{"kty": "OKP", "crv": "Ed25519", "x": "...", "alg": "Ed25519"}],
-                  "domains": ["example.com"]}]}
+                  "domains": ["example.com"]}],
+     "x509_roots": ["-----BEGIN CERTIFICATE-----..."],
+     "web_of_trust": {"id": "im:...", "master_key": {...}, "max_hops": 1},
+     "well_known": {"threshold": 2},
+     "policy": [{"domains": ["example.com"], "methods": ["central", "x509"],
+                 "combine": "any", "contradiction": "fail"}]}
 
-Unknown members are an error, never silently ignored: a misspelt ``domains``
-would otherwise trust an issuer for every domain. Keys are parsed once, here.
+Only ``issuers`` is required. Unknown members are an error, never silently
+ignored: a misspelt ``domains`` would otherwise trust an issuer for every
+domain. Keys and certificates are parsed once, here.
 """
 
 from __future__ import annotations
@@ -16,15 +22,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vc_im import identifiers, strictjson
 from vc_im.errors import KeyFileError, TrustFileError, VcImError
 from vc_im.keys import Key, key_from_jwk
+from vc_im.trustpath import METHODS
+
+if TYPE_CHECKING:
+    from cryptography.x509 import Certificate
 
 MAX_TRUST_FILE_BYTES = 1 << 20
-_TOP_MEMBERS = frozenset({"issuers"})
+_TOP_MEMBERS = frozenset({"issuers", "x509_roots", "web_of_trust", "well_known", "policy"})
 _ISSUER_MEMBERS = frozenset({"id", "keys", "domains"})
+_WOT_MEMBERS = frozenset({"id", "master_key", "max_hops"})
+_RULE_MEMBERS = frozenset({"domains", "methods", "combine", "contradiction"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,10 +53,41 @@ class TrustedIssuer:
 
 
 @dataclass(frozen=True, slots=True)
+class WebOfTrustAnchor:
+    """The verifier's own place in a web of trust: its user identifier and master key."""
+
+    id: identifiers.ImId
+    master_key: Key
+    max_hops: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyRule:
+    """Which trust methods apply to which domains, and how their answers combine.
+
+    ``combine`` is ``"any"``, ``"all"`` or a number k (at least k methods agree).
+    ``contradiction`` is ``"fail"`` (the default) or ``"report"``.
+    """
+
+    domains: frozenset[str] | None
+    methods: tuple[str, ...]
+    combine: str | int = "any"
+    contradiction: str = "fail"
+
+    def applies_to(self, domain: str) -> bool:
+        """Whether this rule governs identifiers in ``domain`` (None means every domain)."""
+        return self.domains is None or domain in self.domains
+
+
+@dataclass(frozen=True, slots=True)
 class TrustStore:
-    """The trusted issuers, by id (matched exactly)."""
+    """Everything the verifier trusts: issuers by id (matched exactly) and the trust models."""
 
     issuers: Mapping[str, TrustedIssuer]
+    x509_roots: tuple[Certificate, ...] = ()
+    web_of_trust: WebOfTrustAnchor | None = None
+    well_known_threshold: int | None = None
+    policy: tuple[PolicyRule, ...] = ()
 
     @classmethod
     def of(cls, *issuers: TrustedIssuer) -> TrustStore:
@@ -54,6 +97,20 @@ class TrustStore:
     def issuer(self, issuer_id: str) -> TrustedIssuer | None:
         """The trusted issuer with exactly this id, or None."""
         return self.issuers.get(issuer_id)
+
+    def configured_methods(self) -> tuple[str, ...]:
+        """The trust methods this file gives anchors for, in a fixed order."""
+        present = {"central": bool(self.issuers), "cascade": bool(self.issuers),
+                   "x509": bool(self.x509_roots), "web_of_trust": self.web_of_trust is not None,
+                   "well_known": self.well_known_threshold is not None}
+        return tuple(method for method in METHODS if present[method])
+
+    def rule_for(self, domain: str) -> PolicyRule:
+        """The first policy rule for ``domain``; without one, any configured method will do."""
+        for rule in self.policy:
+            if rule.applies_to(domain):
+                return rule
+        return PolicyRule(None, self.configured_methods())
 
 
 def parse_trust(data: bytes, *, source: str = "the trust file") -> TrustStore:
@@ -73,7 +130,15 @@ def parse_trust(data: bytes, *, source: str = "the trust file") -> TrustStore:
         if issuer.id in issuers:
             raise TrustFileError(f"{where} repeats the issuer {issuer.id!r}.")
         issuers[issuer.id] = issuer
-    return TrustStore(MappingProxyType(issuers))
+    store = TrustStore(
+        MappingProxyType(issuers),
+        x509_roots=_parse_roots(document.get("x509_roots"), source),
+        web_of_trust=_parse_web_of_trust(document.get("web_of_trust"), source),
+        well_known_threshold=_parse_well_known(document.get("well_known"), source),
+    )
+    rules = _parse_policy(document.get("policy"), source, store)
+    return TrustStore(store.issuers, store.x509_roots, store.web_of_trust,
+                      store.well_known_threshold, rules)
 
 
 def read_trust_file(path: Path) -> TrustStore:
@@ -127,3 +192,97 @@ def _parse_domains(entry: Mapping[str, Any], where: str) -> frozenset[str] | Non
         return frozenset(identifiers.normalize_domain(d) for d in raw)
     except identifiers.IdentifierError as exc:
         raise TrustFileError(f"{where}: {exc.message}") from exc
+
+
+def _parse_roots(raw: Any, source: str) -> tuple[Certificate, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not raw or not all(isinstance(p, str) for p in raw):
+        raise TrustFileError(f"{source}: \"x509_roots\" must be a non-empty array of PEM "
+                             "certificates.")
+    from vc_im.x509 import load_roots  # cryptography.x509 only when roots are configured
+
+    roots: list[Certificate] = []
+    for index, pem in enumerate(raw):
+        try:
+            roots.extend(load_roots(pem.encode("utf-8")))
+        except VcImError as exc:
+            raise TrustFileError(f"{source}: x509_roots[{index}]: {exc.message}") from exc
+    return tuple(roots)
+
+
+def _parse_web_of_trust(raw: Any, source: str) -> WebOfTrustAnchor | None:
+    if raw is None:
+        return None
+    where = f"{source}: web_of_trust"
+    _require_members(raw, _WOT_MEMBERS, where)
+    try:
+        me = identifiers.parse(str(raw.get("id", "")))
+    except identifiers.IdentifierError as exc:
+        raise TrustFileError(f"{where}: \"id\" must be your user identifier: "
+                             f"{exc.message}") from exc
+    if not isinstance(raw.get("master_key"), dict):
+        raise TrustFileError(f"{where} needs a \"master_key\" (a public JWK).")
+    try:
+        master = key_from_jwk(raw["master_key"], require="public")
+    except KeyFileError as exc:
+        raise TrustFileError(f"{where}.master_key: {exc.message}") from exc
+    hops = raw.get("max_hops", 1)
+    if isinstance(hops, bool) or not isinstance(hops, int) or not 0 <= hops <= 4:
+        raise TrustFileError(f"{where}: \"max_hops\" must be a whole number from 0 to 4.")
+    return WebOfTrustAnchor(me, master, hops)
+
+
+def _parse_well_known(raw: Any, source: str) -> int | None:
+    if raw is None:
+        return None
+    _require_members(raw, frozenset({"threshold"}), f"{source}: well_known")
+    threshold = raw.get("threshold", 2)
+    if isinstance(threshold, bool) or not isinstance(threshold, int) or not 1 <= threshold <= 16:
+        raise TrustFileError(f"{source}: well_known \"threshold\" must be a whole number from "
+                             "1 to 16.")
+    return threshold
+
+
+def _parse_policy(raw: Any, source: str, store: TrustStore) -> tuple[PolicyRule, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not raw:
+        raise TrustFileError(f"{source}: \"policy\" must be a non-empty array of rules.")
+    return tuple(_parse_rule(rule, f"{source}: policy[{index}]", store)
+                 for index, rule in enumerate(raw))
+
+
+def _parse_rule(raw: Any, where: str, store: TrustStore) -> PolicyRule:
+    _require_members(raw, _RULE_MEMBERS, where)
+    domains_raw = raw.get("domains")
+    domains: frozenset[str] | None
+    if domains_raw == ["*"]:
+        domains = None
+    else:
+        domains = _parse_domains(raw, where)
+        if domains is None:
+            raise TrustFileError(f"{where} needs \"domains\" (or [\"*\"] for every domain).")
+    methods = raw.get("methods")
+    if (not isinstance(methods, list) or not methods
+            or not all(isinstance(m, str) and m in METHODS for m in methods)
+            or len(set(methods)) != len(methods)):
+        raise TrustFileError(f"{where}: \"methods\" must be distinct names among "
+                             f"{', '.join(METHODS)}.")
+    missing = [m for m in methods if m not in store.configured_methods()]
+    if missing:
+        raise TrustFileError(f"{where} uses the method {missing[0]!r}, but the trust file "
+                             "configures no anchor for it.")
+    combine = raw.get("combine", "any")
+    valid_k = (isinstance(combine, dict) and set(combine) == {"k"}
+               and isinstance(combine["k"], int) and not isinstance(combine["k"], bool)
+               and 1 <= combine["k"] <= len(methods))
+    if combine not in ("any", "all") and not valid_k:
+        raise TrustFileError(f"{where}: \"combine\" must be \"any\", \"all\" or "
+                             f"{{\"k\": N}} with N from 1 to {len(methods)}.")
+    contradiction = raw.get("contradiction", "fail")
+    if contradiction not in ("fail", "report"):
+        raise TrustFileError(f"{where}: \"contradiction\" must be \"fail\" or \"report\".")
+    return PolicyRule(domains, tuple(methods),
+                      int(combine["k"]) if isinstance(combine, dict) else str(combine),
+                      contradiction)

@@ -8,7 +8,7 @@ from vc_im import jose
 from vc_im.errors import TokenError
 from vc_im.report import Report, failed_report
 from vc_im.trust import TrustStore
-from vc_im.verify import CREDENTIAL_STEPS, DEFAULT_LEEWAY, verify_credential
+from vc_im.verify import CREDENTIAL_STEPS, DEFAULT_LEEWAY, NO_EVIDENCE, Evidence, verify_credential
 
 
 def is_presentation(unverified: jose.Unverified) -> bool:
@@ -19,12 +19,14 @@ def is_presentation(unverified: jose.Unverified) -> bool:
 
 def verify_token(token: bytes | str, trust: TrustStore, *, now: int,
                  leeway: int = DEFAULT_LEEWAY, audience: str | None = None,
-                 nonce: str | None = None, store: Path | None = None) -> Report:
+                 nonce: str | None = None, store: Path | None = None,
+                 evidence: Evidence = NO_EVIDENCE) -> Report:
     """Verify a credential or a presentation and report every check; never raises for bad input.
 
     ``audience`` or ``nonce`` mean a presentation is expected, so a bare
     credential fails with ``bad_type``. ``store`` is the replay store of
-    presentations (the default location when None).
+    presentations (the default location when None). ``evidence`` (parent
+    credentials, signed statements) feeds the trust models of every credential.
     """
     try:
         unverified = jose.peek_unverified(token)
@@ -35,6 +37,7 @@ def verify_token(token: bytes | str, trust: TrustStore, *, now: int,
         from vc_im.presentation import verify_presentation
 
         return verify_presentation(token, trust, now=now, leeway=leeway, audience=audience,
-                                   nonce=nonce, store=store)
+                                   nonce=nonce, store=store, evidence=evidence)
     return verify_credential(token, trust, now=now, leeway=leeway,
-                             expect_presentation=audience is not None or nonce is not None)
+                             expect_presentation=audience is not None or nonce is not None,
+                             evidence=evidence)

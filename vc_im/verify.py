@@ -19,6 +19,10 @@ the one documented in README.md:
 ``identifiers``       subject and hasInstantMessage parse, fit the type,
                       and lie within the issuer's trusted domains
 ``holder_key``        ``cnf`` names exactly one usable public key
+``trust_path``        the trust policy's methods for the subject's domain
+                      (central issuer, cascade, X.509, web of trust,
+                      well-known statements) agree that the subject's key
+                      is trusted, without contradiction
 ====================  =====================================================
 
 Claims read before ``signature`` are used to find the key or to reject, never
@@ -29,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from vc_im import identifiers, jose
 from vc_im.credential import Credential, CredentialType, Encoding, Subject, data_model
@@ -40,6 +44,12 @@ from vc_im.report import CheckFailed, Report, run_checks
 from vc_im.times import MAX_NUMERIC_DATE, MILLISECONDS_THRESHOLD, rfc3339_to_seconds
 from vc_im.times import seconds_to_rfc3339 as rfc3339
 from vc_im.trust import TrustedIssuer, TrustStore
+from vc_im.trustpath import TrustPath
+
+if TYPE_CHECKING:
+    from vc_im.policy import Decision
+    from vc_im.statements import Statement
+    from vc_im.wellknown import FetchedStatement
 
 DEFAULT_LEEWAY = 60
 
@@ -49,9 +59,28 @@ _FORBIDDEN_HEADER = {
     "b64": "unencoded payloads (RFC 7797) are not accepted",
     "jku": "keys are never fetched from a URL named by the token",
     "x5u": "certificates are never fetched from a URL named by the token",
-    "jwk": "a credential's key comes from the trust file, not from its own header",
-    "x5c": "certificate chains in the header are not accepted by this verifier",
+    "jwk": "a credential's key comes from the trust file, not from its own header (a "
+           "self-issued credential may carry one when the trust file has a web of trust or "
+           "well-known services)",
+    "x5c": "the trust file names no x509_roots to validate a certificate chain against",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What a verifier was given besides the token, for the trust models.
+
+    ``parents``: user credentials (compact JWTs) that let a user's key issue its
+    devices' credentials (the cascading hierarchy); ``statements``: signed
+    statements already read and checked one by one (web of trust, well-known
+    services). Nothing here is fetched: the caller gathers it.
+    """
+
+    parents: tuple[str, ...] = ()
+    statements: tuple[Statement | FetchedStatement, ...] = ()
+
+
+NO_EVIDENCE = Evidence()
 
 
 class TokenState(Protocol):
@@ -81,6 +110,15 @@ class CredentialState:
     model: dict[str, Any] = field(default_factory=dict)
     credential_type: CredentialType = CredentialType.DEVICE
     credential: Credential | None = None
+    evidence: Evidence = NO_EVIDENCE
+    #: How the signing key came to be trusted (central, cascade, x509), or None when the
+    #: credential is self-issued and only statements can vouch for it.
+    signer_path: TrustPath | None = None
+    parent: Credential | None = None
+    #: The domains an X.509 signer's certificate speaks for.
+    certified_domains: frozenset[str] | None = None
+    nested: list[Report] = field(default_factory=list)
+    decision: Decision | None = None
 
     @property
     def payload(self) -> Mapping[str, Any]:
@@ -110,6 +148,12 @@ def check_header(state: CredentialState) -> str:
     """Allow-listed header names; the explicit ``typ`` decides the encoding (RFC 8725 §3.11)."""
     header = state.header
     for name in header:
+        if name == "x5c" and state.trust is not None and state.trust.x509_roots:
+            continue
+        if name == "jwk" and _self_issued(state.payload) and state.trust is not None and (
+                state.trust.web_of_trust is not None
+                or state.trust.well_known_threshold is not None):
+            continue
         if name in _FORBIDDEN_HEADER:
             raise CheckFailed("bad_header", f"the header parameter {name!r} is refused: "
                               f"{_FORBIDDEN_HEADER[name]}")
@@ -135,7 +179,8 @@ def check_header(state: CredentialState) -> str:
     if state.expect_presentation:
         raise CheckFailed("bad_type", "a presentation was expected (an audience or nonce was "
                           "given), but this is a bare credential")
-    return f"typ {typ}: VC Data Model {'1.1 JWT' if state.encoding is Encoding.VC1 else '2.0'}"
+    return (f"the header's typ is {typ}: VC Data Model "
+            f"{'1.1 JWT' if state.encoding is Encoding.VC1 else '2.0 with JOSE'}")
 
 
 def check_alg(state: TokenState) -> str:
@@ -151,7 +196,7 @@ def check_alg(state: TokenState) -> str:
     if alg not in jose.VERIFY_ALGORITHMS:
         raise CheckFailed("unsupported_alg", f"alg {alg!r} is not one of "
                           f"{', '.join(sorted(jose.VERIFY_ALGORITHMS))}")
-    return f"alg {alg}"
+    return f"the algorithm {alg} is allowed"
 
 
 def issuer_of(payload: Mapping[str, Any]) -> Any:
@@ -162,18 +207,112 @@ def issuer_of(payload: Mapping[str, Any]) -> Any:
     return issuer.get("id") if isinstance(issuer, dict) else issuer
 
 
+def _self_issued(payload: Mapping[str, Any]) -> bool:
+    """Whether the credential's issuer is its own subject (only statements can vouch for it)."""
+    iss, sub = issuer_of(payload), payload.get("sub")
+    if sub is None and isinstance(payload.get("credentialSubject"), dict):
+        sub = payload["credentialSubject"].get("id")
+    if not isinstance(iss, str) or not isinstance(sub, str):
+        return False
+    try:
+        return identifiers.parse(iss) == identifiers.parse(sub)
+    except IdentifierError:
+        return False
+
+
 def check_issuer_key(state: CredentialState) -> str:
-    """The issuer is in the trust file and names one of its keys, which fits the alg."""
+    """The signing key is trusted: a trust-file issuer's (by kid), a certificate chain's leaf,
+    a parent user credential's holder key, or the self-issued subject's own key."""
     assert state.trust is not None
     iss = issuer_of(state.payload)
     if not isinstance(iss, str) or not iss:
         raise CheckFailed("missing_claim", "the credential names no issuer (iss)")
+    if "x5c" in state.header:
+        return _x509_signer(state, iss)
     issuer = state.trust.issuer(iss)
-    if issuer is None:
-        raise CheckFailed("untrusted_issuer", f"the issuer {iss!r} is not in the trust file")
-    state.issuer = issuer
-    state.key = select_key(issuer.keys, state.header, owner=f"the issuer {iss!r}")
-    return f"issuer {iss}, key {state.key.kid}"
+    if issuer is not None:
+        state.issuer = issuer
+        state.key = select_key(issuer.keys, state.header, owner=f"the issuer {iss!r}")
+        state.signer_path = TrustPath("central", True, steps=(
+            f"the trust file lists {iss} with key {state.key.kid}",))
+        return f"the issuer {iss} is trusted, with key {state.key.kid}"
+    if state.evidence.parents:
+        return _cascade_signer(state, iss)
+    if "jwk" in state.header:
+        try:
+            key = key_from_jwk(state.header["jwk"], require="public")
+        except KeyFileError as exc:
+            raise CheckFailed("bad_key", f"the header's jwk: {exc.message}") from exc
+        state.key = select_key((key,), state.header, owner="the header's jwk")
+        return f"self-issued by {iss} with key {key.thumbprint()}; statements must vouch for it"
+    raise CheckFailed("untrusted_issuer", f"the issuer {iss!r} is not in the trust file")
+
+
+def _x509_signer(state: CredentialState, iss: str) -> str:
+    """The key is the leaf of an x5c chain to a configured root that certifies iss or sub."""
+    from vc_im.x509 import verify_chain  # cryptography.x509 only for x5c credentials
+
+    assert state.trust is not None
+    certified = verify_chain(state.header["x5c"], state.trust.x509_roots, now=state.now)
+    named = []
+    for value in (iss, state.payload.get("sub")):
+        try:
+            named.append(identifiers.parse(value) if isinstance(value, str) else None)
+        except IdentifierError:
+            named.append(None)
+    if not any(value is not None and value in certified.identifiers for value in named):
+        raise CheckFailed("untrusted_issuer", "the certificate certifies "
+                          f"{', '.join(map(str, certified.identifiers))}, which is neither the "
+                          "credential's issuer nor its subject")
+    kid = state.header.get("kid")
+    if kid is not None and kid not in (certified.key.kid, certified.key.thumbprint_uri()):
+        raise CheckFailed("unknown_key", f"the header's kid {kid!r} is not the certificate's key")
+    alg = str(state.header.get("alg"))
+    if not certified.key.accepts(alg):
+        raise CheckFailed("unsupported_alg", f"the certificate's key verifies only "
+                          f"{certified.key.alg} signatures, not {alg}")
+    state.key = certified.key
+    state.certified_domains = frozenset(value.domain for value in certified.identifiers)
+    state.signer_path = TrustPath("x509", True, steps=(
+        *(f"{subject} is certified by {issuer}" for subject, issuer in
+          zip(certified.chain, certified.chain[1:], strict=False)),
+        f"{certified.chain[-1]} is a configured root",
+        f"the leaf certifies {', '.join(map(str, certified.identifiers))} for key "
+        f"{certified.key.thumbprint()}"))
+    return f"certificate {certified.subject}, key {certified.key.thumbprint()}"
+
+
+def _cascade_signer(state: CredentialState, iss: str) -> str:
+    """The key is the holder key of a parent user credential from a trusted issuer that
+    allows its subject to issue device credentials; the path is one level deep at most."""
+    assert state.trust is not None
+    try:
+        issuer_id = identifiers.parse(iss)
+    except IdentifierError as exc:
+        raise CheckFailed("untrusted_issuer", f"the issuer {iss!r} is not in the trust file "
+                          "and is not an IM identifier a parent credential could name") from exc
+    for token in state.evidence.parents:
+        report = verify_credential(token, state.trust, now=state.now, leeway=state.leeway)
+        parent = report.verified
+        if not isinstance(parent, Credential) or parent.subject.id != issuer_id:
+            continue
+        state.nested.append(report)
+        if parent.type is not CredentialType.USER or not parent.may_issue_devices:
+            raise CheckFailed("untrusted_issuer", f"the parent credential of {issuer_id} does "
+                              "not allow it to issue device credentials")
+        if parent.holder_jwk is None:
+            raise CheckFailed("untrusted_issuer", f"the parent credential of {issuer_id} binds "
+                              "no key (cnf.jwk) to issue with")
+        key = key_from_jwk(parent.holder_jwk, require="public")
+        state.key = select_key((key,), state.header, owner=f"the user {issuer_id}")
+        state.parent = parent
+        state.signer_path = TrustPath("cascade", True, steps=(
+            f"the trust file lists {parent.issuer}",
+            f"{parent.issuer} lets {issuer_id} issue device credentials with key "
+            f"{key.thumbprint()}"))
+        return f"issued by the user {issuer_id} under {parent.issuer}"
+    raise CheckFailed("untrusted_issuer", f"the issuer {iss!r} is not in the trust file, and no "
+                      "valid parent credential names it")
 
 
 def select_key(keys: Sequence[Key], header: Mapping[str, Any], *, owner: str) -> Key:
@@ -226,8 +365,9 @@ def numeric_date(payload: Mapping[str, Any], claim: str, *, required: bool) -> i
         raise CheckFailed("malformed", f"{claim} is {value}, a time in milliseconds{hint}; JWT "
                           "NumericDates count seconds (RFC 7519 §2), a mistake the MIMI "
                           "identity draft's example makes", f"$.{claim}")
-    if value < 0:
-        raise CheckFailed("malformed", f"{claim} is negative", f"$.{claim}")
+    if value < 0 or value > MAX_NUMERIC_DATE:
+        raise CheckFailed("malformed", f"{claim} is {value}, outside the NumericDates a "
+                          "credential can carry (0 to 9999-12-31T23:59:59Z)", f"$.{claim}")
     return value
 
 
@@ -274,20 +414,21 @@ def check_time(state: CredentialState) -> str:
     exp = numeric_date(payload, "exp", required=True)
     iat = numeric_date(payload, "iat", required=False)
     assert exp is not None
-    if nbf is not None and now + leeway < nbf:
-        raise CheckFailed("not_yet_valid", f"the credential is valid only from {rfc3339(nbf)}")
-    if now - leeway >= exp:
-        raise CheckFailed("expired", f"the credential expired at {rfc3339(exp)}")
-    if iat is not None and iat > now + leeway:
-        raise CheckFailed("bad_iat", f"the credential was issued in the future, at "
-                          f"{rfc3339(iat)}")
+    valid_from = valid_until = None
     if state.encoding is Encoding.VC2:
         valid_from = _xsd_time(payload, "validFrom")
         valid_until = _xsd_time(payload, "validUntil")
-        if valid_from is not None and now + leeway < valid_from:
-            raise CheckFailed("not_yet_valid", f"validFrom is {payload['validFrom']}")
-        if valid_until is not None and now - leeway >= valid_until:
-            raise CheckFailed("expired", f"validUntil was {payload['validUntil']}")
+    if nbf is not None and now + leeway < nbf:
+        raise CheckFailed("not_yet_valid", f"the credential is valid only from {rfc3339(nbf)}")
+    if valid_from is not None and now + leeway < valid_from:
+        raise CheckFailed("not_yet_valid", f"validFrom is {payload['validFrom']}")
+    if now - leeway >= exp:
+        raise CheckFailed("expired", f"the credential expired at {rfc3339(exp)}")
+    if valid_until is not None and now - leeway >= valid_until:
+        raise CheckFailed("expired", f"validUntil was {payload['validUntil']}")
+    if iat is not None and iat > now + leeway:
+        raise CheckFailed("bad_iat", f"the credential was issued in the future, at "
+                          f"{rfc3339(iat)}")
     return f"valid now, until {rfc3339(exp)}"
 
 
@@ -339,7 +480,7 @@ def check_types(state: CredentialState) -> str:
                           "['VerifiableCredential', 'ImDeviceCredential'] or "
                           "['VerifiableCredential', 'ImUserCredential']", "$.type")
     state.credential_type = CredentialType(ours[0])
-    return f"type {state.credential_type.value}"
+    return f"the type is {state.credential_type.value}"
 
 
 def check_context(state: CredentialState) -> str:
@@ -349,7 +490,7 @@ def check_context(state: CredentialState) -> str:
     path = "$.vc['@context']" if state.encoding is Encoding.VC1 else "$['@context']"
     jsonld.check_context(state.model.get("@context"), expected=[state.encoding.contexts],
                          path=path)
-    return "@context is " + ", ".join(state.encoding.contexts)
+    return "the @context is " + ", ".join(state.encoding.contexts)
 
 
 def check_jsonld(state: CredentialState) -> str:
@@ -371,7 +512,7 @@ def check_schema(state: CredentialState) -> str:
         first = problems[0]
         more = f" ({len(problems) - 1} more problems)" if len(problems) > 1 else ""
         raise CheckFailed("schema_invalid", f"{first.message}{more}", first.path)
-    return f"valid against schema {name}"
+    return f"valid against the schema {name}"
 
 
 def _identifier(value: Any, path: str) -> ImId:
@@ -408,6 +549,15 @@ def check_identifiers(state: CredentialState) -> str:
         raise CheckFailed("bad_identifier", f"the subject {subject_id} is not among the "
                           "hasInstantMessage values", "$.credentialSubject.hasInstantMessage")
     issuer = state.issuer
+    if state.parent is not None and state.trust is not None:
+        _check_cascade(state.parent, subject_id, values, state.credential_type)
+        issuer = state.trust.issuer(state.parent.issuer)
+    if state.certified_domains is not None:
+        for value in (subject_id, *values):
+            if value.domain not in state.certified_domains:
+                raise CheckFailed("untrusted_issuer", f"the signer's certificate speaks for "
+                                  f"{', '.join(sorted(state.certified_domains))}, not for "
+                                  f"{value.domain} ({value})")
     if issuer is not None:
         for value in (subject_id, *values):
             if not issuer.covers(value):
@@ -422,8 +572,26 @@ def check_identifiers(state: CredentialState) -> str:
                         subject.get("hasOrganizationName"), subject.get("hasOrganizationalUnit")),
         issued_at=int(state.payload.get("nbf") or state.payload.get("iat") or 0),
         expires_at=int(state.payload["exp"]),
+        may_issue_devices=subject.get("mayIssueDeviceCredentials") is True,
     )
-    return f"subject {subject_id} ({subject_id.type.value}); {len(values)} IM identifiers"
+    return (f"the subject {subject_id} is a {subject_id.type.value}, among {len(values)} IM "
+            "identifiers")
+
+
+def _check_cascade(parent: Credential, subject: ImId, values: Sequence[ImId],
+                   credential_type: CredentialType) -> None:
+    """A user's key issues only device credentials, for its own devices and identifiers."""
+    if credential_type is not CredentialType.DEVICE:
+        raise CheckFailed("untrusted_issuer", f"the user {parent.subject.id} may issue device "
+                          "credentials only")
+    own = {parent.subject.id, *parent.subject.instant_messages}
+    if subject.type is IdType.DEVICE and subject.user() not in own:
+        raise CheckFailed("untrusted_issuer", f"the device {subject} does not belong to the "
+                          f"issuing user {parent.subject.id}")
+    for value in values:
+        if value != subject and value not in own:
+            raise CheckFailed("untrusted_issuer", f"the user {parent.subject.id} may not issue "
+                              f"a credential naming {value}")
 
 
 def check_holder_key(state: CredentialState) -> str:
@@ -459,6 +627,68 @@ def _replace_holder(credential: Credential, jwk: Mapping[str, str] | None,
     return replace(credential, holder_jwk=jwk, holder_jkt=jkt)
 
 
+def _subject_key(state: CredentialState) -> Key | None:
+    """The key the credential binds to its subject: cnf, else (self-issued) the signer's."""
+    assert state.credential is not None
+    if state.credential.holder_jwk is not None:
+        return key_from_jwk(state.credential.holder_jwk, require="public")
+    if state.signer_path is None or state.signer_path.method == "x509":
+        return state.key
+    return None
+
+
+def check_trust_path(state: CredentialState) -> str:
+    """The policy for the subject's domain: its methods agree the subject's key is trusted."""
+    from vc_im.policy import decide
+
+    assert state.trust is not None
+    assert state.credential is not None
+    subject = state.credential.subject
+    key = _subject_key(state)
+    found: dict[str, TrustPath] = {}
+    if state.signer_path is not None:
+        found[state.signer_path.method] = replace(state.signer_path, key=key)
+    statements = state.evidence.statements
+    anchor = state.trust.web_of_trust
+    if anchor is not None and statements and key is not None and (
+            subject.id.type is IdType.DEVICE):
+        from vc_im.statements import Statement
+        from vc_im.wot import evaluate_web_of_trust
+
+        found["web_of_trust"] = evaluate_web_of_trust(
+            me=anchor.id, master_key=anchor.master_key,
+            statements=[item for item in statements if isinstance(item, Statement)],
+            device=subject.id, device_key=key, max_hops=anchor.max_hops)
+    vouched: set[ImId] = set()
+    threshold = state.trust.well_known_threshold
+    if threshold is not None and statements and key is not None:
+        from vc_im.wellknown import evaluate_well_known
+
+        candidates = [value for value in subject.instant_messages
+                      if value.type in (IdType.USER, IdType.HANDLE)]
+        if subject.id.type is IdType.DEVICE:
+            candidates.append(subject.id.user())
+        paths = [evaluate_well_known(identity=value, key=key, statements=statements,
+                                     threshold=threshold, now=state.now)
+                 for value in dict.fromkeys(candidates)]
+        vouched = {value for value, path in zip(dict.fromkeys(candidates), paths, strict=True)
+                   if path.ok}
+        if paths:
+            found["well_known"] = next((p for p in paths if p.contradiction),
+                                       next((p for p in paths if p.ok), paths[0]))
+    rule = state.trust.rule_for(subject.id.domain)
+    decision = decide(rule, found)
+    state.decision = decision
+    if not decision.ok:
+        raise CheckFailed(decision.code or "untrusted_issuer", decision.reason)
+    if state.signer_path is None:
+        for value in subject.instant_messages:
+            if value != subject.id and value not in vouched:
+                raise CheckFailed("untrusted_issuer", f"the self-issued credential names "
+                                  f"{value}, which no trust path vouches for")
+    return decision.reason
+
+
 SIGNATURE_STEPS: tuple[Step, ...] = (
     ("format", check_format),
     ("header", check_header),
@@ -478,16 +708,30 @@ CONTENT_STEPS: tuple[Step, ...] = (
     ("identifiers", check_identifiers),
     ("holder_key", check_holder_key),
 )
-CREDENTIAL_STEPS: tuple[Step, ...] = SIGNATURE_STEPS + CONTENT_STEPS
+#: The trust decision, which issuing skips: the issuer vouches for what it signs.
+TRUST_STEPS: tuple[Step, ...] = (("trust_path", check_trust_path),)
+CREDENTIAL_STEPS: tuple[Step, ...] = SIGNATURE_STEPS + CONTENT_STEPS + TRUST_STEPS
 
 
 def verify_credential(token: str | bytes, trust: TrustStore, *, now: int,
-                      leeway: int = DEFAULT_LEEWAY, expect_presentation: bool = False) -> Report:
-    """Verify one credential JWT and report every check; never raises for invalid input."""
-    state = CredentialState(token, trust, now, leeway, expect_presentation)
+                      leeway: int = DEFAULT_LEEWAY, expect_presentation: bool = False,
+                      evidence: Evidence = NO_EVIDENCE) -> Report:
+    """Verify one credential JWT and report every check; never raises for invalid input.
+
+    ``evidence`` feeds the trust models (parent credentials, signed statements);
+    a parent's own report is nested in the result.
+    """
+    state = CredentialState(token, trust, now, leeway, expect_presentation, evidence=evidence)
     checks = run_checks(CREDENTIAL_STEPS, state)
-    report = Report("credential", checks)
+    trust_paths = tuple(_path_json(path) for path in state.decision.paths) if (
+        state.decision is not None) else ()
+    report = Report("credential", checks, tuple(state.nested), trust=trust_paths)
     if report.ok:
-        return Report("credential", checks, verified=state.credential)
+        return replace(report, verified=state.credential)
     return report
+
+
+def _path_json(path: TrustPath) -> dict[str, object]:
+    return {"method": path.method, "ok": path.ok, "steps": list(path.steps),
+            "reason": path.reason, "contradiction": path.contradiction}
 

@@ -78,4 +78,9 @@ def emit_json(value: object) -> None:
     """One JSON document on stdout."""
     import json
 
-    typer.echo(json.dumps(value, indent=2, ensure_ascii=False))
+    typer.echo(printable(json.dumps(value, indent=2, ensure_ascii=False)))
+
+
+def printable(text: str) -> str:
+    """Text that can be written as UTF-8 whatever it quotes (lone surrogates escaped)."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")

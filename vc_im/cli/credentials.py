@@ -14,12 +14,17 @@ from vc_im.cli._common import (
     EXIT_OK,
     emit_json,
     errors_to_exit,
+    printable,
     read_input_bytes,
+    read_text_file,
     resolve_now,
 )
 
 if TYPE_CHECKING:
     from vc_im.report import Report
+    from vc_im.statements import Statement
+    from vc_im.verify import Evidence
+    from vc_im.wellknown import FetchedStatement
 
 
 class Alg(StrEnum):
@@ -88,6 +93,12 @@ def issue(
                                             "epoch seconds).")] = None,
     format_: Annotated[Format, typer.Option("--format", help="vc1: VC Data Model 1.1 JWT; "
                                             "vc2: VC Data Model 2.0 with JOSE.")] = Format.VC1,
+    may_issue_devices: Annotated[bool, typer.Option(
+        "--may-issue-devices", help="(--type user) let the user's key (--holder-key) issue "
+        "its own devices' credentials.")] = False,
+    x5c: Annotated[Path | None, typer.Option("--x5c", help="PEM certificate chain of the "
+                                             "issuer key (leaf first), put in the header.")]
+    = None,
 ) -> None:
     """Issue an ImDeviceCredential (or ImUserCredential) and print it as a compact JWS."""
     from vc_im import keys
@@ -97,6 +108,11 @@ def issue(
 
     with errors_to_exit():
         issuer_key = keys.read_key_file(key, require="private")
+        chain = None
+        if x5c is not None:
+            from vc_im.x509 import x5c_of
+
+            chain = x5c_of(read_text_file(x5c, what="certificate chain").encode("ascii"))
         holder = (keys.read_key_file(holder_key, require="public")
                   if holder_key is not None else None)
         token = issue_credential(
@@ -105,7 +121,7 @@ def issue(
                              else CredentialType.USER),
             organization=org, unit=unit, instant_messages=im or (), holder_key=holder,
             credential_id=credential_id, valid_for=parse_duration(valid_for),
-            encoding=Encoding(format_.value),
+            encoding=Encoding(format_.value), may_issue_devices=may_issue_devices, x5c=chain,
         )
         typer.echo(token)
 
@@ -156,6 +172,17 @@ def verify(
     store: Annotated[Path | None, typer.Option("--store", help="The replay store "
                                                "(SQLite).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    parent: Annotated[list[Path] | None, typer.Option(
+        "--parent", help="A user credential that lets its key issue device credentials "
+        "(cascade; repeatable).")] = None,
+    statement: Annotated[list[Path] | None, typer.Option(
+        "--statement", help="A signed statement file: web of trust or well-known service "
+        "(repeatable).")] = None,
+    statement_url: Annotated[list[str] | None, typer.Option(
+        "--statement-url", help="Fetch a well-known statement from this https:// URL "
+        "(repeatable; nothing else is ever fetched).")] = None,
+    ca_file: Annotated[Path | None, typer.Option(
+        "--ca-file", help="CA certificates (PEM) for the TLS of --statement-url.")] = None,
 ) -> None:
     """Verify a credential or presentation; exit 0 when valid, 1 when not."""
     from vc_im.trust import read_trust_file
@@ -163,10 +190,37 @@ def verify(
 
     with errors_to_exit():
         trust_store = read_trust_file(trust)
+        at = resolve_now(now)
+        evidence = gather_evidence(parent or [], statement or [], statement_url or [],
+                                   ca_file, now=at, leeway=leeway)
         data = read_token(token_file)
-        report = verify_token(data, trust_store, now=resolve_now(now), leeway=leeway,
-                              audience=audience, nonce=nonce, store=store)
+        report = verify_token(data, trust_store, now=at, leeway=leeway, audience=audience,
+                              nonce=nonce, store=store, evidence=evidence)
     print_report(report, as_json=as_json)
+
+
+def gather_evidence(parents: list[Path], statements: list[Path], urls: list[str],
+                    ca_file: Path | None, *, now: int, leeway: int) -> Evidence:
+    """Read parent credentials and statements, and fetch the statements the user named."""
+    from vc_im.verify import NO_EVIDENCE, Evidence
+
+    if not (parents or statements or urls):
+        return NO_EVIDENCE
+    from vc_im.errors import InputError
+    from vc_im.statements import StatementError, read_statement_file
+    from vc_im.wellknown import fetch_statements
+
+    read: list[Statement | FetchedStatement] = []
+    for path in statements:
+        try:
+            read.append(read_statement_file(path, now, leeway=leeway))
+        except StatementError as exc:
+            raise InputError(f"the statement {path} is not usable: {exc.message}") from exc
+    if urls:
+        read.extend(fetch_statements(urls, ca_file=ca_file))
+    tokens = tuple(read_text_file(path, limit=65536, what="parent credential").strip()
+                   for path in parents)
+    return Evidence(tokens, tuple(read))
 
 
 @app.command("inspect")
@@ -191,13 +245,13 @@ def inspect_command(
     typer.echo("UNVERIFIED: decoded only; nothing below has been checked (use vc-im verify).")
     if result.header is not None:
         typer.echo("header (UNVERIFIED):")
-        typer.echo(json.dumps(result.header, indent=2, ensure_ascii=False))
+        typer.echo(printable(json.dumps(result.header, indent=2, ensure_ascii=False)))
     typer.echo("payload (UNVERIFIED):")
-    typer.echo(json.dumps(result.payload, indent=2, ensure_ascii=False))
+    typer.echo(printable(json.dumps(result.payload, indent=2, ensure_ascii=False)))
     if pitfalls:
         typer.echo(f"{len(pitfalls)} problem(s) that verification would reject:")
         for item in pitfalls:
-            typer.echo(f"  - {item['path']}: {item['message']}")
+            typer.echo(printable(f"  - {item['path']}: {item['message']}"))
     else:
         typer.echo("no known pitfalls found.")
 

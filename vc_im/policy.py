@@ -1,0 +1,51 @@
+"""Combining trust models (the MIMI identity draft §4.4): which apply, and how they agree.
+
+The trust file's policy names, per domain, the methods that count and how
+their answers combine: ``any`` one of them, ``all`` of them, or at least k.
+When methods disagree (two of them vouch for different keys, or one holds
+positive evidence for another key), that contradiction is reported and, by
+default, fails the verification.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from vc_im.trust import PolicyRule
+from vc_im.trustpath import TrustPath
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The policy's verdict on one credential, with every path it weighed."""
+
+    ok: bool
+    code: str | None
+    reason: str
+    paths: tuple[TrustPath, ...]
+
+
+def decide(rule: PolicyRule, found: Mapping[str, TrustPath]) -> Decision:
+    """Apply ``rule`` to the trust paths ``found`` (by method); methods outside it do not count."""
+    paths = tuple(found.get(method) or TrustPath(method, False,
+                                                 reason="no evidence was given for it")
+                  for method in rule.methods)
+    ignored = [path for method, path in found.items() if method not in rule.methods]
+    passed = [path for path in paths if path.ok]
+    keys = {path.key.thumbprint() for path in passed if path.key is not None}
+    contradicted = [path for path in paths if path.contradiction]
+    if (len(keys) > 1 or contradicted) and rule.contradiction == "fail":
+        culprit = (contradicted[0].reason if contradicted
+                   else "the methods vouch for different keys")
+        return Decision(False, "trust_contradiction", f"trust methods contradict each other: "
+                        f"{culprit}", paths + tuple(ignored))
+    need = {"any": 1, "all": len(paths)}.get(str(rule.combine), rule.combine)
+    assert isinstance(need, int)
+    counted = f"{len(passed)} of {len(paths)} trust methods vouch for it, {need} needed"
+    if len(passed) >= need:
+        return Decision(True, None, f"{counted}: " + "; ".join(p.explain() for p in passed),
+                        paths + tuple(ignored))
+    failed = [path for path in paths if not path.ok]
+    return Decision(False, "untrusted_issuer", f"{counted}: "
+                    + "; ".join(p.explain() for p in failed), paths + tuple(ignored))
