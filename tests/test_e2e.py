@@ -30,7 +30,7 @@ pytestmark = pytest.mark.slow
 
 CREDENTIAL_CHECKS = ["format", "header", "alg", "issuer_key", "signature", "claims", "time",
                      "consistency", "types", "context", "jsonld", "schema", "identifiers",
-                     "holder_key"]
+                     "holder_key", "trust_path"]
 RACERS = 4
 
 
@@ -115,7 +115,7 @@ def test_verify_json_report_shape(pki: Pki) -> None:
                    env=pki.env)
     assert result.returncode == 0
     report = json_report(result)
-    assert sorted(report) == ["checks", "credentials", "kind", "ok"]
+    assert sorted(report) == ["checks", "credentials", "kind", "ok"]  # trust: per credential
     assert (report["ok"], report["kind"]) == (True, "presentation")
     assert [check["name"] for check in report["checks"]] == list(PRESENTATION_CHECKS)
     for check in report["checks"]:
@@ -124,8 +124,10 @@ def test_verify_json_report_shape(pki: Pki) -> None:
     assert len(report["credentials"]) == 2
     for nested in report["credentials"]:
         assert (nested["ok"], nested["kind"], nested["credentials"]) == (True, "credential", [])
+        assert [path["method"] for path in nested["trust"] if path["ok"]] == ["central"]
         assert [check["name"] for check in nested["checks"]] == CREDENTIAL_CHECKS
-    assert "Type ImUserCredential." in [c["reason"] for c in report["credentials"][0]["checks"]]
+    assert "The type is ImUserCredential." in [c["reason"]
+                                              for c in report["credentials"][0]["checks"]]
 
 
 def test_vc2_flow(pki: Pki) -> None:

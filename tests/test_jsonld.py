@@ -102,12 +102,14 @@ def test_every_shipped_context_matches_its_pin() -> None:
 
 
 def test_vcim_context_defines_exactly_our_terms() -> None:
-    """Our context is protected and defines the vCard terms, both types and jti/jkt/nonce only."""
+    """Our context is protected and defines the vCard terms, both types, the cascade capability
+    and jti/jkt/nonce only."""
     context = json.loads((contexts_dir() / "vc-im-v1.jsonld").read_text())["@context"]
     assert context["@protected"] is True
     assert sorted(k for k in context if not k.startswith("@")) == [
         "ImDeviceCredential", "ImUserCredential", "fn", "hasInstantMessage",
-        "hasOrganizationName", "hasOrganizationalUnit", "jkt", "jti", "nonce",
+        "hasOrganizationName", "hasOrganizationalUnit", "jkt", "jti",
+        "mayIssueDeviceCredentials", "nonce",
     ]
     assert context["hasOrganizationalUnit"] == f"{VCARD}hasOrganizationUnit"
 

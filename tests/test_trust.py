@@ -1,0 +1,243 @@
+"""vc_im.trust: the trust file, read strictly (unknown members, private keys, repeats)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import ISSUER
+
+from vc_im import identifiers, keys
+from vc_im.errors import TrustFileError
+from vc_im.trust import TrustedIssuer, TrustStore, parse_trust, read_trust_file
+
+
+@pytest.fixture
+def public_jwk(issuer_key: keys.Key) -> dict[str, str]:
+    """The issuer's public JWK, as a trust file lists it."""
+    return dict(issuer_key.public_jwk)
+
+
+def document(public_jwk: dict[str, str], **issuer: Any) -> dict[str, Any]:
+    """A trust file with one issuer; keyword arguments replace or add issuer members."""
+    entry: dict[str, Any] = {"id": ISSUER, "keys": [public_jwk], "domains": ["example.com"]}
+    entry.update(issuer)
+    return {"issuers": [entry]}
+
+
+def parse(value: object) -> TrustStore:
+    """Parse a JSON value as a trust file."""
+    return parse_trust(json.dumps(value).encode())
+
+
+def refused(value: object | bytes) -> str:
+    """The message of the TrustFileError that parsing ``value`` raises."""
+    data = value if isinstance(value, bytes) else json.dumps(value).encode()
+    with pytest.raises(TrustFileError) as caught:
+        parse_trust(data)
+    assert caught.value.code == "bad_trust_file"
+    assert caught.value.exit_code == 2
+    return caught.value.message
+
+
+def test_valid_trust_file(public_jwk: dict[str, str], issuer_key: keys.Key) -> None:
+    """A trust file with one issuer, its key and its domains is read as such."""
+    store = parse(document(public_jwk))
+    issuer = store.issuer(ISSUER)
+    assert issuer is not None
+    assert issuer.id == ISSUER
+    assert issuer.keys == (issuer_key.public(),)
+    assert not issuer.keys[0].is_private
+    assert issuer.domains == frozenset({"example.com"})
+    assert list(store.issuers) == [ISSUER]
+
+
+def test_domains_are_optional(public_jwk: dict[str, str]) -> None:
+    """An issuer without domains has domains None: trusted for every domain."""
+    entry = document(public_jwk)
+    del entry["issuers"][0]["domains"]
+    issuer = parse(entry).issuer(ISSUER)
+    assert issuer is not None
+    assert issuer.domains is None
+    assert issuer.covers(identifiers.parse("im:%40bob@anywhere.example"))
+
+
+def test_empty_issuer_list(public_jwk: dict[str, str]) -> None:
+    """A trust file with no issuers is valid and trusts nobody."""
+    assert parse({"issuers": []}).issuer(ISSUER) is None
+
+
+def test_unknown_top_level_member(public_jwk: dict[str, str]) -> None:
+    """An unknown top-level member (a typo of a trust model's name, say) is an error."""
+    value = {**document(public_jwk), "trust_model": "x509"}
+    message = refused(value)
+    assert message.startswith("the trust file has unknown member 'trust_model'; allowed: ")
+    assert "issuers" in message
+
+
+@pytest.mark.parametrize("member", ["domain", "Domains", "kid", "revocation"])
+def test_unknown_issuer_member(member: str, public_jwk: dict[str, str]) -> None:
+    """A misspelt or unknown issuer member is an error (a typo must not trust every domain)."""
+    value = document(public_jwk, **{member: ["example.com"]})
+    assert refused(value) == (f"the trust file: issuers[0] has unknown member {member!r}; "
+                              "allowed: domains, id, keys.")
+
+
+def test_unknown_key_member(public_jwk: dict[str, str]) -> None:
+    """An unknown JWK member in a trust-file key is an error."""
+    message = refused(document(public_jwk, keys=[{**public_jwk, "trusted": "yes"}]))
+    assert message.startswith("the trust file: issuers[0].keys[0]: ")
+    assert "'trusted'" in message
+
+
+def test_private_key_is_refused_without_showing_it(public_jwk: dict[str, str],
+                                                   issuer_key: keys.Key) -> None:
+    """A private key in a trust file is refused, and the message never shows its d."""
+    private = issuer_key.private_jwk()
+    message = refused(document(public_jwk, keys=[private]))
+    assert message.startswith("the trust file: issuers[0].keys[0]: ")
+    assert "private" in message
+    assert private["d"] not in message
+
+
+def test_duplicate_kid(public_jwk: dict[str, str], attacker_key: keys.Key) -> None:
+    """Two keys of one issuer with the same kid are an error."""
+    other = {**attacker_key.public_jwk, "kid": public_jwk["kid"]}
+    assert refused(document(public_jwk, keys=[public_jwk, other])) == (
+        f"the trust file: issuers[0] has two keys with kid {public_jwk['kid']!r}.")
+
+
+def test_duplicate_issuer(public_jwk: dict[str, str]) -> None:
+    """The same issuer id listed twice is an error."""
+    entry = document(public_jwk)["issuers"][0]
+    assert refused({"issuers": [entry, entry]}) == (
+        f"the trust file: issuers[1] repeats the issuer {ISSUER!r}.")
+
+
+def test_duplicate_json_member(public_jwk: dict[str, str]) -> None:
+    """A trust file with a repeated JSON member name is refused, not read last-wins."""
+    text = json.dumps(document(public_jwk)).replace('"domains":', '"domains": ["evil.example"], '
+                                                    '"domains":')
+    message = refused(text.encode())
+    assert message.startswith("the trust file is not usable: ")
+    assert "'domains' appears twice" in message
+
+
+def test_domains_are_normalised(public_jwk: dict[str, str]) -> None:
+    """Domains are stored lower-case, in IDNA A-labels."""
+    issuer = parse(document(public_jwk, domains=["EXAMPLE.com", "Bücher.Example",
+                                                 "xn--bcher-kva.example"])).issuer(ISSUER)
+    assert issuer is not None
+    assert issuer.domains == frozenset({"example.com", "xn--bcher-kva.example"})
+
+
+def test_domains_match_exactly_without_subdomains(public_jwk: dict[str, str]) -> None:
+    """covers() is an exact domain match after normalisation; subdomains are not covered."""
+    issuer = parse(document(public_jwk, domains=["Example.COM"])).issuer(ISSUER)
+    assert issuer is not None
+    assert issuer.covers(identifiers.parse("im:%40alice@EXAMPLE.com"))
+    assert not issuer.covers(identifiers.parse("im:%40alice@chat.example.com"))
+    assert not issuer.covers(identifiers.parse("im:%40alice@example.com.evil"))
+    assert not issuer.covers(identifiers.parse("mimi://example.org/u/alice"))
+
+
+@pytest.mark.parametrize(("domains", "problem"), [
+    ([], "non-empty array"), ("example.com", "non-empty array"), ([7], "non-empty array"),
+    (["exa mple.com"], ""), (["-example.com"], ""), ([""], ""),
+], ids=["empty", "string", "number", "space", "hyphen", "blank"])
+def test_bad_domains(domains: object, problem: str, public_jwk: dict[str, str]) -> None:
+    """domains must be a non-empty array of valid domain names."""
+    message = refused(document(public_jwk, domains=domains))
+    assert message.startswith("the trust file: issuers[0]")
+    assert problem in message
+
+
+@pytest.mark.parametrize("keys_value", ["missing", [], {}, "key", [["kty"]]],
+                         ids=["missing", "empty", "object", "string", "not-a-jwk"])
+def test_missing_or_malformed_keys(keys_value: object, public_jwk: dict[str, str]) -> None:
+    """An issuer needs a non-empty keys array of JWK objects."""
+    value = document(public_jwk)
+    if keys_value == "missing":
+        del value["issuers"][0]["keys"]
+    else:
+        value["issuers"][0]["keys"] = keys_value
+    message = refused(value)
+    assert message.startswith("the trust file: issuers[0]")
+    assert "keys" in message
+
+
+def test_unusable_key(public_jwk: dict[str, str]) -> None:
+    """A key the keys module refuses (a small-order Ed25519 point) makes the file unusable."""
+    small_order = {"kty": "OKP", "crv": "Ed25519",
+                   "x": "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}
+    message = refused(document(public_jwk, keys=[small_order]))
+    assert "small-order" in message
+
+
+@pytest.mark.parametrize("issuer_id", ["missing", "", "im.example.com", " https://im.example.com",
+                                       7], ids=["missing", "empty", "relative", "space", "int"])
+def test_issuer_needs_an_absolute_uri_id(issuer_id: object, public_jwk: dict[str, str]) -> None:
+    """An issuer's id must be an absolute URI without surrounding whitespace."""
+    value = document(public_jwk)
+    if issuer_id == "missing":
+        del value["issuers"][0]["id"]
+    else:
+        value["issuers"][0]["id"] = issuer_id
+    assert refused(value) == ('the trust file: issuers[0] needs an "id" that is an absolute '
+                              "URI.")
+
+
+@pytest.mark.parametrize(("value", "problem"), [
+    ([], "must be a JSON object"),
+    ({}, 'needs an "issuers" array'),
+    ({"issuers": {}}, 'needs an "issuers" array'),
+    ({"issuers": ["https://im.example.com"]}, "must be a JSON object"),
+], ids=["array", "no-issuers", "issuers-object", "issuer-string"])
+def test_wrong_structure(value: object, problem: str) -> None:
+    """The file is an object with an issuers array of objects."""
+    assert problem in refused(value)
+
+
+@pytest.mark.parametrize("data", [b"", b"{", b"\xef\xbb\xbf{}", b'{"issuers": NaN}',
+                                  b"\xff\xfe{}"], ids=["empty", "truncated", "bom", "nan",
+                                                       "utf-16"])
+def test_not_strict_json(data: bytes) -> None:
+    """Bytes that are not strict JSON give a TrustFileError, never a JSON exception."""
+    assert refused(data).startswith("the trust file is not usable: ")
+
+
+def test_oversized_trust_file() -> None:
+    """A trust file over 1 MiB is refused."""
+    message = refused(b'{"issuers": []}' + b" " * (1 << 20))
+    assert "larger than" in message
+
+
+def test_issuer_ids_match_exactly(public_jwk: dict[str, str]) -> None:
+    """Issuer lookup is exact: another case or a trailing slash is another issuer."""
+    store = parse(document(public_jwk))
+    assert store.issuer("https://IM.example.com") is None
+    assert store.issuer(ISSUER + "/") is None
+
+
+def test_read_trust_file(tmp_path: Path, public_jwk: dict[str, str]) -> None:
+    """read_trust_file reads a file, and names the path when it cannot."""
+    path = tmp_path / "trust.json"
+    path.write_text(json.dumps(document(public_jwk)))
+    assert read_trust_file(path).issuer(ISSUER) is not None
+    with pytest.raises(TrustFileError) as caught:
+        read_trust_file(tmp_path / "missing.json")
+    assert caught.value.message.startswith(f"cannot read the trust file {tmp_path}/missing.json")
+    path.write_text('{"issuers": [], "extra": 1}')
+    with pytest.raises(TrustFileError) as caught:
+        read_trust_file(path)
+    assert caught.value.message.startswith(f"trust file {path} has unknown member 'extra'; ")
+
+
+def test_trust_store_of(issuer_key: keys.Key) -> None:
+    """TrustStore.of builds the same store from issuers given in code."""
+    issuer = TrustedIssuer(ISSUER, (issuer_key.public(),), frozenset({"example.com"}))
+    store = TrustStore.of(issuer)
+    assert store.issuer(ISSUER) is issuer
+    assert store.issuer("https://other.example") is None
