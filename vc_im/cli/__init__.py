@@ -12,6 +12,7 @@ from vc_im.cli import (  # noqa: F401  (each module registers its commands)
     demo,
     presentations,
     replay,
+    statements,
     uri,
     x509,
 )
