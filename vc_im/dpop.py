@@ -19,7 +19,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,14 @@ from vc_im.keys import Key, key_from_jwk
 from vc_im.report import CheckFailed, Report, run_checks
 from vc_im.times import seconds_to_rfc3339 as rfc3339
 from vc_im.trust import TrustStore
-from vc_im.verify import DEFAULT_LEEWAY, check_alg, check_format, numeric_date, verify_credential
+from vc_im.verify import (
+    DEFAULT_LEEWAY,
+    ParsedToken,
+    check_alg,
+    check_format,
+    numeric_date,
+    verify_credential,
+)
 
 #: A proof is accepted for this long after its ``iat`` (the presentations' window).
 MAX_AGE = 300
@@ -145,7 +152,7 @@ class Proof:
 
 
 @dataclass(slots=True)
-class DpopState:
+class DpopState(ParsedToken):
     """What the proof checks learn, one step after another."""
 
     token: str | bytes
@@ -163,17 +170,6 @@ class DpopState:
     nested: list[Report] = field(default_factory=list)
     verified_credential: Credential | None = None
 
-    @property
-    def payload(self) -> Mapping[str, Any]:
-        """The proof's claims (parsed by ``format``)."""
-        assert self.unverified is not None
-        return self.unverified.payload
-
-    @property
-    def header(self) -> Mapping[str, Any]:
-        """The proof's JOSE header (parsed by ``format``)."""
-        assert self.unverified is not None
-        return self.unverified.header
 
 
 def check_header(state: DpopState) -> str:

@@ -42,6 +42,7 @@ from vc_im.verify import (
     DEFAULT_LEEWAY,
     NO_EVIDENCE,
     Evidence,
+    ParsedToken,
     check_alg,
     check_format,
     numeric_date,
@@ -158,7 +159,7 @@ def _public_members(key: Key) -> dict[str, str]:
 # --- verifying -----------------------------------------------------------------------------
 
 @dataclass(slots=True)
-class PresentationState:
+class PresentationState(ParsedToken):
     """What the presentation checks learn, one step after another."""
 
     token: str | bytes
@@ -178,17 +179,6 @@ class PresentationState:
     holder_key: Key | None = None
     header_named_key: bool = False
 
-    @property
-    def payload(self) -> Mapping[str, Any]:
-        """The presentation's payload (parsed by ``format``)."""
-        assert self.unverified is not None
-        return self.unverified.payload
-
-    @property
-    def header(self) -> Mapping[str, Any]:
-        """The presentation's JOSE header (parsed by ``format``)."""
-        assert self.unverified is not None
-        return self.unverified.header
 
 
 def check_header(state: PresentationState) -> str:

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal
 
 from vc_im import identifiers, jose
 from vc_im.credential import Credential, CredentialType, Encoding, Subject, data_model
@@ -83,19 +83,30 @@ class Evidence:
 NO_EVIDENCE = Evidence()
 
 
-class TokenState(Protocol):
-    """What the checks shared by credentials, presentations and DPoP proofs need."""
+class ParsedToken:
+    """What the checks of every token kind share: the token and, once ``format`` ran, its parts.
+
+    A mixin for the per-kind state dataclasses, which declare the two fields.
+    """
 
     token: str | bytes
     unverified: jose.Unverified | None
 
     @property
+    def payload(self) -> Mapping[str, Any]:
+        """The token's payload (parsed by ``format``; not verified before ``signature``)."""
+        assert self.unverified is not None
+        return self.unverified.payload
+
+    @property
     def header(self) -> Mapping[str, Any]:
-        """The token's JOSE header."""
+        """The token's JOSE header (parsed by ``format``)."""
+        assert self.unverified is not None
+        return self.unverified.header
 
 
 @dataclass(slots=True)
-class CredentialState:
+class CredentialState(ParsedToken):
     """What the credential checks learn, one step after another."""
 
     token: str | bytes
@@ -120,17 +131,6 @@ class CredentialState:
     nested: list[Report] = field(default_factory=list)
     decision: Decision | None = None
 
-    @property
-    def payload(self) -> Mapping[str, Any]:
-        """The token's payload (parsed by ``format``)."""
-        assert self.unverified is not None
-        return self.unverified.payload
-
-    @property
-    def header(self) -> Mapping[str, Any]:
-        """The token's JOSE header (parsed by ``format``)."""
-        assert self.unverified is not None
-        return self.unverified.header
 
 
 Step = tuple[str, Callable[[CredentialState], str]]
@@ -138,7 +138,7 @@ Step = tuple[str, Callable[[CredentialState], str]]
 
 # --- checks before the signature -------------------------------------------------------------
 
-def check_format(state: TokenState) -> str:
+def check_format(state: ParsedToken) -> str:
     """One compact JWS with strict JSON header and payload."""
     state.unverified = jose.peek_unverified(state.token)
     return "a compact JWS whose header and payload are strict JSON objects"
@@ -183,7 +183,7 @@ def check_header(state: CredentialState) -> str:
             f"{'1.1 JWT' if state.encoding is Encoding.VC1 else '2.0 with JOSE'}")
 
 
-def check_alg(state: TokenState) -> str:
+def check_alg(state: ParsedToken) -> str:
     """An allow-listed asymmetric algorithm; never ``none`` or a MAC."""
     alg = state.header.get("alg")
     if not isinstance(alg, str):
