@@ -7,6 +7,8 @@ imports the library modules it needs inside the command, so that ``vc-im
 
 from __future__ import annotations
 
+import sys
+
 from vc_im.cli import (  # noqa: F401  (each module registers its commands)
     credentials,
     demo,
@@ -20,8 +22,17 @@ from vc_im.cli._app import app
 
 
 def main() -> None:
-    """Entry point of the ``vc-im`` console script."""
-    app()
+    """Entry point of the ``vc-im`` console script.
+
+    Every expected failure already ends in one sentence and its exit code; an
+    unexpected one (a bug) still ends in one sentence and exit 2, never a traceback
+    that could show key material.
+    """
+    try:
+        app()
+    except Exception as exc:  # the last line of defence, by design
+        sys.stderr.write(f"vc-im: internal error ({type(exc).__name__}); please report it.\n")
+        raise SystemExit(2) from None
 
 
 __all__ = ["app", "main"]
