@@ -222,7 +222,9 @@ def _credential_tokens(state: PresentationState) -> list[Any]:
             raise CheckFailed("malformed", "a vp+jwt payload is the presentation itself and "
                               "must not carry a vp or vc claim")
         body = payload
-    if list(body.get("@context") or []) not in [list(c) for c in _CONTEXTS[state.encoding]]:
+    context = body.get("@context")
+    if not isinstance(context, list) or context not in [list(c) for c in
+                                                         _CONTEXTS[state.encoding]]:
         raise CheckFailed("context_rejected", f"the presentation's @context "
                           f"{body.get('@context')!r} is not an expected one")
     types = body.get("type")
