@@ -122,7 +122,7 @@ def test_cli_cascade(tmp_path: Path, issuer_file: Path, issuer_key: Key) -> None
     assert (code, report["ok"]) == (0, True)
     assert report["trust"] == [not_given("central"), {
         "method": "cascade", "ok": True, "reason": "", "contradiction": False,
-        "steps": [f"the trust file lists {ISSUER}",
+        "steps": [f"{ISSUER} is trusted (central)",
                   f"{ISSUER} lets {USER} issue device credentials with key "
                   f"{user_key.thumbprint()}"]}]
     (nested,) = report["credentials"]

@@ -428,9 +428,6 @@ def test_web_of_trust_master_key_must_be_public(public_jwk: dict[str, str]) -> N
     assert private["d"] not in message
 
 
-@pytest.mark.xfail(strict=True, reason="_parse_web_of_trust accepts any IM identifier as id; "
-                   "a device id is accepted here and makes verify_credential raise InputError "
-                   "from evaluate_web_of_trust")
 def test_web_of_trust_id_is_a_user(public_jwk: dict[str, str],
                                    master_jwk: dict[str, str]) -> None:
     """The web of trust starts from a user or handle: a device identifier as id is refused."""

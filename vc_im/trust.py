@@ -221,6 +221,9 @@ def _parse_web_of_trust(raw: Any, source: str) -> WebOfTrustAnchor | None:
     except identifiers.IdentifierError as exc:
         raise TrustFileError(f"{where}: \"id\" must be your user identifier: "
                              f"{exc.message}") from exc
+    if me.type not in (identifiers.IdType.USER, identifiers.IdType.HANDLE):
+        raise TrustFileError(f"{where}: \"id\" must be your user identifier, and {me} is a "
+                             f"{me.type.value}.")
     if not isinstance(raw.get("master_key"), dict):
         raise TrustFileError(f"{where} needs a \"master_key\" (a public JWK).")
     try:

@@ -122,12 +122,18 @@ class CredentialState(ParsedToken):
     credential_type: CredentialType = CredentialType.DEVICE
     credential: Credential | None = None
     evidence: Evidence = NO_EVIDENCE
-    #: How the signing key came to be trusted (central, cascade, x509), or None when the
+    #: How the signing key came to be trusted (central, cascade, x509); empty when the
     #: credential is self-issued and only statements can vouch for it.
-    signer_path: TrustPath | None = None
+    signer_paths: list[TrustPath] = field(default_factory=list)
+    #: Self-issued with its own key in the header: statements must vouch for everything.
+    self_issued: bool = False
+    #: The signing key is the subject's own (self-issued, or certified for the subject).
+    signer_is_subject: bool = False
     parent: Credential | None = None
-    #: The domains an X.509 signer's certificate speaks for.
+    #: The domain a provider's certificate speaks for, or the identifiers a subject's
+    #: certificate certifies: a credential signed under x5c names nothing else.
     certified_domains: frozenset[str] | None = None
+    certified_ids: frozenset[ImId] | None = None
     nested: list[Report] = field(default_factory=list)
     decision: Decision | None = None
 
@@ -233,8 +239,7 @@ def check_issuer_key(state: CredentialState) -> str:
     if issuer is not None:
         state.issuer = issuer
         state.key = select_key(issuer.keys, state.header, owner=f"the issuer {iss!r}")
-        state.signer_path = TrustPath("central", True, steps=(
-            f"the trust file lists {iss} with key {state.key.kid}",))
+        state.signer_paths.append(_central_path(iss, state.key))
         return f"the issuer {iss} is trusted, with key {state.key.kid}"
     if state.evidence.parents:
         return _cascade_signer(state, iss)
@@ -244,8 +249,20 @@ def check_issuer_key(state: CredentialState) -> str:
         except KeyFileError as exc:
             raise CheckFailed("bad_key", f"the header's jwk: {exc.message}") from exc
         state.key = select_key((key,), state.header, owner="the header's jwk")
+        state.self_issued = state.signer_is_subject = True
         return f"self-issued by {iss} with key {key.thumbprint()}; statements must vouch for it"
     raise CheckFailed("untrusted_issuer", f"the issuer {iss!r} is not in the trust file")
+
+
+def _central_path(iss: str, key: Key) -> TrustPath:
+    return TrustPath("central", True, steps=(f"the trust file lists {iss} with key {key.kid}",))
+
+
+def _maybe_identifier(value: Any) -> ImId | None:
+    try:
+        return identifiers.parse(value) if isinstance(value, str) else None
+    except IdentifierError:
+        return None
 
 
 def _x509_signer(state: CredentialState, iss: str) -> str:
@@ -254,16 +271,26 @@ def _x509_signer(state: CredentialState, iss: str) -> str:
 
     assert state.trust is not None
     certified = verify_chain(state.header["x5c"], state.trust.x509_roots, now=state.now)
-    named = []
-    for value in (iss, state.payload.get("sub")):
-        try:
-            named.append(identifiers.parse(value) if isinstance(value, str) else None)
-        except IdentifierError:
-            named.append(None)
-    if not any(value is not None and value in certified.identifiers for value in named):
-        raise CheckFailed("untrusted_issuer", "the certificate certifies "
-                          f"{', '.join(map(str, certified.identifiers))}, which is neither the "
-                          "credential's issuer nor its subject")
+    subject = state.payload.get("sub")
+    if subject is None and isinstance(state.payload.get("credentialSubject"), dict):
+        subject = state.payload["credentialSubject"].get("id")
+    issuer_id, subject_id = _maybe_identifier(iss), _maybe_identifier(subject)
+    certifies = ", ".join(map(str, certified.identifiers))
+    if subject_id is not None and subject_id in certified.identifiers:
+        # A certificate for the subject: only the subject signs with it, about itself.
+        if issuer_id != subject_id:
+            raise CheckFailed("untrusted_issuer", f"the certificate certifies {certifies}; a "
+                              "subject's certificate signs only its own (self-issued) "
+                              "credentials")
+        state.certified_ids = frozenset(certified.identifiers)
+        state.signer_is_subject = True
+    elif issuer_id is not None and issuer_id in certified.identifiers and (
+            issuer_id.type is IdType.DOMAIN):
+        state.certified_domains = frozenset({issuer_id.domain})
+    else:
+        raise CheckFailed("untrusted_issuer", f"the certificate certifies {certifies}, which "
+                          "is neither the credential's subject nor its issuer as a provider "
+                          "(a domain identifier)")
     kid = state.header.get("kid")
     if kid is not None and kid not in (certified.key.kid, certified.key.thumbprint_uri()):
         raise CheckFailed("unknown_key", f"the header's kid {kid!r} is not the certificate's key")
@@ -272,13 +299,17 @@ def _x509_signer(state: CredentialState, iss: str) -> str:
         raise CheckFailed("unsupported_alg", f"the certificate's key verifies only "
                           f"{certified.key.alg} signatures, not {alg}")
     state.key = certified.key
-    state.certified_domains = frozenset(value.domain for value in certified.identifiers)
-    state.signer_path = TrustPath("x509", True, steps=(
-        *(f"{subject} is certified by {issuer}" for subject, issuer in
+    state.signer_paths.append(TrustPath("x509", True, steps=(
+        *(f"{below} is certified by {above}" for below, above in
           zip(certified.chain, certified.chain[1:], strict=False)),
         f"{certified.chain[-1]} is a configured root",
-        f"the leaf certifies {', '.join(map(str, certified.identifiers))} for key "
-        f"{certified.key.thumbprint()}"))
+        f"the leaf certifies {certifies} for key {certified.key.thumbprint()}")))
+    listed = state.trust.issuer(iss)
+    if listed is not None and any(key.thumbprint() == certified.key.thumbprint()
+                                  for key in listed.keys):
+        # The trust file also lists this issuer with this very key: both methods vouch.
+        state.issuer = listed
+        state.signer_paths.append(_central_path(iss, certified.key))
     return f"certificate {certified.subject}, key {certified.key.thumbprint()}"
 
 
@@ -292,11 +323,16 @@ def _cascade_signer(state: CredentialState, iss: str) -> str:
         raise CheckFailed("untrusted_issuer", f"the issuer {iss!r} is not in the trust file "
                           "and is not an IM identifier a parent credential could name") from exc
     for token in state.evidence.parents:
-        report = verify_credential(token, state.trust, now=state.now, leeway=state.leeway)
-        parent = report.verified
-        if not isinstance(parent, Credential) or parent.subject.id != issuer_id:
+        if _parent_subject(token) != issuer_id:
             continue
+        report = verify_credential(token, state.trust, now=state.now, leeway=state.leeway)
         state.nested.append(report)
+        parent = report.verified
+        if not isinstance(parent, Credential):
+            failure = report.failure
+            why = failure.reason.rstrip(".") if failure is not None else "an embedded check"
+            raise CheckFailed("untrusted_issuer", f"the parent credential of {issuer_id} is "
+                              f"not valid ({report.code}): {why[:1].lower()}{why[1:]}")
         if parent.type is not CredentialType.USER or not parent.may_issue_devices:
             raise CheckFailed("untrusted_issuer", f"the parent credential of {issuer_id} does "
                               "not allow it to issue device credentials")
@@ -306,13 +342,26 @@ def _cascade_signer(state: CredentialState, iss: str) -> str:
         key = key_from_jwk(parent.holder_jwk, require="public")
         state.key = select_key((key,), state.header, owner=f"the user {issuer_id}")
         state.parent = parent
-        state.signer_path = TrustPath("cascade", True, steps=(
-            f"the trust file lists {parent.issuer}",
+        vouching = [str(path["method"]) for path in report.trust if path.get("ok")]
+        state.signer_paths.append(TrustPath("cascade", True, steps=(
+            f"{parent.issuer} is trusted ({', '.join(vouching)})",
             f"{parent.issuer} lets {issuer_id} issue device credentials with key "
-            f"{key.thumbprint()}"))
+            f"{key.thumbprint()}")))
         return f"issued by the user {issuer_id} under {parent.issuer}"
     raise CheckFailed("untrusted_issuer", f"the issuer {iss!r} is not in the trust file, and no "
                       "valid parent credential names it")
+
+
+def _parent_subject(token: str) -> ImId | None:
+    """The subject a parent credential names, read before verifying it (to pick the parent)."""
+    try:
+        payload = jose.peek_unverified(token).payload
+    except TokenError:
+        return None
+    subject = payload.get("sub")
+    if subject is None and isinstance(payload.get("credentialSubject"), dict):
+        subject = payload["credentialSubject"].get("id")
+    return _maybe_identifier(subject)
 
 
 def select_key(keys: Sequence[Key], header: Mapping[str, Any], *, owner: str) -> Key:
@@ -552,6 +601,11 @@ def check_identifiers(state: CredentialState) -> str:
     if state.parent is not None and state.trust is not None:
         _check_cascade(state.parent, subject_id, values, state.credential_type)
         issuer = state.trust.issuer(state.parent.issuer)
+    if state.certified_ids is not None:
+        for value in (subject_id, *values):
+            if value not in state.certified_ids:
+                raise CheckFailed("untrusted_issuer", f"the signer's certificate does not "
+                                  f"certify {value}")
     if state.certified_domains is not None:
         for value in (subject_id, *values):
             if value.domain not in state.certified_domains:
@@ -628,12 +682,20 @@ def _replace_holder(credential: Credential, jwk: Mapping[str, str] | None,
 
 
 def _subject_key(state: CredentialState) -> Key | None:
-    """The key the credential binds to its subject: cnf, else (self-issued) the signer's."""
+    """The key the credential binds to its subject: the signer's own when the signer is the
+    subject (cnf, if present, must then name it), else cnf.jwk."""
     assert state.credential is not None
-    if state.credential.holder_jwk is not None:
-        return key_from_jwk(state.credential.holder_jwk, require="public")
-    if state.signer_path is None or state.signer_path.method == "x509":
+    credential = state.credential
+    if state.signer_is_subject:
+        assert state.key is not None
+        bound = (key_from_jwk(credential.holder_jwk, require="public").thumbprint()
+                 if credential.holder_jwk is not None else credential.holder_jkt)
+        if bound is not None and bound != state.key.thumbprint():
+            raise CheckFailed("untrusted_issuer", "a credential signed by its own subject must "
+                              "bind the key that signs it, and cnf names another key")
         return state.key
+    if credential.holder_jwk is not None:
+        return key_from_jwk(credential.holder_jwk, require="public")
     return None
 
 
@@ -646,8 +708,8 @@ def check_trust_path(state: CredentialState) -> str:
     subject = state.credential.subject
     key = _subject_key(state)
     found: dict[str, TrustPath] = {}
-    if state.signer_path is not None:
-        found[state.signer_path.method] = replace(state.signer_path, key=key)
+    for path in state.signer_paths:
+        found[path.method] = replace(path, key=key)
     statements = state.evidence.statements
     anchor = state.trust.web_of_trust
     if anchor is not None and statements and key is not None and (
@@ -681,7 +743,7 @@ def check_trust_path(state: CredentialState) -> str:
     state.decision = decision
     if not decision.ok:
         raise CheckFailed(decision.code or "untrusted_issuer", decision.reason)
-    if state.signer_path is None:
+    if state.self_issued:
         for value in subject.instant_messages:
             if value != subject.id and value not in vouched:
                 raise CheckFailed("untrusted_issuer", f"the self-issued credential names "
