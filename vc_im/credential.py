@@ -23,6 +23,7 @@ from typing import Any
 
 from vc_im.identifiers import ImId
 from vc_im.jsonld import V1_CONTEXT, V2_CONTEXT, VCIM_CONTEXT
+from vc_im.keys import Key
 from vc_im.times import seconds_to_rfc3339
 
 
@@ -81,7 +82,8 @@ class Credential:
     subject: Subject
     issued_at: int
     expires_at: int
-    holder_jwk: Mapping[str, str] | None = None
+    #: The holder's key (``cnf.jwk``), parsed once; or only its thumbprint (``cnf.jkt``).
+    holder_key: Key | None = None
     holder_jkt: str | None = None
     #: An ImUserCredential may let its subject's key issue its own devices' credentials.
     may_issue_devices: bool = False
@@ -122,8 +124,8 @@ class Credential:
         return payload
 
     def _cnf(self) -> dict[str, Any] | None:
-        if self.holder_jwk is not None:
-            return {"jwk": dict(self.holder_jwk)}
+        if self.holder_key is not None:
+            return {"jwk": dict(self.holder_key.public_jwk)}
         if self.holder_jkt is not None:
             return {"jkt": self.holder_jkt}
         return None

@@ -293,8 +293,8 @@ def check_credential(state: DpopState) -> str:
         raise CheckFailed(failure.code or "malformed", f"the credential: {failure.reason}")
     credential = report.verified
     assert isinstance(credential, Credential)
-    if credential.holder_jwk is not None:
-        bound = key_from_jwk(credential.holder_jwk, require="public").thumbprint()
+    if credential.holder_key is not None:
+        bound = credential.holder_key.thumbprint()
     elif credential.holder_jkt is not None:
         bound = credential.holder_jkt
     else:

@@ -96,7 +96,7 @@ def issue_credential(
         subject=Subject(subject_id, fn, tuple(values), organization, unit),
         issued_at=now,
         expires_at=now + valid_for,
-        holder_jwk=holder_key.public().public_jwk if holder_key is not None else None,
+        holder_key=holder_key.public() if holder_key is not None else None,
         may_issue_devices=may_issue_devices,
     )
     header: dict[str, object] = {"alg": key.alg, "typ": encoding.typ, "kid": key.kid}

@@ -363,9 +363,8 @@ def check_credentials(state: PresentationState) -> str:
 
 
 def _bound_thumbprint(credential: Credential, index: int) -> tuple[str, Key | None]:
-    if credential.holder_jwk is not None:
-        key = key_from_jwk(credential.holder_jwk, require="public")
-        return key.thumbprint(), key
+    if credential.holder_key is not None:
+        return credential.holder_key.thumbprint(), credential.holder_key
     if credential.holder_jkt is not None:
         return credential.holder_jkt, None
     raise CheckFailed("holder_binding", f"credential {index} binds no holder key (no cnf), so "

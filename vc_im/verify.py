@@ -336,10 +336,10 @@ def _cascade_signer(state: CredentialState, iss: str) -> str:
         if parent.type is not CredentialType.USER or not parent.may_issue_devices:
             raise CheckFailed("untrusted_issuer", f"the parent credential of {issuer_id} does "
                               "not allow it to issue device credentials")
-        if parent.holder_jwk is None:
+        if parent.holder_key is None:
             raise CheckFailed("untrusted_issuer", f"the parent credential of {issuer_id} binds "
                               "no key (cnf.jwk) to issue with")
-        key = key_from_jwk(parent.holder_jwk, require="public")
+        key = parent.holder_key
         state.key = select_key((key,), state.header, owner=f"the user {issuer_id}")
         state.parent = parent
         vouching = [str(path["method"]) for path in report.trust if path.get("ok")]
@@ -663,7 +663,7 @@ def check_holder_key(state: CredentialState) -> str:
             key = key_from_jwk(cnf["jwk"], require="public")
         except KeyFileError as exc:
             raise CheckFailed("bad_key", f"cnf.jwk: {exc.message}", "$.cnf.jwk") from exc
-        state.credential = _replace_holder(state.credential, key.public_jwk, None)
+        state.credential = _replace_holder(state.credential, key, None)
         return f"holder key bound: {key.alg}, thumbprint {key.thumbprint()}"
     jkt = cnf["jkt"]
     try:
@@ -676,9 +676,8 @@ def check_holder_key(state: CredentialState) -> str:
     return f"holder key bound by thumbprint {jkt}"
 
 
-def _replace_holder(credential: Credential, jwk: Mapping[str, str] | None,
-                    jkt: str | None) -> Credential:
-    return replace(credential, holder_jwk=jwk, holder_jkt=jkt)
+def _replace_holder(credential: Credential, key: Key | None, jkt: str | None) -> Credential:
+    return replace(credential, holder_key=key, holder_jkt=jkt)
 
 
 def _subject_key(state: CredentialState) -> Key | None:
@@ -688,15 +687,13 @@ def _subject_key(state: CredentialState) -> Key | None:
     credential = state.credential
     if state.signer_is_subject:
         assert state.key is not None
-        bound = (key_from_jwk(credential.holder_jwk, require="public").thumbprint()
-                 if credential.holder_jwk is not None else credential.holder_jkt)
+        bound = (credential.holder_key.thumbprint()
+                 if credential.holder_key is not None else credential.holder_jkt)
         if bound is not None and bound != state.key.thumbprint():
             raise CheckFailed("untrusted_issuer", "a credential signed by its own subject must "
                               "bind the key that signs it, and cnf names another key")
         return state.key
-    if credential.holder_jwk is not None:
-        return key_from_jwk(credential.holder_jwk, require="public")
-    return None
+    return credential.holder_key
 
 
 def check_trust_path(state: CredentialState) -> str:
