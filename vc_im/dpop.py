@@ -35,6 +35,7 @@ from vc_im.times import seconds_to_rfc3339 as rfc3339
 from vc_im.trust import TrustStore
 from vc_im.verify import (
     DEFAULT_LEEWAY,
+    MAX_LEEWAY,
     ParsedToken,
     check_alg,
     check_format,
@@ -323,7 +324,7 @@ def check_replay(state: DpopState) -> str:
     with ReplayStore.open(path) as store:
         outcome = store.consume_dpop(
             htu=normalize_htu(state.htu), jti=str(payload["jti"]), nonce=None, now=state.now,
-            expires_at=int(payload["iat"]) + MAX_AGE + state.leeway + 1)
+            expires_at=int(payload["iat"]) + MAX_AGE + MAX_LEEWAY)
     if outcome is not ReplayOutcome.ACCEPTED:
         raise CheckFailed("replay", "this proof's jti was already used for this URI")
     return "jti consumed"

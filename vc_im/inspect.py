@@ -103,7 +103,30 @@ def inspect(data: bytes) -> Inspection:
                         "hasInstantMessage example); write one member holding an array")
                 for name in duplicates.found]
     pitfalls.extend(_pitfalls(header or {}, payload))
+    exposed = _redact(header, "$header") + _redact(payload, "$")
+    pitfalls.extend(Pitfall("private_key_exposed", where, "this JWK carries private key "
+                            "material (shown as REDACTED): the key is compromised; replace it")
+                    for where in exposed)
     return Inspection(header, payload, tuple(pitfalls))
+
+
+_PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
+
+
+def _redact(value: Any, path: str) -> list[str]:
+    """Replace private JWK members anywhere in ``value`` (in place); return where they were."""
+    found: list[str] = []
+    if isinstance(value, dict):
+        if "kty" in value or "crv" in value:
+            for name in _PRIVATE_MEMBERS & set(value):
+                value[name] = "REDACTED"
+                found.append(f"{path}.{name}")
+        for name, inner in value.items():
+            found.extend(_redact(inner, f"{path}.{name}"))
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            found.extend(_redact(inner, f"{path}[{index}]"))
+    return found
 
 
 def _pitfalls(header: Mapping[str, Any], payload: Mapping[str, Any]) -> Iterator[Pitfall]:

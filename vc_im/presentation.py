@@ -40,6 +40,7 @@ from vc_im.times import seconds_to_rfc3339 as rfc3339
 from vc_im.trust import TrustStore
 from vc_im.verify import (
     DEFAULT_LEEWAY,
+    MAX_LEEWAY,
     NO_EVIDENCE,
     Evidence,
     ParsedToken,
@@ -192,6 +193,9 @@ def check_header(state: PresentationState) -> str:
             raise CheckFailed("bad_header", f"the header parameter {name!r} is not one a "
                               "presentation may carry (alg, typ, kid, jwk, cty)")
     typ = header.get("typ", "JWT")
+    if "cty" in header and not (typ == "vp+jwt" and header["cty"] == "vp"):
+        raise CheckFailed("bad_header", f"the header's cty {header['cty']!r} does not fit typ "
+                          f"{typ!r}")
     if typ == "vp+jwt":
         state.encoding = "vc2"
     elif typ == "JWT" and "vp" in state.payload:
@@ -246,12 +250,23 @@ def _secured(item: Any, index: int, encoding: str) -> str:
     if encoding == "vc1":
         if isinstance(item, str):
             return item
-    elif isinstance(item, dict):
-        ident = item.get("id")
-        if (item.get("type") in (["EnvelopedVerifiableCredential"],
-                                 "EnvelopedVerifiableCredential")
+    elif isinstance(item, dict) and set(item) == {"@context", "type", "id"}:
+        ident = item["id"]
+        if (item["@context"] == [V2_CONTEXT]
+                and item["type"] in (["EnvelopedVerifiableCredential"],
+                                     "EnvelopedVerifiableCredential")
                 and isinstance(ident, str) and ident.startswith(ENVELOPE_PREFIX)):
-            return ident[len(ENVELOPE_PREFIX):]
+            token = ident[len(ENVELOPE_PREFIX):]
+            try:
+                typ = jose.peek_unverified(token).header.get("typ")
+            except TokenError:
+                return token  # its own report says what is wrong with it
+            # vp+jwt passes here so that the credentials check names the nesting.
+            if typ not in ("vc+jwt", "vp+jwt"):
+                raise CheckFailed("credential_not_secured", f"verifiableCredential[{index}] "
+                                  f"is enveloped as application/vc+jwt, but its typ is {typ!r}",
+                                  f"$.verifiableCredential[{index}]")
+            return token
     raise CheckFailed("credential_not_secured", f"verifiableCredential[{index}] is not a "
                       "secured credential (a compact JWT" + (
                           ")" if encoding == "vc1" else
@@ -445,7 +460,7 @@ def check_replay(state: PresentationState) -> str:
     with ReplayStore.open(path) as store:
         outcome = store.consume_presentation(
             nonce=str(payload["nonce"]), issuer=str(payload["iss"]), jti=str(payload["jti"]),
-            now=state.now, expires_at=int(payload["exp"]) + state.leeway)
+            now=state.now, expires_at=int(payload["exp"]) + MAX_LEEWAY)
     if outcome is ReplayOutcome.REPLAY:
         raise CheckFailed("replay", "this nonce or this presentation (iss, jti) was already "
                           "used")

@@ -155,12 +155,36 @@ def run_checks(steps: Sequence[tuple[str, Callable[[S], str]]], state: S) -> tup
     return tuple(checks)
 
 
+#: Names a reason may start with, which keep their case (``htm is ...``, not ``Htm is ...``).
+_NAMES = frozenset({"alg", "typ", "kid", "jwk", "cty", "iss", "sub", "aud", "jti", "nbf", "iat",
+                    "exp", "htm", "htu", "ath", "nonce", "cnf", "cnf.jwk", "cnf.jkt", "vc", "vp",
+                    "x5c", "validFrom", "validUntil", "hasInstantMessage", "holder"})
+
+
+def printable(text: str, *, lines: bool = True) -> str:
+    """``text`` safe to show anywhere: control characters (terminal escapes) and lone
+    surrogates become escapes, so a reason quoting hostile input stays inert. With
+    ``lines`` False, newlines and tabs are escaped too (a reason is one line)."""
+    out = []
+    for char in text:
+        code = ord(char)
+        if char.isprintable() or (lines and char in "\n\t"):
+            out.append(char)
+        elif code <= 0xFF:
+            out.append(f"\\x{code:02x}")
+        elif code <= 0xFFFF:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(f"\\U{code:08x}")
+    return "".join(out)
+
+
 def _sentence(text: str) -> str:
-    # A reason may quote hostile text; keep it printable as UTF-8 whatever it holds.
-    text = text.encode("utf-8", "backslashreplace").decode("utf-8").strip()
+    text = printable(text.strip(), lines=False)
     if text and text[-1] not in ".!?":
         text += "."
-    return text[:1].upper() + text[1:]
+    first = text.split(" ", 1)[0].rstrip(":,")
+    return text if first in _NAMES else text[:1].upper() + text[1:]
 
 
 def failed_report(kind: Kind, names: Iterable[str], code: str, reason: str) -> Report:

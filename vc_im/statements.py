@@ -40,7 +40,7 @@ from vc_im import jose
 from vc_im.errors import InputError, KeyFileError, TokenError
 from vc_im.identifiers import IdentifierError, IdType, ImId, parse
 from vc_im.keys import Key, key_from_jwk
-from vc_im.times import MAX_NUMERIC_DATE, MILLISECONDS_THRESHOLD, seconds_to_rfc3339
+from vc_im.times import MAX_NUMERIC_DATE, numeric_date_problem, seconds_to_rfc3339
 
 __all__ = [
     "DEFAULT_LEEWAY",
@@ -383,12 +383,10 @@ def _numeric_date(payload: Mapping[str, Any], claim: str, *, required: bool) -> 
             raise _fail("missing_claim", f"the statement has no {claim!r} claim.")
         return None
     value = payload[claim]
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise _fail("malformed", f"{claim} must be a non-negative integer NumericDate.")
-    if value >= MILLISECONDS_THRESHOLD:
-        raise _fail("malformed", f"{claim} is {value}, a time in milliseconds; NumericDates "
-                    "count seconds.")
-    return value
+    problem = numeric_date_problem(claim, value)
+    if problem is not None:
+        raise _fail("malformed", problem + ".")
+    return int(value)
 
 
 def _identifier(value: object, claim: str) -> ImId:

@@ -24,6 +24,25 @@ _RFC3339 = re.compile(
 )
 
 
+def numeric_date_problem(claim: str, value: object) -> str | None:
+    """Why ``value`` is not a NumericDate a token may carry (RFC 7519 §2), or None.
+
+    Integer seconds from 0 to :data:`MAX_NUMERIC_DATE`; a 13-digit value gets its
+    own explanation, since the MIMI identity draft's example counts milliseconds.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        return f"{claim} must be an integer NumericDate (seconds since the epoch)"
+    if value >= MILLISECONDS_THRESHOLD:
+        hint = (f" ({seconds_to_rfc3339(value // 1000)} if divided by 1000)"
+                if value // 1000 <= MAX_NUMERIC_DATE else "")
+        return (f"{claim} is {value}, a time in milliseconds{hint}; JWT NumericDates count "
+                "seconds (RFC 7519 §2), a mistake the MIMI identity draft's example makes")
+    if value < 0 or value > MAX_NUMERIC_DATE:
+        return (f"{claim} is {value}, outside the NumericDates a token can carry (0 to "
+                "9999-12-31T23:59:59Z)")
+    return None
+
+
 def parse_duration(text: str) -> int:
     """Seconds in a duration like ``90d``, ``12h``, ``30m`` or ``3600s``."""
     match = _DURATION.match(text.strip())

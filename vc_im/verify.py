@@ -7,7 +7,9 @@ the one documented in README.md:
 ``format``            one compact JWS, at most 64 KiB, strict JSON inside
 ``header``            allow-listed header names; ``typ`` picks the encoding
 ``alg``               an allow-listed asymmetric algorithm
-``issuer_key``        (iss, kid) found in the trust file; the key fits alg
+``issuer_key``        the signing key: (iss, kid) in the trust file, an x5c
+                      leaf, a parent credential's key or a self-issued
+                      credential's own key; it fits alg
 ``signature``         the signature verifies with that key
 ``claims``            registered claims present, NumericDates in seconds
 ``time``              nbf / exp / iat / validFrom / validUntil, with leeway
@@ -41,7 +43,7 @@ from vc_im.errors import KeyFileError, TokenError
 from vc_im.identifiers import IdentifierError, IdType, ImId
 from vc_im.keys import Key, key_from_jwk
 from vc_im.report import CheckFailed, Report, run_checks
-from vc_im.times import MAX_NUMERIC_DATE, MILLISECONDS_THRESHOLD, rfc3339_to_seconds
+from vc_im.times import numeric_date_problem, rfc3339_to_seconds
 from vc_im.times import seconds_to_rfc3339 as rfc3339
 from vc_im.trust import TrustedIssuer, TrustStore
 from vc_im.trustpath import TrustPath
@@ -52,6 +54,10 @@ if TYPE_CHECKING:
     from vc_im.wellknown import FetchedStatement
 
 DEFAULT_LEEWAY = 60
+#: The largest leeway a verifier may be given (the CLI's bound): replay records outlive it.
+MAX_LEEWAY = 86400
+#: More identifiers than any device has; a bound on the work one credential can cause.
+MAX_INSTANT_MESSAGES = 32
 
 _CREDENTIAL_HEADER = frozenset({"alg", "typ", "kid", "cty"})
 _FORBIDDEN_HEADER = {
@@ -241,7 +247,9 @@ def check_issuer_key(state: CredentialState) -> str:
         state.key = select_key(issuer.keys, state.header, owner=f"the issuer {iss!r}")
         state.signer_paths.append(_central_path(iss, state.key))
         return f"the issuer {iss} is trusted, with key {state.key.kid}"
-    if state.evidence.parents:
+    issuer_id = _maybe_identifier(iss)
+    if issuer_id is not None and any(_parent_subject(token) == issuer_id
+                                     for token in state.evidence.parents):
         return _cascade_signer(state, iss)
     if "jwk" in state.header:
         try:
@@ -336,6 +344,10 @@ def _cascade_signer(state: CredentialState, iss: str) -> str:
         if parent.type is not CredentialType.USER or not parent.may_issue_devices:
             raise CheckFailed("untrusted_issuer", f"the parent credential of {issuer_id} does "
                               "not allow it to issue device credentials")
+        if state.trust.issuer(parent.issuer) is None:
+            raise CheckFailed("untrusted_issuer", f"the parent credential of {issuer_id} comes "
+                              f"from {parent.issuer}, which the trust file does not list as an "
+                              "issuer")
         if parent.holder_key is None:
             raise CheckFailed("untrusted_issuer", f"the parent credential of {issuer_id} binds "
                               "no key (cnf.jwk) to issue with")
@@ -404,20 +416,10 @@ def numeric_date(payload: Mapping[str, Any], claim: str, *, required: bool) -> i
             raise CheckFailed("missing_claim", f"the {claim!r} claim is missing")
         return None
     value = payload[claim]
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise CheckFailed("malformed", f"{claim} must be an integer NumericDate (seconds since "
-                          "the epoch)", f"$.{claim}")
-    if value >= MILLISECONDS_THRESHOLD:
-        hint = ""
-        if value // 1000 <= MAX_NUMERIC_DATE:
-            hint = f" ({rfc3339(value // 1000)} if divided by 1000)"
-        raise CheckFailed("malformed", f"{claim} is {value}, a time in milliseconds{hint}; JWT "
-                          "NumericDates count seconds (RFC 7519 §2), a mistake the MIMI "
-                          "identity draft's example makes", f"$.{claim}")
-    if value < 0 or value > MAX_NUMERIC_DATE:
-        raise CheckFailed("malformed", f"{claim} is {value}, outside the NumericDates a "
-                          "credential can carry (0 to 9999-12-31T23:59:59Z)", f"$.{claim}")
-    return value
+    problem = numeric_date_problem(claim, value)
+    if problem is not None:
+        raise CheckFailed("malformed", problem, f"$.{claim}")
+    return int(value)
 
 
 def check_claims(state: CredentialState) -> str:
@@ -439,6 +441,12 @@ def check_claims(state: CredentialState) -> str:
         numeric_date(payload, "nbf", required=False)
     numeric_date(payload, "iat", required=False)
     numeric_date(payload, "exp", required=True)
+    body = payload["vc"] if state.encoding is Encoding.VC1 else payload
+    subject = body.get("credentialSubject")
+    ims = subject.get("hasInstantMessage") if isinstance(subject, dict) else None
+    if isinstance(ims, list) and len(ims) > MAX_INSTANT_MESSAGES:
+        raise CheckFailed("too_large", f"hasInstantMessage holds {len(ims)} identifiers; at most "
+                          f"{MAX_INSTANT_MESSAGES} are accepted")
     jti = payload.get("jti")
     if jti is not None and not isinstance(jti, str):
         raise CheckFailed("malformed", "jti must be a string", "$.jti")
@@ -697,55 +705,74 @@ def _subject_key(state: CredentialState) -> Key | None:
 
 
 def check_trust_path(state: CredentialState) -> str:
-    """The policy for the subject's domain: its methods agree the subject's key is trusted."""
+    """The policy of every domain the credential names: its methods vouch for the subject's
+    key, as many as the rule asks, without contradiction."""
     from vc_im.policy import decide
 
     assert state.trust is not None
     assert state.credential is not None
     subject = state.credential.subject
     key = _subject_key(state)
-    found: dict[str, TrustPath] = {}
-    for path in state.signer_paths:
-        found[path.method] = replace(path, key=key)
+    found = {path.method: replace(path, key=key) for path in state.signer_paths}
+    vouched = _statement_paths(state, key, found)
+    domains = dict.fromkeys([subject.id.domain, *(v.domain for v in subject.instant_messages)])
+    decisions = [(domain, decide(state.trust.rule_for(domain), found)) for domain in domains]
+    state.decision = decisions[0][1]
+    for domain, decision in decisions:
+        if not decision.ok:
+            where = "" if domain == subject.id.domain else f"for {domain}, "
+            raise CheckFailed(decision.code or "untrusted_issuer", where + decision.reason)
+    if state.self_issued:
+        for value in subject.instant_messages:
+            if value not in vouched:
+                raise CheckFailed("untrusted_issuer", f"the self-issued credential names "
+                                  f"{value}, which no trust path vouches for")
+    return state.decision.reason
+
+
+def _statement_paths(state: CredentialState, key: Key | None,
+                     found: dict[str, TrustPath]) -> set[ImId]:
+    """Add the web-of-trust and well-known paths to ``found``; return the identities they
+    vouch for (a self-issued credential may name only those).
+
+    Well-known statements must vouch for the subject's own identity (a device's user):
+    vouching for some other identity the credential lists proves nothing about the subject.
+    """
+    assert state.trust is not None
+    assert state.credential is not None
+    subject = state.credential.subject.id
+    own = subject.user() if subject.type is IdType.DEVICE else subject
+    vouched: set[ImId] = set()
     statements = state.evidence.statements
+    if not statements or key is None:
+        return vouched
     anchor = state.trust.web_of_trust
-    if anchor is not None and statements and key is not None and (
-            subject.id.type is IdType.DEVICE):
+    if anchor is not None and subject.type is IdType.DEVICE:
         from vc_im.statements import Statement
         from vc_im.wot import evaluate_web_of_trust
 
-        found["web_of_trust"] = evaluate_web_of_trust(
+        path = evaluate_web_of_trust(
             me=anchor.id, master_key=anchor.master_key,
             statements=[item for item in statements if isinstance(item, Statement)],
-            device=subject.id, device_key=key, max_hops=anchor.max_hops)
-    vouched: set[ImId] = set()
+            device=subject, device_key=key, max_hops=anchor.max_hops)
+        found["web_of_trust"] = path
+        if path.ok:
+            vouched.update({subject, own})
     threshold = state.trust.well_known_threshold
-    if threshold is not None and statements and key is not None:
+    if threshold is not None:
         from vc_im.wellknown import evaluate_well_known
 
-        candidates = [value for value in subject.instant_messages
-                      if value.type in (IdType.USER, IdType.HANDLE)]
-        if subject.id.type is IdType.DEVICE:
-            candidates.append(subject.id.user())
-        paths = [evaluate_well_known(identity=value, key=key, statements=statements,
-                                     threshold=threshold, now=state.now)
-                 for value in dict.fromkeys(candidates)]
-        vouched = {value for value, path in zip(dict.fromkeys(candidates), paths, strict=True)
-                   if path.ok}
-        if paths:
-            found["well_known"] = next((p for p in paths if p.contradiction),
-                                       next((p for p in paths if p.ok), paths[0]))
-    rule = state.trust.rule_for(subject.id.domain)
-    decision = decide(rule, found)
-    state.decision = decision
-    if not decision.ok:
-        raise CheckFailed(decision.code or "untrusted_issuer", decision.reason)
-    if state.self_issued:
-        for value in subject.instant_messages:
-            if value != subject.id and value not in vouched:
-                raise CheckFailed("untrusted_issuer", f"the self-issued credential names "
-                                  f"{value}, which no trust path vouches for")
-    return decision.reason
+        others = [value for value in state.credential.subject.instant_messages
+                  if value.type in (IdType.USER, IdType.HANDLE) and value != own]
+        paths = {identity: evaluate_well_known(identity=identity, key=key,
+                                               statements=statements, threshold=threshold,
+                                               now=state.now, leeway=state.leeway)
+                 for identity in dict.fromkeys([own, *others])}
+        found["well_known"] = next((p for p in paths.values() if p.contradiction), paths[own])
+        if paths[own].ok:
+            vouched.update({subject, own})
+            vouched.update(identity for identity, path in paths.items() if path.ok)
+    return vouched
 
 
 SIGNATURE_STEPS: tuple[Step, ...] = (

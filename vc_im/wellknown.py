@@ -169,7 +169,9 @@ def _fetch_one(opener: urllib.request.OpenerDirector, url: str, host: str,
                 return _failed(url, host, f"the response is larger than {MAX_BODY_BYTES} bytes")
             body = b""
             while len(body) <= MAX_BODY_BYTES:
-                chunk = response.read(_CHUNK)
+                # read1: whatever arrived, at most one socket read, so a server that
+                # drips bytes cannot hold the fetch much past the deadline.
+                chunk = response.read1(_CHUNK)
                 if not chunk:
                     break
                 body += chunk
@@ -218,7 +220,7 @@ def _failed(url: str, host: str, reason: str) -> FetchedStatement:
 
 def evaluate_well_known(*, identity: ImId, key: Key,
                         statements: Sequence[Statement | FetchedStatement], threshold: int,
-                        now: int) -> TrustPath:
+                        now: int, leeway: int = DEFAULT_LEEWAY) -> TrustPath:
     """Whether at least ``threshold`` distinct service hosts bind ``identity`` to ``key``
     and none binds it to another key (a contradiction: ``ok`` False, ``contradiction`` True).
 
@@ -233,7 +235,7 @@ def evaluate_well_known(*, identity: ImId, key: Key,
     steps: list[str] = []
     for item in statements:
         source = item.url if isinstance(item, FetchedStatement) else None
-        statement, host, why = _usable(item, identity, now)
+        statement, host, why = _usable(item, identity, now, leeway)
         if statement is None or statement.key is None:
             steps.append(f"not counted: {why}")
             continue
@@ -265,15 +267,15 @@ def evaluate_well_known(*, identity: ImId, key: Key,
     return TrustPath(METHOD, True, key.public(), tuple(steps))
 
 
-def _usable(item: Statement | FetchedStatement, identity: ImId,
-            now: int) -> tuple[Statement | None, str, str]:
+def _usable(item: Statement | FetchedStatement, identity: ImId, now: int,
+            leeway: int) -> tuple[Statement | None, str, str]:
     """(statement, its service host, "") when ``item`` counts for ``identity``, else
     (None, "", why not)."""
     if isinstance(item, FetchedStatement):
         if item.token is None:
             return None, "", f"{item.url}: {item.failure}"
         try:
-            statement = read_statement(item.token, now=now)
+            statement = read_statement(item.token, now=now, leeway=leeway)
         except StatementError as exc:
             return None, "", f"{item.url}: {exc.code}: {exc.message.rstrip('.')}"
         where = item.url
@@ -281,7 +283,7 @@ def _usable(item: Statement | FetchedStatement, identity: ImId,
         statement = item
         where = str(statement.subject) if statement.subject is not None else statement.jti
         if (statement.expires_at is not None
-                and now - DEFAULT_LEEWAY >= statement.expires_at):
+                and now - leeway >= statement.expires_at):
             return None, "", (f"{where}: the statement expired at "
                               f"{seconds_to_rfc3339(statement.expires_at)}")
     if statement.kind is not StatementKind.WELLKNOWN:

@@ -31,6 +31,7 @@ import base64
 import binascii
 import datetime
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -39,6 +40,7 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, SignatureAlgorithmOID
 from cryptography.x509.verification import (
     Criticality,
@@ -281,12 +283,25 @@ def _decode_x5c(x5c: object) -> tuple[x509.Certificate, ...]:
         if len(der) > MAX_CERTIFICATE_BYTES:
             raise CertificateError(f"x5c entry {index} is larger than "
                                    f"{MAX_CERTIFICATE_BYTES // 1024} KiB.", code="too_large")
-        try:
-            certificates.append(x509.load_der_x509_certificate(der))
-        except ValueError as exc:
-            raise CertificateError(f"x5c entry {index} is not a DER X.509 certificate.",
-                                   code="malformed") from exc
+        certificates.append(_load_der(der, index))
     return tuple(certificates)
+
+
+def _load_der(der: bytes, index: int) -> x509.Certificate:
+    """A certificate whose fields all decode: cryptography parses some of them lazily (the
+    names, extensions and validity), so they are read here, where failure is ``malformed``."""
+    try:
+        with warnings.catch_warnings():
+            # A negative serial number is only deprecated; the chain validation judges it.
+            warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+            certificate = x509.load_der_x509_certificate(der)
+            _ = (certificate.subject, certificate.issuer, certificate.extensions,
+                 certificate.not_valid_before_utc, certificate.not_valid_after_utc,
+                 certificate.serial_number, certificate.public_key())
+    except Exception as exc:  # any failure to decode hostile DER means it is malformed
+        raise CertificateError(f"x5c entry {index} is not a well-formed DER X.509 "
+                               "certificate.", code="malformed") from exc
+    return certificate
 
 
 def _strict_base64(text: str) -> bytes | None:

@@ -21,6 +21,11 @@ from vc_im.cli import (  # noqa: F401  (each module registers its commands)
 from vc_im.cli._app import app
 
 
+def _has_surrogate(text: str) -> bool:
+    """Bytes that are not UTF-8 reach ``sys.argv`` as lone surrogates."""
+    return any(0xD800 <= ord(char) <= 0xDFFF for char in text)
+
+
 def main() -> None:
     """Entry point of the ``vc-im`` console script.
 
@@ -28,6 +33,11 @@ def main() -> None:
     unexpected one (a bug) still ends in one sentence and exit 2, never a traceback
     that could show key material.
     """
+    # ``uri`` commands judge their argument as data (an invalid identifier, exit 1); the
+    # others cannot use text that is not UTF-8 (a usage error, exit 2).
+    if sys.argv[1:2] != ["uri"] and any(_has_surrogate(arg) for arg in sys.argv[1:]):
+        sys.stderr.write("vc-im: every argument must be UTF-8 text.\n")
+        raise SystemExit(2)
     try:
         app()
     except Exception as exc:  # the last line of defence, by design

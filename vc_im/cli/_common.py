@@ -82,5 +82,7 @@ def emit_json(value: object) -> None:
 
 
 def printable(text: str) -> str:
-    """Text that can be written as UTF-8 whatever it quotes (lone surrogates escaped)."""
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    """Text safe to write to a terminal, whatever it quotes (see vc_im.report.printable)."""
+    from vc_im.report import printable as safe
+
+    return safe(text)

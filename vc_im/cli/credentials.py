@@ -199,6 +199,10 @@ def verify(
     print_report(report, as_json=as_json)
 
 
+#: Statements or parents one verification reads at most (each costs a signature check).
+MAX_EVIDENCE = 64
+
+
 def gather_evidence(parents: list[Path], statements: list[Path], urls: list[str],
                     ca_file: Path | None, *, now: int, leeway: int) -> Evidence:
     """Read parent credentials and statements, and fetch the statements the user named."""
@@ -206,6 +210,11 @@ def gather_evidence(parents: list[Path], statements: list[Path], urls: list[str]
 
     if not (parents or statements or urls):
         return NO_EVIDENCE
+    if len(parents) > MAX_EVIDENCE or len(statements) + len(urls) > MAX_EVIDENCE:
+        from vc_im.errors import InputError
+
+        raise InputError(f"at most {MAX_EVIDENCE} parent credentials and {MAX_EVIDENCE} "
+                         "statements are accepted.")
     from vc_im.errors import InputError
     from vc_im.statements import StatementError, read_statement_file
     from vc_im.wellknown import fetch_statements
