@@ -136,7 +136,7 @@ def create_proof(key: Key, *, htm: str, htu: str, now: int, nonce: str | None = 
         except IdentifierError as exc:
             raise InputError(f"--sub {sub!r} is not an IM identifier: {exc.message}") from exc
     header = {"typ": "dpop+jwt", "alg": key.alg,
-              "jwk": {k: v for k, v in key.public_jwk.items() if k not in ("kid", "alg")}}
+              "jwk": key.header_jwk()}
     return jose.sign(header, claims, key)
 
 

@@ -105,7 +105,7 @@ def issue_credential(
         header["kid"] = key.thumbprint()
     elif _is_identifier(issuer) and identifiers.parse(issuer) == subject_id:
         # Self-issued: the verifier learns the key from the header, so kid is its thumbprint.
-        header["jwk"] = {k: v for k, v in key.public_jwk.items() if k not in ("kid", "alg")}
+        header["jwk"] = key.header_jwk()
         header["kid"] = key.thumbprint()
     payload = credential.payload(encoding)
     state = CredentialState(token="", trust=None, now=now, encoding=encoding)

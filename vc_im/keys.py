@@ -291,6 +291,11 @@ class Key:
         """The RFC 7638 JWK thumbprint (SHA-256, base64url) of the public key."""
         return self._thumbprint
 
+    def header_jwk(self) -> dict[str, str]:
+        """The public key as a JOSE header ``jwk``: key members only (no kid or alg, which the
+        header states itself)."""
+        return {k: v for k, v in self.public_jwk.items() if k not in ("kid", "alg")}
+
     def thumbprint_uri(self) -> str:
         """The RFC 9278 thumbprint URI of the public key."""
         return f"urn:ietf:params:oauth:jwk-thumbprint:sha-256:{self._thumbprint}"

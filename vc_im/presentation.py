@@ -47,6 +47,7 @@ from vc_im.verify import (
     check_alg,
     check_format,
     numeric_date,
+    subject_of,
     verify_credential,
 )
 
@@ -96,10 +97,7 @@ def _device_subject(tokens: Sequence[str]) -> str:
         body = payload.get("vc") if isinstance(payload.get("vc"), dict) else payload
         types = body.get("type") if isinstance(body, dict) else None
         if isinstance(types, list) and CredentialType.DEVICE.value in types:
-            subject = payload.get("sub")
-            if not isinstance(subject, str):
-                cs = body.get("credentialSubject") if isinstance(body, dict) else None
-                subject = cs.get("id") if isinstance(cs, dict) else None
+            subject = subject_of(payload)
             if isinstance(subject, str):
                 return subject
     raise InputError("a presentation needs an ImDeviceCredential: its subject, the device, is "
@@ -130,7 +128,7 @@ def create_presentation(key: Key, credentials: Sequence[str], *, audience: str, 
     claims: dict[str, Any] = {"iss": holder, "aud": audience, "nonce": nonce,
                               "jti": f"urn:uuid:{uuid.uuid4()}", "iat": now, "nbf": now,
                               "exp": now + valid_for}
-    header = {"alg": key.alg, "kid": key.thumbprint(), "jwk": _public_members(key)}
+    header = {"alg": key.alg, "kid": key.thumbprint(), "jwk": key.header_jwk()}
     if encoding == "vc1":
         header["typ"] = "JWT"
         claims["vp"] = {"@context": [V1_CONTEXT], "type": ["VerifiablePresentation"],
@@ -151,10 +149,6 @@ def create_presentation(key: Key, credentials: Sequence[str], *, audience: str, 
                **claims}
     del payload["nbf"]  # VC-JOSE-COSE: nbf is NOT RECOMMENDED
     return jose.sign(header, payload, key)
-
-
-def _public_members(key: Key) -> dict[str, str]:
-    return {k: v for k, v in key.public_jwk.items() if k not in ("kid", "alg")}
 
 
 # --- verifying -----------------------------------------------------------------------------

@@ -219,11 +219,19 @@ def issuer_of(payload: Mapping[str, Any]) -> Any:
     return issuer.get("id") if isinstance(issuer, dict) else issuer
 
 
+def subject_of(payload: Mapping[str, Any]) -> Any:
+    """The subject a payload names: ``sub``, else the credential's ``credentialSubject.id``
+    (in a VC 2.0 payload, or in a VC 1.1 ``vc`` claim)."""
+    if "sub" in payload:
+        return payload["sub"]
+    body = payload["vc"] if isinstance(payload.get("vc"), dict) else payload
+    subject = body.get("credentialSubject")
+    return subject.get("id") if isinstance(subject, dict) else None
+
+
 def _self_issued(payload: Mapping[str, Any]) -> bool:
     """Whether the credential's issuer is its own subject (only statements can vouch for it)."""
-    iss, sub = issuer_of(payload), payload.get("sub")
-    if sub is None and isinstance(payload.get("credentialSubject"), dict):
-        sub = payload["credentialSubject"].get("id")
+    iss, sub = issuer_of(payload), subject_of(payload)
     if not isinstance(iss, str) or not isinstance(sub, str):
         return False
     try:
@@ -279,10 +287,8 @@ def _x509_signer(state: CredentialState, iss: str) -> str:
 
     assert state.trust is not None
     certified = verify_chain(state.header["x5c"], state.trust.x509_roots, now=state.now)
-    subject = state.payload.get("sub")
-    if subject is None and isinstance(state.payload.get("credentialSubject"), dict):
-        subject = state.payload["credentialSubject"].get("id")
-    issuer_id, subject_id = _maybe_identifier(iss), _maybe_identifier(subject)
+    issuer_id = _maybe_identifier(iss)
+    subject_id = _maybe_identifier(subject_of(state.payload))
     certifies = ", ".join(map(str, certified.identifiers))
     if subject_id is not None and subject_id in certified.identifiers:
         # A certificate for the subject: only the subject signs with it, about itself.
@@ -370,10 +376,7 @@ def _parent_subject(token: str) -> ImId | None:
         payload = jose.peek_unverified(token).payload
     except TokenError:
         return None
-    subject = payload.get("sub")
-    if subject is None and isinstance(payload.get("credentialSubject"), dict):
-        subject = payload["credentialSubject"].get("id")
-    return _maybe_identifier(subject)
+    return _maybe_identifier(subject_of(payload))
 
 
 def select_key(keys: Sequence[Key], header: Mapping[str, Any], *, owner: str) -> Key:
