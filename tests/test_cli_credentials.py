@@ -17,6 +17,7 @@ from typer.testing import CliRunner, Result
 from vc_im import jose, keys
 from vc_im.cli import app
 from vc_im.credential import Encoding
+from vc_im.times import seconds_to_rfc3339 as rfc3339
 from vc_im.verify import CREDENTIAL_STEPS
 
 SEED_VC = Path(__file__).resolve().parent / "vectors" / "seed" / "vc-claims.json"
@@ -292,7 +293,8 @@ def test_verify_invalid_json_report(token_file: Path, trust_file: Path) -> None:
     """An expired credential: exit 1, ok false, the failed check's code, later checks skipped."""
     result = verify(token_file, trust_file, "--json", "--now", EXP + 60)
     assert result.exit_code == 1
-    assert result.stderr == ""
+    assert result.stderr == ("vc-im: invalid (expired): The credential expired at "
+                             f"{rfc3339(EXP)}.\n")
     report = json.loads(result.stdout)
     assert report["ok"] is False
     statuses = [(c["name"], c["status"], c["code"]) for c in report["checks"]]
@@ -570,7 +572,9 @@ def test_failures_in_real_processes(tmp_path: Path, token_file: Path, trust_file
 
     expired = vc_im("verify", token_file, "--trust", trust_file, "--now", EXP + 60,
                     cwd=tmp_path)
-    assert (expired.returncode, expired.stderr) == (1, b"")
+    assert expired.returncode == 1
+    assert expired.stderr.startswith(b"vc-im: invalid (expired): ")
+    assert expired.stderr.count(b"\n") == 1
     assert expired.stdout.splitlines()[0] == b"invalid: expired"
 
 

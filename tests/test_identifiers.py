@@ -269,9 +269,9 @@ def test_direct_construction_normalises_type_scheme_and_domain() -> None:
      'an XMPP localpart cannot contain ":" (RFC 7622).'),
     (("im", "irc", IdType.HANDLE, ("a!b",), "irc.example.com"),
      'an IRC nick cannot contain "!", which separates a nick from a user.'),
-    (("im", None, IdType.USER, ("a",), "local"),
-     'the domain "local" has a single label: write a full domain name ("local.invalid" when '
-     "there is none)."),
+    (("im", None, IdType.DOMAIN, (), "local"),
+     'the domain identifier "local" has a single label; an im: domain identifier is a full '
+     "domain name."),
 ])
 def test_direct_construction_rejects_invalid_values(args: tuple[Any, ...], message: str) -> None:
     """ImId(...) refuses values that could not be written and read back, with a message."""

@@ -150,6 +150,11 @@ class ImId:
         if isinstance(self.protocol, str):
             object.__setattr__(self, "protocol", self.protocol.lower())
         object.__setattr__(self, "domain", normalize_domain(self.domain))
+        if (kind is IdType.DOMAIN and self.scheme == "im" and self.protocol not in ("xmpp", "irc")
+                and "." not in self.domain):
+            # Untagged "im:alice" reads as a forgotten "@domain", never as the domain "alice".
+            raise IdentifierError(f"the domain identifier {_show(self.domain)} has a single "
+                                  "label; an im: domain identifier is a full domain name.")
         _form_of(self.scheme, self.protocol).check(self)
         length = len(serialise(self))
         if length > MAX_LENGTH:
@@ -422,10 +427,9 @@ def _normalize_domain(domain: str) -> str:
                               f"({_show(reason, 80)}).") from exc
     if alabels.endswith("."):
         raise IdentifierError(f"the domain {_show(domain)} ends with a dot: write it without.")
+    # A single label ("localhost", the contract's "x") is a domain too; only a body with no
+    # "@" must look like a full domain name to be read as one (see _read_generic).
     labels = alabels.split(".")
-    if len(labels) < 2:
-        raise IdentifierError(f"the domain {_show(domain)} has a single label: write a full "
-                              'domain name ("local.invalid" when there is none).')
     if labels[-1].isdigit():
         raise IdentifierError(f"{_show(domain)} looks like an IP address, which is not a "
                               "domain.")

@@ -135,13 +135,26 @@ def read_token(source: str | None) -> bytes:
 
 
 def print_report(report: Report, *, as_json: bool) -> None:
-    """The report on stdout, then exit 0 when valid and 1 otherwise."""
+    """The report on stdout, then exit 0 when valid; otherwise also the failure's one
+    sentence on stderr, and exit 1."""
     if as_json:
         emit_json(report.to_json())
     else:
         typer.echo("valid" if report.ok else f"invalid: {report.code}")
         _print_checks(report, indent="")
-    raise typer.Exit(EXIT_OK if report.ok else EXIT_INVALID)
+    if report.ok:
+        raise typer.Exit(EXIT_OK)
+    typer.echo(f"vc-im: invalid ({report.code}): {_first_failure(report)}", err=True)
+    raise typer.Exit(EXIT_INVALID)
+
+
+def _first_failure(report: Report) -> str:
+    """The reason of the check that decided the report, looking into nested reports."""
+    for nested in report.credentials:
+        if not nested.ok:
+            return _first_failure(nested)
+    failure = report.failure
+    return failure.reason if failure is not None else "a check failed."
 
 
 def _print_checks(report: Report, *, indent: str) -> None:
