@@ -596,6 +596,21 @@ def test_second_credential_invalid(trust: TrustStore, store: Path, device_key: K
     assert_fails_at(report.credentials[1], "issuer_key", "untrusted_issuer")
 
 
+def test_every_credential_gets_its_report_even_after_a_failure(
+        trust: TrustStore, store: Path, device_key: Key, attacker_key: Key, device_vc: str,
+        make_credential: MakeCredential) -> None:
+    """One nested report per embedded credential: a failing first credential does not hide the
+    second's report, and the first failure decides the presentation's code."""
+    rogue = make_credential(key=attacker_key, issuer="https://evil.example")
+    token = create_presentation(device_key, [rogue, device_vc], audience=VERIFIER, nonce=NONCE,
+                                now=NOW)
+    report = verify(token, trust, store)
+    assert_fails_at(report, "credentials", "untrusted_issuer")
+    assert len(report.credentials) == 2
+    assert_fails_at(report.credentials[0], "issuer_key", "untrusted_issuer")
+    assert_valid(report.credentials[1])
+
+
 def test_forged_credential_fails_with_bad_signature(trust: TrustStore, store: Path,
                                                     device_key: Key, device_vc: str) -> None:
     """An embedded credential with a broken issuer signature fails with bad_signature."""

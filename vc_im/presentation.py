@@ -349,25 +349,27 @@ def check_time(state: PresentationState) -> str:
 
 
 def check_credentials(state: PresentationState) -> str:
-    """Every embedded credential passes every credential check, each in its own report."""
+    """Every embedded credential passes every credential check, each in its own report
+    (all are verified, so the report explains each); the first failure decides the code."""
     for token in state.tokens:
         try:
             inner = jose.peek_unverified(token)
         except TokenError:
-            inner = None
-        if inner is not None and (inner.header.get("typ") == "vp+jwt" or "vp" in inner.payload):
+            continue  # its own report says what is wrong with it
+        if inner.header.get("typ") == "vp+jwt" or "vp" in inner.payload:
             raise CheckFailed("credential_not_secured", "a presentation inside a presentation "
                               "is not accepted")
+    for token in state.tokens:
         report = verify_credential(token, state.trust, now=state.now, leeway=state.leeway,
                                    evidence=state.evidence)
         state.nested.append(report)
+        if isinstance(report.verified, Credential):
+            state.credentials.append(report.verified)
+    for number, report in enumerate(state.nested, start=1):
         if not report.ok:
             failure = report.failure
-            assert failure is not None
-            raise CheckFailed(failure.code or "malformed", f"credential {len(state.nested)}: "
-                              f"{failure.reason}")
-        assert isinstance(report.verified, Credential)
-        state.credentials.append(report.verified)
+            reason = failure.reason if failure is not None else "an embedded check failed."
+            raise CheckFailed(report.code or "malformed", f"credential {number}: {reason}")
     return f"{len(state.credentials)} credential(s) valid"
 
 
