@@ -279,32 +279,38 @@ def test_cli_verify_is_offline_without_statement_url(bob: tuple[Figure2, Path, P
 
 def test_cli_wellknown_statement_url(tmp_path: Path) -> None:
     """One statement from a file and one fetched with --statement-url (trusting --ca-file)
-    make two services: ok. Without --ca-file the fetch fails TLS and one is not enough."""
+    make two services for the device's user and for the handle it lists: ok. Without
+    --ca-file the fetches fail TLS and one service is not enough."""
     from test_wellknown import loopback_https
 
     device, device_public, device_key = keygen(tmp_path, "device")
     token = issue(tmp_path / "self.jwt", "--key", device, "--issuer", DEVICE,
                   "--subject", DEVICE, "--im", HANDLE, "--holder-key", device_public)
-    social = write_statement(tmp_path / "social.jws", device_key, "wellknown", HANDLE,
-                             subject="https://social.example/alice")
+    social = "https://social.example/alice"
+    files = [write_statement(tmp_path / f"social-{n}.jws", device_key, "wellknown", identity,
+                             subject=social) for n, identity in enumerate((USER, HANDLE))]
     trust = write_json(tmp_path / "t.json", trust_document(well_known={"threshold": 2}))
     routes: dict[str, tuple[int, dict[str, str], bytes]] = {}
     with loopback_https(routes) as (base, ca):
-        url = f"{base}/alice"
-        routes["/alice"] = (200, {}, create_statement(
-            device_key, "wellknown", issuer=HANDLE, subject=url, now=NOW).encode())
-        code, report = verify_json(token, trust, "--statement", social, "--statement-url", url,
-                                   "--ca-file", ca)
-        refused_code, refused = verify_json(token, trust, "--statement", social,
-                                            "--statement-url", url)
+        urls = [f"{base}/alice", f"{base}/alice-handle"]
+        for url, identity in zip(urls, (USER, HANDLE), strict=True):
+            routes[url[len(base):]] = (200, {}, create_statement(
+                device_key, "wellknown", issuer=identity, subject=url, now=NOW).encode())
+        given = [*statement_args(files), "--statement-url", urls[0], "--statement-url", urls[1]]
+        code, report = verify_json(token, trust, *given, "--ca-file", ca)
+        refused_code, refused = verify_json(token, trust, *given)
     assert (code, methods(report)) == (0, [("well_known", True)])
     assert report["trust"][0]["steps"] == [
-        f"social.example: https://social.example/alice binds {HANDLE} to key {short(device_key)}",
-        f"127.0.0.1: {url} binds {HANDLE} to key {short(device_key)} (fetched from {url})"]
+        f"social.example: {social} binds {USER} to key {short(device_key)}",
+        f"not counted: {social}: the statement is for {HANDLE}, not {USER}",
+        f"127.0.0.1: {urls[0]} binds {USER} to key {short(device_key)} (fetched from "
+        f"{urls[0]})",
+        f"not counted: {urls[1]}: the statement is for {HANDLE}, not {USER}"]
     assert (refused_code, failed(refused)[:2]) == (1, ("trust_path", "untrusted_issuer"))
     steps = refused["trust"][0]["steps"]
-    assert steps[1].startswith(f"not counted: {url}: the service's TLS certificate did not "
-                               "verify")
+    assert [step.startswith(f"not counted: {url}: the service's TLS certificate did not "
+                            "verify") for step, url in zip(steps[2:], urls, strict=True)] == [
+        True, True]
 
 
 def test_cli_statement_url_must_be_https(tmp_path: Path) -> None:

@@ -181,7 +181,7 @@ def test_dsk_round_trip(master: keys.Key, dsk: keys.Key) -> None:
 def test_every_kind_describes_itself(master: keys.Key, dsk: keys.Key, other: keys.Key) -> None:
     """Each kind reads back and says what it means in one line."""
     m, d, o = (k.thumbprint()[:SHORT] for k in (master, dsk, other))
-    cases = [
+    cases: list[tuple[keys.Key, StatementKind, dict[str, Any], str]] = [
         (master, StatementKind.USK, {"key": dsk.public()},
          f"{ALICE}'s master key {m} names its user-signing key {d}"),
         (dsk, StatementKind.DEVICE, {"subject": ALICE_A1, "key": other.public()},
@@ -269,8 +269,8 @@ def test_create_refuses_what_readers_would_refuse(
         extra: dict[str, Any], message: str) -> None:
     """create_statement refuses, with one sentence, a statement no reader would accept."""
     named = {"master": master, "dsk": dsk, "other": other}
-    arguments = {name: (named[value].public() if name == "key" else value)
-                 for name, value in extra.items()}
+    arguments: dict[str, Any] = {name: (named[value].public() if name == "key" else value)
+                                 for name, value in extra.items()}
     with pytest.raises(InputError) as caught:
         create_statement(named[signer], kind, issuer=ALICE, now=NOW, **arguments)
     assert caught.value.message == message
@@ -402,8 +402,16 @@ def test_tampered_payload_is_bad_signature(master: keys.Key, dsk: keys.Key) -> N
     ({}, ("jti",), "missing_claim", "the statement has no 'jti' claim."),
     ({"jti": "1234"}, (), "malformed", "the jti is not a lower-case urn:uuid."),
     ({"iat": NOW * 1000}, (), "malformed",
-     f"iat is {NOW * 1000}, a time in milliseconds; NumericDates count seconds."),
-    ({"iat": "yesterday"}, (), "malformed", "iat must be a non-negative integer NumericDate."),
+     f"iat is {NOW * 1000}, a time in milliseconds (2023-11-14T22:13:20Z if divided by "
+     "1000); JWT NumericDates count seconds (RFC 7519 §2), a mistake the MIMI identity "
+     "draft's example makes."),
+    ({"iat": "yesterday"}, (), "malformed",
+     "iat must be an integer NumericDate (seconds since the epoch)."),
+    ({"iat": -1}, (), "malformed",
+     "iat is -1, outside the NumericDates a token can carry (0 to 9999-12-31T23:59:59Z)."),
+    ({"exp": 253_402_300_800}, (), "malformed",
+     "exp is 253402300800, outside the NumericDates a token can carry (0 to "
+     "9999-12-31T23:59:59Z)."),
     ({"iss": "alice@example.com"}, (), "bad_identifier", None),
     ({"iss": "im:example.com"}, (), "bad_identifier",
      "a dsk statement is issued by a user or handle, and im:example.com is a domain."),

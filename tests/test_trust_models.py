@@ -619,19 +619,31 @@ def _wk_steps(key: Key, identity: str, accounts: tuple[str, ...]) -> list[str]:
     return [f"{hosts[a]}: {a} binds {identity} to key {short(key)}" for a in accounts]
 
 
+def _vouch(key: Key, accounts: tuple[str, ...],
+           identities: tuple[str, ...] = (USER, HANDLE)) -> tuple[Statement, ...]:
+    """Well-known statements binding each identity (by default the device's user, then the
+    handle) to ``key`` on each account."""
+    return tuple(wellknown(key, identity, a) for identity in identities for a in accounts)
+
+
+def _not_counted(identity: str, accounts: tuple[str, ...]) -> list[str]:
+    """The steps of the device user's well-known path for statements about ``identity``."""
+    return [f"not counted: {a}: the statement is for {identity}, not {USER}" for a in accounts]
+
+
 @pytest.mark.parametrize("pair", [(0, 1), (0, 2), (1, 2)])
 def test_wellknown_two_of_three_services(pair: tuple[int, int], device_key: Key,
                                          wk_trust: TrustStore) -> None:
     """A self-issued device credential naming the handle verifies when any 2 of the 3
-    services Alice published on bind the handle to the device key."""
+    services Alice published on bind the device's user, and the handle, to the device key;
+    the report's path is the user's."""
     accounts = tuple(ACCOUNTS[i] for i in pair)
     token = self_issued(device_key, DEVICE, ims=(HANDLE,))
-    report = verify(token, wk_trust,
-                    statements=tuple(wellknown(device_key, HANDLE, a) for a in accounts))
+    report = verify(token, wk_trust, statements=_vouch(device_key, accounts))
     assert_valid(report)
-    assert list(report.trust) == [{"method": "well_known", "ok": True, "reason": "",
-                                   "contradiction": False,
-                                   "steps": _wk_steps(device_key, HANDLE, accounts)}]
+    assert list(report.trust) == [{
+        "method": "well_known", "ok": True, "reason": "", "contradiction": False,
+        "steps": _wk_steps(device_key, USER, accounts) + _not_counted(HANDLE, accounts)}]
 
 
 def test_wellknown_for_the_devices_user(device_key: Key, wk_trust: TrustStore) -> None:
@@ -644,17 +656,21 @@ def test_wellknown_for_the_devices_user(device_key: Key, wk_trust: TrustStore) -
 
 
 def test_wellknown_one_service_is_not_enough(device_key: Key, wk_trust: TrustStore) -> None:
-    """One service of the two needed is untrusted_issuer, naming the count."""
+    """One service of the two needed for the device's user is untrusted_issuer, naming the
+    count, even when two services vouch for the handle the credential lists."""
     token = self_issued(device_key, DEVICE, ims=(HANDLE,))
-    report = verify(token, wk_trust, statements=(wellknown(device_key, HANDLE, ACCOUNTS[0]),))
+    statements = (wellknown(device_key, USER, ACCOUNTS[0]),
+                  *_vouch(device_key, ACCOUNTS[:2], (HANDLE,)))
+    report = verify(token, wk_trust, statements=statements)
     assert_fails_at(report, "trust_path", "untrusted_issuer")
-    why = (f"only 1 independent service (social.example) binds {HANDLE} to key "
+    why = (f"only 1 independent service (social.example) binds {USER} to key "
            f"{short(device_key)}, and at least 2 must.")
     assert report.check("trust_path").reason == (
         f"0 of 1 trust methods vouch for it, 1 needed: well_known: {why}")
-    assert list(report.trust) == [{"method": "well_known", "ok": False, "reason": why,
-                                   "contradiction": False,
-                                   "steps": _wk_steps(device_key, HANDLE, ACCOUNTS[:1])}]
+    assert list(report.trust) == [{
+        "method": "well_known", "ok": False, "reason": why, "contradiction": False,
+        "steps": _wk_steps(device_key, USER, ACCOUNTS[:1]) + _not_counted(HANDLE,
+                                                                            ACCOUNTS[:2])}]
 
 
 def test_wellknown_contradiction(device_key: Key, attacker_key: Key,
@@ -676,26 +692,28 @@ def test_wellknown_contradiction(device_key: Key, attacker_key: Key,
 
 def test_self_issued_by_a_key_with_its_own_kid(wk_trust: TrustStore) -> None:
     """A self-issued credential signed by a key with a chosen kid (vc-im keygen --kid)
-    verifies like any other."""
+    names its header jwk by the key's thumbprint, not the chosen kid, and verifies like any
+    other."""
     key = keys.generate("Ed25519", kid="device-1")
     token = self_issued(key, DEVICE, ims=(HANDLE,))
-    report = verify(token, wk_trust,
-                    statements=tuple(wellknown(key, HANDLE, a) for a in ACCOUNTS[:2]))
+    header, _ = claims_of(token)
+    assert (header["kid"], header["jwk"]) == (key.thumbprint(), key.header_jwk())
+    assert "kid" not in header["jwk"]
+    report = verify(token, wk_trust, statements=_vouch(key, ACCOUNTS[:2]))
     assert_valid(report)
 
 
 @pytest.mark.parametrize(("vouched", "named"), [
-    (USER, HANDLE),
-    (HANDLE, "im:%40alice.smith@example.com"),
+    ((USER,), HANDLE),
+    ((USER, HANDLE), "im:%40alice.smith@example.com"),
 ], ids=["only-the-user-vouched", "a-second-handle"])
-def test_wellknown_unvouched_identity(vouched: str, named: str, device_key: Key,
+def test_wellknown_unvouched_identity(vouched: tuple[str, ...], named: str, device_key: Key,
                                       wk_trust: TrustStore) -> None:
     """A self-issued credential naming an identity no statement vouches for is
-    untrusted_issuer, even when another identity of it is vouched for."""
+    untrusted_issuer, even when the device's user (and another handle) is vouched for."""
     ims = (HANDLE,) if named == HANDLE else (HANDLE, named)
     token = self_issued(device_key, DEVICE, ims=ims)
-    report = verify(token, wk_trust,
-                    statements=tuple(wellknown(device_key, vouched, a) for a in ACCOUNTS[:2]))
+    report = verify(token, wk_trust, statements=_vouch(device_key, ACCOUNTS[:2], vouched))
     assert_fails_at(report, "trust_path", "untrusted_issuer")
     assert report.check("trust_path").reason == (
         f"The self-issued credential names {named}, which no trust path vouches for.")
@@ -777,9 +795,9 @@ def test_policy_k_of_n_central_and_wellknown(combine: object, services: int, cod
                                              make_credential: MakeCredential, device_key: Key,
                                              issuer_key: Key,
                                              mixed_trust: Callable[..., TrustStore]) -> None:
-    """k 2 (and all) over central + well_known pass only when the services also vouch for the
-    key the issuer bound; any passes on the issuer alone."""
-    statements = tuple(wellknown(device_key, HANDLE, a) for a in ACCOUNTS[:services])
+    """k 2 (and all) over central + well_known pass only when the services also bind the
+    device's user to the key the issuer bound; any passes on the issuer alone."""
+    statements = _vouch(device_key, ACCOUNTS[:services], (USER,))
     report = verify(make_credential(), mixed_trust(combine), statements=statements)
     if code is None:
         assert_valid(report)
@@ -869,7 +887,7 @@ def test_trust_models_never_touch_the_network(no_network: list[str], pki: Pki,
                x509_trust),
         verify(bob_credential, wot_trust, statements=fig.all()),
         verify(self_issued(device_key, DEVICE, ims=(HANDLE,)), wk_trust,
-               statements=tuple(wellknown(device_key, HANDLE, a) for a in ACCOUNTS[:2])),
+               statements=_vouch(device_key, ACCOUNTS[:2])),
     ]
     assert [report.ok for report in reports] == [True, True, True]
     assert no_network == []
