@@ -243,9 +243,7 @@ def _x5c_token(der: bytes) -> str:
 
 @pytest.mark.parametrize("mutate", [
     _version_99, _bad_name, _duplicate_extension,
-    pytest.param(_negative_serial, marks=pytest.mark.xfail(
-        strict=True, reason="a negative serial is judged by the chain validation as "
-                            "untrusted_issuer, not malformed (vc_im/x509.py _load_der)")),
+    _negative_serial,
 ], ids=["InvalidVersion", "lazy-Name", "duplicate-extension", "negative-serial"])
 def test_hostile_x5c_is_malformed(mutate: Callable[[bytes], bytes],
                                   leaf_der: tuple[Pki, bytes], tmp_path: Path) -> None:
@@ -257,13 +255,14 @@ def test_hostile_x5c_is_malformed(mutate: Callable[[bytes], bytes],
     token = _x5c_token(mutate(der))
     report = verify(token, store_of(document))
     assert_fails_at(report, "issuer_key", "malformed")
-    assert report.check("issuer_key").reason == f"{MALFORMED_X5C}."
+    assert report.check("issuer_key").reason.startswith(MALFORMED_X5C)
     (tmp_path / "t.json").write_text(json.dumps(document))
     (tmp_path / "c.jwt").write_text(token)
     result = process("verify", tmp_path / "c.jwt", "--trust", tmp_path / "t.json", "--now",
                      str(NOW))
     assert (result.returncode, result.stdout.splitlines()[0]) == (1, b"invalid: malformed")
-    assert result.stderr in (b"", f"vc-im: invalid (malformed): {MALFORMED_X5C}.\n".encode())
+    assert result.stderr.startswith(f"vc-im: invalid (malformed): {MALFORMED_X5C}".encode())
+    assert result.stderr.count(b"\n") == 1
 
 
 def test_negative_serial_is_refused_quietly(leaf_der: tuple[Pki, bytes],
@@ -423,9 +422,6 @@ def test_dripping_body_cannot_hold_the_fetch() -> None:
     assert (fetched.token, fetched.failure) == (None, "the response took longer than 1 s")
 
 
-@pytest.mark.xfail(strict=True, reason="urllib reads the status line and headers with "
-                                       "readline, each socket read bounded by the timeout "
-                                       "but not the whole (vc_im/wellknown.py _fetch_one)")
 def test_dripping_headers_cannot_hold_the_fetch() -> None:
     """Attack: a service sending its headers one byte every 0.25 s; the fetch with a 1 s
     timeout must give up within about 3 s, as it does for a dripping body."""
@@ -465,9 +461,6 @@ def test_reason_quoting_terminal_escapes_is_escaped(device_key: Key, sign_raw: S
     assert (uri["code"], uri["reason"]) == ("claim_mismatch", reason)
 
 
-@pytest.mark.xfail(strict=True, reason="emit_json runs json.dumps(ensure_ascii=False) through "
-                                       "printable, whose \\xNN escapes are not JSON "
-                                       "(vc_im/cli/_common.py emit_json)")
 def test_inspect_json_of_terminal_escapes_stays_json(device_key: Key) -> None:
     """Attack: a token whose claims hold DEL and C1 characters; `vc-im inspect --json` must
     print them escaped, as JSON that still parses to the exact value."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import http.client
 import ssl
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -153,7 +154,29 @@ def fetch_statements(urls: Sequence[str], *, ca_file: Path | None,
         raise InputError("the fetch timeout must be positive.")
     hosts = [url_host(url) for url in urls]
     opener = _opener(_ssl_context(ca_file))
-    return [_fetch_one(opener, url, host, timeout) for url, host in zip(urls, hosts, strict=True)]
+    return [_fetch_within(opener, url, host, timeout)
+            for url, host in zip(urls, hosts, strict=True)]
+
+
+def _fetch_within(opener: urllib.request.OpenerDirector, url: str, host: str,
+                  timeout: float) -> FetchedStatement:
+    """One fetch with a hard deadline: urllib's timeout bounds each socket read, so a server
+    that drips its status line or headers could hold it much longer. The fetch runs in a
+    daemon thread; past the deadline it is abandoned (its socket times out on its own)."""
+    outcome: list[FetchedStatement] = []
+
+    def fetch() -> None:
+        try:
+            outcome.append(_fetch_one(opener, url, host, timeout))
+        except Exception as exc:  # a failed fetch is a recorded failure, never a crash
+            outcome.append(_failed(url, host, f"the fetch failed ({type(exc).__name__})"))
+
+    worker = threading.Thread(target=fetch, name=f"vc-im fetch {host}", daemon=True)
+    worker.start()
+    worker.join(timeout + 0.5)
+    if outcome:
+        return outcome[0]
+    return _failed(url, host, f"the response took longer than {timeout:g} s")
 
 
 def _fetch_one(opener: urllib.request.OpenerDirector, url: str, host: str,

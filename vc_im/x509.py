@@ -297,10 +297,14 @@ def _load_der(der: bytes, index: int) -> x509.Certificate:
             certificate = x509.load_der_x509_certificate(der)
             _ = (certificate.subject, certificate.issuer, certificate.extensions,
                  certificate.not_valid_before_utc, certificate.not_valid_after_utc,
-                 certificate.serial_number, certificate.public_key())
+                 certificate.public_key())
+            positive = certificate.serial_number > 0  # RFC 5280 section 4.1.2.2
     except Exception as exc:  # any failure to decode hostile DER means it is malformed
         raise CertificateError(f"x5c entry {index} is not a well-formed DER X.509 "
                                "certificate.", code="malformed") from exc
+    if not positive:
+        raise CertificateError(f"x5c entry {index} is not a well-formed DER X.509 certificate: "
+                               "its serial number is not positive.", code="malformed")
     return certificate
 
 

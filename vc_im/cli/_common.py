@@ -78,7 +78,22 @@ def emit_json(value: object) -> None:
     """One JSON document on stdout."""
     import json
 
-    typer.echo(printable(json.dumps(value, indent=2, ensure_ascii=False)))
+    typer.echo(json_printable(json.dumps(value, indent=2, ensure_ascii=False)))
+
+
+def json_printable(text: str) -> str:
+    """JSON text whose strings hold no raw control or unprintable character: each becomes a
+    JSON ``\\uXXXX`` escape, so the output stays valid JSON and inert on a terminal."""
+    out = []
+    for char in text:
+        if char.isprintable() or char == "\n":
+            out.append(char)
+        elif ord(char) <= 0xFFFF:
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            high, low = divmod(ord(char) - 0x10000, 0x400)
+            out.append(f"\\u{0xD800 + high:04x}\\u{0xDC00 + low:04x}")
+    return "".join(out)
 
 
 def printable(text: str) -> str:

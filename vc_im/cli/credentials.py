@@ -14,6 +14,7 @@ from vc_im.cli._common import (
     EXIT_OK,
     emit_json,
     errors_to_exit,
+    json_printable,
     printable,
     read_input_bytes,
     read_text_file,
@@ -267,9 +268,9 @@ def inspect_command(
     typer.echo("UNVERIFIED: decoded only; nothing below has been checked (use vc-im verify).")
     if result.header is not None:
         typer.echo("header (UNVERIFIED):")
-        typer.echo(printable(json.dumps(result.header, indent=2, ensure_ascii=False)))
+        typer.echo(json_printable(json.dumps(result.header, indent=2, ensure_ascii=False)))
     typer.echo("payload (UNVERIFIED):")
-    typer.echo(printable(json.dumps(result.payload, indent=2, ensure_ascii=False)))
+    typer.echo(json_printable(json.dumps(result.payload, indent=2, ensure_ascii=False)))
     if pitfalls:
         typer.echo(f"{len(pitfalls)} problem(s) that verification would reject:")
         for item in pitfalls:
