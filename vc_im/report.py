@@ -158,7 +158,7 @@ def run_checks(steps: Sequence[tuple[str, Callable[[S], str]]], state: S) -> tup
 #: Names a reason may start with, which keep their case (``htm is ...``, not ``Htm is ...``).
 _NAMES = frozenset({"alg", "typ", "kid", "jwk", "cty", "iss", "sub", "aud", "jti", "nbf", "iat",
                     "exp", "htm", "htu", "ath", "nonce", "cnf", "cnf.jwk", "cnf.jkt", "vc", "vp",
-                    "x5c", "validFrom", "validUntil", "hasInstantMessage", "holder"})
+                    "x5c", "validFrom", "validUntil", "hasInstantMessage"})
 
 
 def printable(text: str, *, lines: bool = True) -> str:
