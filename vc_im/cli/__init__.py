@@ -12,6 +12,7 @@ import sys
 from vc_im.cli import (  # noqa: F401  (each module registers its commands)
     credentials,
     demo,
+    keys,
     presentations,
     replay,
     statements,
