@@ -46,3 +46,10 @@ def test_readme_examples_run(tmp_path: Path) -> None:
                       if not line.startswith("vc-im: invalid (")]
         assert unexpected == [], f"{name}: {result.stderr}"
         assert "\nvalid\n" in f"\n{result.stdout}", f"{name}: {result.stdout[-2000:]}"
+
+
+def test_readme_python_example_runs() -> None:
+    """The README's Python example runs as written (its own assert checks the report)."""
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    assert len(blocks) == 1
+    exec(compile(blocks[0], "README.md", "exec"), {})  # noqa: S102  (the README's own code)
