@@ -103,13 +103,15 @@ def test_expired_nonce_stays_expired_after_purge(store: ReplayStore) -> None:
     assert present(store, nonce, "jti-1", T0 + 1000) == NONCE_EXPIRED
 
 
-def test_expired_nonce_forgotten_after_retention(store: ReplayStore) -> None:
-    """After its retention an expired issued nonce is unknown, so it counts as caller-chosen."""
+def test_expired_nonce_stays_expired_after_its_row_is_purged(store: ReplayStore) -> None:
+    """An issued nonce carries the store's MAC: after its row is purged it is still known as
+    this store's own and still expired, never taken for a caller-chosen nonce."""
     nonce = store.issue_nonce(now=T0, ttl=10)
     end = T0 + 10 + ISSUED_NONCE_RETENTION
     assert present(store, nonce, "jti-1", end - 1) == NONCE_EXPIRED
     assert store.purge(now=end) == 1
-    assert present(store, nonce, "jti-1", end) == ACCEPTED
+    assert present(store, nonce, "jti-1", end) == NONCE_EXPIRED
+    assert present(store, nonce, "jti-2", end + 10 * ISSUED_NONCE_RETENTION) == NONCE_EXPIRED
 
 
 def test_replay_wins_over_expiry(store: ReplayStore) -> None:
@@ -120,12 +122,13 @@ def test_replay_wins_over_expiry(store: ReplayStore) -> None:
 
 
 def test_consumed_issued_nonce_kept_until_presentation_expires(store: ReplayStore) -> None:
-    """A consumed issued nonce is a replay until the later of its retention and the token's end."""
+    """A consumed issued nonce is a replay until the later of its retention and the token's
+    end; after that it is an expired nonce of this store's, never usable again."""
     nonce = store.issue_nonce(now=T0, ttl=10)
     far = T0 + 10 + ISSUED_NONCE_RETENTION + 500
     assert present(store, nonce, "jti-1", T0 + 5, expires_at=far) == ACCEPTED
     assert present(store, nonce, "jti-2", far - 1) == REPLAY
-    assert present(store, nonce, "jti-3", far) == ACCEPTED
+    assert present(store, nonce, "jti-3", far) == NONCE_EXPIRED
 
 
 def test_caller_chosen_nonce_is_single_use_until_expiry(store: ReplayStore) -> None:
@@ -273,7 +276,7 @@ def test_store_file_is_private_wal_database(tmp_path: Path) -> None:
     try:
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         tables = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-        assert tables.fetchall() == [("nonce",), ("seen",)]
+        assert tables.fetchall() == [("nonce",), ("secret",), ("seen",)]
         assert conn.execute("PRAGMA user_version").fetchone() == (1,)
     finally:
         conn.close()

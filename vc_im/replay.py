@@ -22,8 +22,10 @@ answers do not depend on when :meth:`ReplayStore.purge` last ran.
 from __future__ import annotations
 
 import base64
+import binascii
 import contextlib
 import hashlib
+import hmac
 import os
 import secrets
 import sqlite3
@@ -47,10 +49,11 @@ __all__ = [
 
 #: Seconds an issued nonce stays usable (CONTRACT.md's default).
 DEFAULT_NONCE_TTL = 300
-#: Random bytes in an issued nonce (256 bits; the contract asks for at least 128).
+#: Bytes in an issued nonce: 16 random, 16 of MAC under the store's secret (the contract asks
+#: for at least 128 bits).
 NONCE_BYTES = 32
-#: Seconds an issued nonce is remembered after its TTL, so that a late presentation still
-#: fails as expired instead of passing as a nonce the verifier chose itself.
+#: Seconds an issued nonce's row is kept after its TTL; after that its MAC still marks it as
+#: this store's own, so it stays expired instead of passing as a caller-chosen nonce.
 ISSUED_NONCE_RETENTION = 86_400
 #: How long a transaction waits for another process's write lock before giving up.
 BUSY_TIMEOUT_SECONDS = 10.0
@@ -67,6 +70,11 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS seen (key BLOB PRIMARY KEY, keep_until INTEGER NOT NULL)"
     " WITHOUT ROWID",
     "CREATE INDEX IF NOT EXISTS seen_keep_until ON seen (keep_until)",
+    # One random secret per store: issued nonces carry a MAC under it, so a nonce this store
+    # issued is recognised as its own even after its row was purged.
+    "CREATE TABLE IF NOT EXISTS secret (id INTEGER PRIMARY KEY CHECK (id = 1),"
+    " value BLOB NOT NULL)",
+    "INSERT OR IGNORE INTO secret (id, value) VALUES (1, randomblob(32))",
 )
 
 
@@ -113,8 +121,25 @@ def replay_key(kind: str, *fields: str) -> bytes:
     return digest.digest()
 
 
-def _new_nonce() -> str:
-    return base64.urlsafe_b64encode(secrets.token_bytes(NONCE_BYTES)).rstrip(b"=").decode("ascii")
+def _new_nonce(secret: bytes) -> str:
+    """16 random bytes and a 16-byte MAC of them under the store's secret: 256 bits, of which
+    128 are random, and recognisable as this store's own."""
+    random_part = secrets.token_bytes(NONCE_BYTES // 2)
+    tag = hmac.new(secret, random_part, hashlib.sha256).digest()[: NONCE_BYTES // 2]
+    return base64.urlsafe_b64encode(random_part + tag).rstrip(b"=").decode("ascii")
+
+
+def _issued_here(nonce: str, secret: bytes) -> bool:
+    """Whether ``nonce`` is one this store issued (its MAC verifies), rows or not."""
+    if len(nonce) != 43:
+        return False
+    try:
+        raw = base64.urlsafe_b64decode(nonce + "=")
+    except (ValueError, binascii.Error):
+        return False
+    half = NONCE_BYTES // 2
+    expected = hmac.new(secret, raw[:half], hashlib.sha256).digest()[:half]
+    return len(raw) == NONCE_BYTES and hmac.compare_digest(raw[half:], expected)
 
 
 def _store_error(
@@ -226,6 +251,10 @@ class ReplayStore:
             if version != _SCHEMA_VERSION:
                 conn.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
 
+    @staticmethod
+    def _secret(conn: sqlite3.Connection) -> bytes:
+        return bytes(conn.execute("SELECT value FROM secret WHERE id = 1").fetchone()[0])
+
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, taken before reading so that check-and-set is atomic."""
@@ -267,9 +296,9 @@ class ReplayStore:
         """
         if isinstance(ttl, bool) or not isinstance(ttl, int) or ttl <= 0:
             raise InputError(f"the nonce TTL must be a positive number of seconds, not {ttl!r}.")
-        nonce = _new_nonce()
         expires_at = now + ttl
         with self._transaction() as conn:
+            nonce = _new_nonce(self._secret(conn))
             if purge:
                 self._purge(conn, now)
             conn.execute(
@@ -323,6 +352,9 @@ class ReplayStore:
             if seen is not None or (row is not None and row[1]):
                 return ReplayOutcome.REPLAY
             if row is not None and row[0] is not None and now >= row[0]:
+                return ReplayOutcome.NONCE_EXPIRED
+            if row is None and nonce is not None and _issued_here(nonce, self._secret(conn)):
+                # Issued here, and its row purged long after its TTL: still expired.
                 return ReplayOutcome.NONCE_EXPIRED
             if nonce_key is not None:
                 if row is not None:  # issued by us, within its TTL
