@@ -597,7 +597,7 @@ def test_vp2_envelope_holding_a_vc1_credential(make_credential: MakeCredential,
     report = _verify_vp(_vp2(sign_raw, device_key, [make_credential()]), trust, store)
     assert_fails_at(report, "claims", "credential_not_secured")
     assert report.check("claims").reason == (
-        "VerifiableCredential[0] is enveloped as application/vc+jwt, but its typ is 'JWT'.")
+        "verifiableCredential[0] is enveloped as application/vc+jwt, but its typ is 'JWT'.")
     assert_valid(_verify_vp(_vp2(sign_raw, device_key,
                                  [make_credential(encoding=Encoding.VC2)]), trust, store))
 
@@ -618,7 +618,7 @@ def test_vp2_envelope_with_more_than_its_three_members(
     report = _verify_vp(_vp2(sign_raw, device_key, [item]), trust, tmp_path / "r.sqlite3")
     assert_fails_at(report, "claims", "credential_not_secured")
     assert report.check("claims").reason.startswith(
-        "VerifiableCredential[0] is not a secured credential (")
+        "verifiableCredential[0] is not a secured credential (")
 
 
 @pytest.mark.parametrize(("typ", "cty"), [("vp+jwt", "vc"), ("vp+jwt", "JWT"), ("JWT", "vp")])

@@ -324,7 +324,7 @@ def check_replay(state: DpopState) -> str:
     with ReplayStore.open(path) as store:
         outcome = store.consume_dpop(
             htu=normalize_htu(state.htu), jti=str(payload["jti"]), nonce=None, now=state.now,
-            expires_at=int(payload["iat"]) + MAX_AGE + MAX_LEEWAY)
+            expires_at=int(payload["iat"]) + MAX_AGE + max(state.leeway, MAX_LEEWAY))
     if outcome is not ReplayOutcome.ACCEPTED:
         raise CheckFailed("replay", "this proof's jti was already used for this URI")
     return "jti consumed"

@@ -246,7 +246,7 @@ def _secured(item: Any, index: int, encoding: str) -> str:
             return item
     elif isinstance(item, dict) and set(item) == {"@context", "type", "id"}:
         ident = item["id"]
-        if (item["@context"] == [V2_CONTEXT]
+        if (item["@context"] in ([V2_CONTEXT], V2_CONTEXT)
                 and item["type"] in (["EnvelopedVerifiableCredential"],
                                      "EnvelopedVerifiableCredential")
                 and isinstance(ident, str) and ident.startswith(ENVELOPE_PREFIX)):
@@ -456,7 +456,7 @@ def check_replay(state: PresentationState) -> str:
     with ReplayStore.open(path) as store:
         outcome = store.consume_presentation(
             nonce=str(payload["nonce"]), issuer=str(payload["iss"]), jti=str(payload["jti"]),
-            now=state.now, expires_at=int(payload["exp"]) + MAX_LEEWAY)
+            now=state.now, expires_at=int(payload["exp"]) + max(state.leeway, MAX_LEEWAY))
     if outcome is ReplayOutcome.REPLAY:
         raise CheckFailed("replay", "this nonce or this presentation (iss, jti) was already "
                           "used")

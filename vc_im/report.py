@@ -184,7 +184,9 @@ def _sentence(text: str) -> str:
     if text and text[-1] not in ".!?":
         text += "."
     first = text.split(" ", 1)[0].rstrip(":,")
-    return text if first in _NAMES else text[:1].upper() + text[1:]
+    # Claim and member names keep their case ("htm is ...", "verifiableCredential[0] ...").
+    keep = first in _NAMES or "[" in first or "." in first.rstrip(".")
+    return text if keep else text[:1].upper() + text[1:]
 
 
 def failed_report(kind: Kind, names: Iterable[str], code: str, reason: str) -> Report:

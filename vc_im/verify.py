@@ -336,38 +336,53 @@ def _cascade_signer(state: CredentialState, iss: str) -> str:
     except IdentifierError as exc:
         raise CheckFailed("untrusted_issuer", f"the issuer {iss!r} is not in the trust file "
                           "and is not an IM identifier a parent credential could name") from exc
+    refused: list[tuple[Report, CheckFailed]] = []
     for token in state.evidence.parents:
         if _parent_subject(token) != issuer_id:
             continue
         report = verify_credential(token, state.trust, now=state.now, leeway=state.leeway)
-        state.nested.append(report)
-        parent = report.verified
-        if not isinstance(parent, Credential):
-            failure = report.failure
-            why = failure.reason.rstrip(".") if failure is not None else "an embedded check"
-            raise CheckFailed("untrusted_issuer", f"the parent credential of {issuer_id} is "
-                              f"not valid ({report.code}): {why[:1].lower()}{why[1:]}")
-        if parent.type is not CredentialType.USER or not parent.may_issue_devices:
-            raise CheckFailed("untrusted_issuer", f"the parent credential of {issuer_id} does "
-                              "not allow it to issue device credentials")
-        if state.trust.issuer(parent.issuer) is None:
-            raise CheckFailed("untrusted_issuer", f"the parent credential of {issuer_id} comes "
-                              f"from {parent.issuer}, which the trust file does not list as an "
-                              "issuer")
-        if parent.holder_key is None:
-            raise CheckFailed("untrusted_issuer", f"the parent credential of {issuer_id} binds "
-                              "no key (cnf.jwk) to issue with")
-        key = parent.holder_key
-        state.key = select_key((key,), state.header, owner=f"the user {issuer_id}")
-        state.parent = parent
-        vouching = [str(path["method"]) for path in report.trust if path.get("ok")]
-        state.signer_paths.append(TrustPath("cascade", True, steps=(
-            f"{parent.issuer} is trusted ({', '.join(vouching)})",
-            f"{parent.issuer} lets {issuer_id} issue device credentials with key "
-            f"{key.thumbprint()}")))
-        return f"issued by the user {issuer_id} under {parent.issuer}"
+        try:
+            found = _accept_parent(state, report, issuer_id)
+        except CheckFailed as refusal:  # another parent for the same user may still do
+            refused.append((report, refusal))
+            continue
+        state.nested.append(report)  # the parent relied on; refused ones do not matter then
+        return found
+    if refused:
+        state.nested.extend(report for report, _ in refused)
+        raise refused[0][1]
     raise CheckFailed("untrusted_issuer", f"the issuer {iss!r} is not in the trust file, and no "
                       "valid parent credential names it")
+
+
+def _accept_parent(state: CredentialState, report: Report, issuer_id: ImId) -> str:
+    """Take the signing key from a verified parent credential, or refuse the parent."""
+    assert state.trust is not None
+    parent = report.verified
+    if not isinstance(parent, Credential):
+        failure = report.failure
+        why = failure.reason.rstrip(".") if failure is not None else "an embedded check"
+        raise CheckFailed("untrusted_issuer", f"the parent credential of {issuer_id} is "
+                          f"not valid ({report.code}): {why[:1].lower()}{why[1:]}")
+    if parent.type is not CredentialType.USER or not parent.may_issue_devices:
+        raise CheckFailed("untrusted_issuer", f"the parent credential of {issuer_id} does "
+                          "not allow it to issue device credentials")
+    if state.trust.issuer(parent.issuer) is None:
+        raise CheckFailed("untrusted_issuer", f"the parent credential of {issuer_id} comes "
+                          f"from {parent.issuer}, which the trust file does not list as an "
+                          "issuer")
+    if parent.holder_key is None:
+        raise CheckFailed("untrusted_issuer", f"the parent credential of {issuer_id} binds "
+                          "no key (cnf.jwk) to issue with")
+    key = parent.holder_key
+    state.key = select_key((key,), state.header, owner=f"the user {issuer_id}")
+    state.parent = parent
+    vouching = [str(path["method"]) for path in report.trust if path.get("ok")]
+    state.signer_paths.append(TrustPath("cascade", True, steps=(
+        f"{parent.issuer} is trusted ({', '.join(vouching)})",
+        f"{parent.issuer} lets {issuer_id} issue device credentials with key "
+        f"{key.thumbprint()}")))
+    return f"issued by the user {issuer_id} under {parent.issuer}"
 
 
 def _parent_subject(token: str) -> ImId | None:
@@ -717,9 +732,18 @@ def check_trust_path(state: CredentialState) -> str:
     subject = state.credential.subject
     key = _subject_key(state)
     found = {path.method: replace(path, key=key) for path in state.signer_paths}
-    vouched = _statement_paths(state, key, found)
-    domains = dict.fromkeys([subject.id.domain, *(v.domain for v in subject.instant_messages)])
-    decisions = [(domain, decide(state.trust.rule_for(domain), found)) for domain in domains]
+    vouched, well_known = _statement_paths(state, key, found)
+    decisions = [(subject.id.domain, decide(state.trust.rule_for(subject.id.domain), found))]
+    for domain in dict.fromkeys(v.domain for v in subject.instant_messages):
+        if domain == subject.id.domain:
+            continue
+        # Statements vouch for particular identities: in another domain only a well-known
+        # path for an identity of that domain counts; the signer's paths cover every domain.
+        elsewhere = {m: p for m, p in found.items() if m not in ("web_of_trust", "well_known")}
+        for identity, path in well_known.items():
+            if identity.domain == domain and (path.ok or "well_known" not in elsewhere):
+                elsewhere["well_known"] = path
+        decisions.append((domain, decide(state.trust.rule_for(domain), elsewhere)))
     state.decision = decisions[0][1]
     for domain, decision in decisions:
         if not decision.ok:
@@ -733,10 +757,11 @@ def check_trust_path(state: CredentialState) -> str:
     return state.decision.reason
 
 
-def _statement_paths(state: CredentialState, key: Key | None,
-                     found: dict[str, TrustPath]) -> set[ImId]:
-    """Add the web-of-trust and well-known paths to ``found``; return the identities they
-    vouch for (a self-issued credential may name only those).
+def _statement_paths(state: CredentialState, key: Key | None, found: dict[str, TrustPath],
+                     ) -> tuple[set[ImId], dict[ImId, TrustPath]]:
+    """Add the web-of-trust and well-known paths for the subject to ``found``; return the
+    identities they vouch for (a self-issued credential may name only those) and the
+    well-known path of each identity weighed.
 
     Well-known statements must vouch for the subject's own identity (a device's user):
     vouching for some other identity the credential lists proves nothing about the subject.
@@ -746,9 +771,10 @@ def _statement_paths(state: CredentialState, key: Key | None,
     subject = state.credential.subject.id
     own = subject.user() if subject.type is IdType.DEVICE else subject
     vouched: set[ImId] = set()
+    paths: dict[ImId, TrustPath] = {}
     statements = state.evidence.statements
     if not statements or key is None:
-        return vouched
+        return vouched, paths
     anchor = state.trust.web_of_trust
     if anchor is not None and subject.type is IdType.DEVICE:
         from vc_im.statements import Statement
@@ -775,7 +801,7 @@ def _statement_paths(state: CredentialState, key: Key | None,
         if paths[own].ok:
             vouched.update({subject, own})
             vouched.update(identity for identity, path in paths.items() if path.ok)
-    return vouched
+    return vouched, paths
 
 
 SIGNATURE_STEPS: tuple[Step, ...] = (

@@ -40,7 +40,6 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, SignatureAlgorithmOID
 from cryptography.x509.verification import (
     Criticality,
@@ -143,11 +142,17 @@ def _read_certificates(data: bytes, what: str) -> tuple[x509.Certificate, ...]:
     if len(data) > MAX_PEM_BYTES:
         raise InputError(f"the {what} is larger than 1 MiB.")
     try:
-        if b"-----BEGIN " in data:
-            certificates = tuple(x509.load_pem_x509_certificates(data))
-        else:
-            certificates = (x509.load_der_x509_certificate(data),)
-    except ValueError as exc:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # cryptography warns about odd but parsable fields
+            if b"-----BEGIN " in data:
+                certificates = tuple(x509.load_pem_x509_certificates(data))
+            else:
+                certificates = (x509.load_der_x509_certificate(data),)
+            for certificate in certificates:  # fields are decoded lazily: decode them now
+                _ = (certificate.subject, certificate.issuer, certificate.extensions,
+                     certificate.not_valid_before_utc, certificate.not_valid_after_utc,
+                     certificate.serial_number)  # (an unknown key type is described, not read)
+    except Exception as exc:  # any failure to decode a certificate file means it is unusable
         raise InputError(f"the {what} holds no readable PEM or DER X.509 certificate.") \
             from exc
     return certificates
@@ -186,7 +191,7 @@ def _info(certificate: x509.Certificate) -> CertificateInfo:
     except CertificateError:
         try:
             public = certificate.public_key()
-        except UnsupportedAlgorithm:
+        except (UnsupportedAlgorithm, ValueError):
             key_type = "unknown"
         else:
             key_type = (f"EC {public.curve.name}" if isinstance(public, ec.EllipticCurvePublicKey)
@@ -292,8 +297,9 @@ def _load_der(der: bytes, index: int) -> x509.Certificate:
     names, extensions and validity), so they are read here, where failure is ``malformed``."""
     try:
         with warnings.catch_warnings():
-            # A negative serial number is only deprecated; the chain validation judges it.
-            warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+            # cryptography warns about odd but parsable fields (a negative serial number, a
+            # short attribute); vc_im judges them itself or through the chain validation.
+            warnings.simplefilter("ignore")
             certificate = x509.load_der_x509_certificate(der)
             _ = (certificate.subject, certificate.issuer, certificate.extensions,
                  certificate.not_valid_before_utc, certificate.not_valid_after_utc,

@@ -8,6 +8,7 @@ imports the library modules it needs inside the command, so that ``vc-im
 from __future__ import annotations
 
 import sys
+import warnings
 
 from vc_im.cli import (  # noqa: F401  (each module registers its commands)
     credentials,
@@ -39,6 +40,9 @@ def main() -> None:
     if sys.argv[1:2] != ["uri"] and any(_has_surrogate(arg) for arg in sys.argv[1:]):
         sys.stderr.write("vc-im: every argument must be UTF-8 text.\n")
         raise SystemExit(2)
+    # Library warnings (deprecations, odd certificate fields) are not the user's business:
+    # a command that succeeds writes nothing to stderr.
+    warnings.simplefilter("ignore")
     try:
         app()
     except Exception as exc:  # the last line of defence, by design

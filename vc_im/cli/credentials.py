@@ -145,17 +145,10 @@ def print_report(report: Report, *, as_json: bool) -> None:
         _print_checks(report, indent="")
     if report.ok:
         raise typer.Exit(EXIT_OK)
-    typer.echo(f"vc-im: invalid ({report.code}): {_first_failure(report)}", err=True)
+    failure = report.failure  # its reason already quotes a nested report's, where one decided
+    reason = failure.reason if failure is not None else "an embedded credential is invalid."
+    typer.echo(f"vc-im: invalid ({report.code}): {reason}", err=True)
     raise typer.Exit(EXIT_INVALID)
-
-
-def _first_failure(report: Report) -> str:
-    """The reason of the check that decided the report, looking into nested reports."""
-    for nested in report.credentials:
-        if not nested.ok:
-            return _first_failure(nested)
-    failure = report.failure
-    return failure.reason if failure is not None else "a check failed."
 
 
 def _print_checks(report: Report, *, indent: str) -> None:

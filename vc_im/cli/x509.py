@@ -112,19 +112,21 @@ def show_command(
 def _print(certificates: tuple[CertificateInfo, ...]) -> None:
     """One block per certificate; each subjectAltName URI with its identifier type."""
     from vc_im.identifiers import IdentifierError, parse
+    from vc_im.report import printable
     from vc_im.times import seconds_to_rfc3339
 
     for index, info in enumerate(certificates):
         if index:
             typer.echo("")
-        typer.echo(f"subject: {info.subject}")
-        typer.echo(f"issuer: {info.issuer}")
+        typer.echo(f"subject: {printable(info.subject, lines=False)}")
+        typer.echo(f"issuer: {printable(info.issuer, lines=False)}")
         typer.echo(f"not before: {seconds_to_rfc3339(info.not_before)}")
         typer.echo(f"not after: {seconds_to_rfc3339(info.not_after)}")
         typer.echo(f"ca: {'yes' if info.is_ca else 'no'}")
         typer.echo(f"key: {info.key_type}")
         for uri in info.san_uris:
-            shown = uri.encode("ascii", "backslashreplace").decode("ascii")
+            shown = printable(uri.encode("ascii", "backslashreplace").decode("ascii"),
+                              lines=False)
             if uri.partition(":")[0].lower() not in ("im", "mimi"):
                 typer.echo(f"san: uri {shown}")
                 continue
