@@ -663,3 +663,76 @@ def test_self_issued_with_an_unrelated_parent(device_key: Key, wk_trust: TrustSt
     refused = verify(token, wk_trust, parents=(unrelated,),
                      statements=vouch(device_key, HANDLE))
     assert_fails_at(refused, "trust_path", "untrusted_issuer")
+
+
+# --- second review ---------------------------------------------------------------------------
+
+def test_statements_about_the_subject_do_not_satisfy_another_domains_rule() -> None:
+    """Attack: a credential lists im:%40ceo@bank.example, whose rule needs well-known proof,
+    and offers a statement only for its own user in other.example: bank.example's rule fails."""
+    from vc_im.statements import create_statement, read_statement
+    from vc_im.trust import parse_trust
+    from vc_im.verify import Evidence
+
+    now = 1_900_000_000
+    issuer, mallory = keys.generate(), keys.generate()
+    trust = parse_trust(json.dumps({
+        "issuers": [{"id": "https://im.example.com", "keys": [dict(issuer.public().public_jwk)]}],
+        "well_known": {"threshold": 1},
+        "policy": [{"domains": ["bank.example"], "methods": ["well_known"]},
+                   {"domains": ["*"], "methods": ["central"]}]}).encode())
+    statement = read_statement(create_statement(
+        mallory, "wellknown", issuer="im:m@other.example", subject="https://social.example/@m",
+        now=now), now=now)
+    for listed, expected in ((["im:%40ceo@bank.example"], (False, "untrusted_issuer")),
+                             ([], (True, None))):
+        token = issue_credential(issuer, issuer="https://im.example.com",
+                                 subject="im:m/phone@other.example", fn="M", now=now,
+                                 holder_key=mallory.public(), instant_messages=listed)
+        report = verify_credential(token, trust, now=now,
+                                   evidence=Evidence((), (statement,)))
+        assert (report.ok, report.code) == expected
+
+
+def test_any_valid_parent_will_do_whatever_their_order() -> None:
+    """With an expired and a valid parent for the same user, the child verifies in either
+    order, and only the parent relied on is nested."""
+    from vc_im.credential import CredentialType
+    from vc_im.trust import parse_trust
+    from vc_im.verify import Evidence
+
+    now = 1_900_000_000
+    issuer, alice, laptop = keys.generate(), keys.generate(), keys.generate()
+    trust = parse_trust(json.dumps({"issuers": [{
+        "id": "https://im.example.com", "keys": [dict(issuer.public().public_jwk)]}]}).encode())
+
+    def parent(at: int, valid_for: int) -> str:
+        return issue_credential(issuer, issuer="https://im.example.com",
+                                subject="im:alice@example.com", fn="A", now=at,
+                                credential_type=CredentialType.USER,
+                                holder_key=alice.public(), valid_for=valid_for,
+                                may_issue_devices=True)
+
+    stale, good = parent(now - 10_000, 1000), parent(now - 10, 100_000)
+    child = issue_credential(alice, issuer="im:alice@example.com",
+                             subject="im:alice/laptop@example.com", fn="A", now=now,
+                             holder_key=laptop.public())
+    for parents in ((good, stale), (stale, good)):
+        report = verify_credential(child, trust, now=now, evidence=Evidence(parents, ()))
+        assert (report.ok, report.code) == (True, None)
+        assert len(report.credentials) == 1
+        assert report.credentials[0].ok
+
+
+def test_failed_verification_sentence_is_the_deciding_checks_own(
+        make_credential: Any, trust_file: Path, tmp_path: Path) -> None:
+    """The stderr sentence pairs the report's code with the reason of the check that failed
+    at the top level (which quotes any nested reason), never a nested check's alone."""
+    token = tmp_path / "vc.jwt"
+    token.write_text(make_credential(now=NOW - 100 * 86400))
+    result = subprocess.run([sys.executable, "-m", "vc_im", "verify", str(token), "--trust",
+                             str(trust_file), "--now", str(NOW)], capture_output=True,
+                            text=True, timeout=60, check=False)
+    assert result.returncode == 1
+    assert result.stderr.startswith("vc-im: invalid (expired): The credential expired at ")
+    assert result.stderr.count("\n") == 1
