@@ -156,7 +156,7 @@ def wot_command(
     device_key: Annotated[Path, typer.Option("--device-key", help="The device's public key.")],
     statement: Annotated[list[Path] | None, typer.Option(
         "--statement", help="A statement file (repeatable).")] = None,
-    max_hops: Annotated[int, typer.Option("--max-hops", min=0, max=16, help="User-signing "
+    max_hops: Annotated[int, typer.Option("--max-hops", min=0, max=4, help="User-signing "
                                           "links allowed: 0 trusts only your own devices.")]
     = 1,
     now: NowOption = None,
@@ -185,8 +185,8 @@ def wellknown_command(
         "--statement", help="A well-known statement file (repeatable).")] = None,
     url: Annotated[list[str] | None, typer.Option(
         "--url", help="An https:// URL to fetch a statement from (repeatable).")] = None,
-    threshold: Annotated[int, typer.Option("--threshold", min=1, help="Independent services "
-                                           "that must agree.")] = 2,
+    threshold: Annotated[int, typer.Option("--threshold", min=1, max=16,
+                                           help="Independent services that must agree.")] = 2,
     ca_file: Annotated[Path | None, typer.Option("--ca-file", help="Trust these CA "
                                                  "certificates (PEM) for --url instead of the "
                                                  "system's.")] = None,
