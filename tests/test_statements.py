@@ -122,10 +122,10 @@ def test_account_host(account: str, host: str) -> None:
 @pytest.mark.parametrize(("account", "message"), [
     ("http://code.example.net/alice",
      "the service account is neither an https:// URL nor an acct: URI"),
-    ("https://eve@code.example.net/alice", "the service account URL carries user information"),
-    ("https://code.example.net/alice#me", "the service account URL has a fragment"),
-    ("https:///alice", "the service account URL names no host"),
-    ("https://code.example.net:99999/", "the service account URL has an invalid port"),
+    ("https://eve@code.example.net/alice", "the URL carries user information"),
+    ("https://code.example.net/alice#me", "the URL has a fragment"),
+    ("https:///alice", "the URL names no host"),
+    ("https://code.example.net:99999/", "the URL has an invalid port"),
     ("acct:alice", "an acct: service account is written acct:user@host"),
     ("https://code_example.net/", "the host is not a DNS name or an IP address"),
     ("https://code.example.net/a b", "the service account contains whitespace or control "

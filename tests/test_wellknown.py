@@ -384,8 +384,9 @@ def test_fetched_account_on_another_host(server: tuple[str, Path],
     ("127.0.0.1/alice",
      "statements are fetched over HTTPS only, and '127.0.0.1/alice' uses no scheme."),
     ("https://eve@127.0.0.1/alice",
-     "the statement URL carries user information, which is refused."),
-    ("https:///alice", "the statement URL 'https:///alice' has no usable host or port."),
+     "the statement URL 'https://eve@127.0.0.1/alice' is unusable: the URL carries user "
+     "information."),
+    ("https:///alice", "the statement URL 'https:///alice' is unusable: the URL names no host."),
 ])
 def test_non_https_urls_are_input_errors(url: str, message: str) -> None:
     """Anything but an https:// URL with a host is refused before anything is fetched."""

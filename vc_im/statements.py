@@ -226,15 +226,15 @@ def account_host(account: str) -> str:
     if parts.scheme.lower() != "https":
         raise ValueError("the service account is neither an https:// URL nor an acct: URI")
     if "@" in parts.netloc:
-        raise ValueError("the service account URL carries user information")
+        raise ValueError("the URL carries user information")
     if parts.fragment or "#" in account:
-        raise ValueError("the service account URL has a fragment")
+        raise ValueError("the URL has a fragment")
     try:
         parts.port  # noqa: B018 - validates the port
     except ValueError as exc:
-        raise ValueError("the service account URL has an invalid port") from exc
+        raise ValueError("the URL has an invalid port") from exc
     if not parts.hostname:
-        raise ValueError("the service account URL names no host")
+        raise ValueError("the URL names no host")
     return normalize_host(parts.hostname)
 
 
