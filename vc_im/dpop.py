@@ -39,6 +39,7 @@ from vc_im.verify import (
     ParsedToken,
     check_alg,
     check_format,
+    check_header_names,
     numeric_date,
     verify_credential,
 )
@@ -176,10 +177,7 @@ class DpopState(ParsedToken):
 def check_header(state: DpopState) -> str:
     """``typ`` is dpop+jwt and ``jwk`` is a usable public key (RFC 9449 §4.3 4, 7)."""
     header = state.header
-    unknown = sorted(set(header) - _HEADER)
-    if unknown:
-        raise CheckFailed("bad_header", f"the header parameter {unknown[0]!r} is not one a "
-                          "DPoP proof may carry (typ, alg, jwk)")
+    check_header_names(header, _HEADER, {}, "a DPoP proof")
     if header.get("typ") != "dpop+jwt":
         raise CheckFailed("bad_type", f"typ is {header.get('typ')!r}, not dpop+jwt")
     jwk = header.get("jwk")

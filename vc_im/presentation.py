@@ -46,6 +46,7 @@ from vc_im.verify import (
     ParsedToken,
     check_alg,
     check_format,
+    check_header_names,
     numeric_date,
     subject_of,
     verify_credential,
@@ -179,13 +180,7 @@ class PresentationState(ParsedToken):
 def check_header(state: PresentationState) -> str:
     """Allow-listed header names; ``typ`` is JWT (with a vp claim) or vp+jwt."""
     header = state.header
-    for name in header:
-        if name in _REFUSED_HEADER:
-            raise CheckFailed("bad_header", f"the header parameter {name!r} is refused: "
-                              f"{_REFUSED_HEADER[name]}")
-        if name not in _HEADER:
-            raise CheckFailed("bad_header", f"the header parameter {name!r} is not one a "
-                              "presentation may carry (alg, typ, kid, jwk, cty)")
+    check_header_names(header, _HEADER, _REFUSED_HEADER, "a presentation")
     typ = header.get("typ", "JWT")
     if "cty" in header and not (typ == "vp+jwt" and header["cty"] == "vp"):
         raise CheckFailed("bad_header", f"the header's cty {header['cty']!r} does not fit typ "

@@ -159,19 +159,14 @@ def check_format(state: ParsedToken) -> str:
 def check_header(state: CredentialState) -> str:
     """Allow-listed header names; the explicit ``typ`` decides the encoding (RFC 8725 §3.11)."""
     header = state.header
-    for name in header:
-        if name == "x5c" and state.trust is not None and state.trust.x509_roots:
-            continue
-        if name == "jwk" and _self_issued(state.payload) and state.trust is not None and (
-                state.trust.web_of_trust is not None
-                or state.trust.well_known_threshold is not None):
-            continue
-        if name in _FORBIDDEN_HEADER:
-            raise CheckFailed("bad_header", f"the header parameter {name!r} is refused: "
-                              f"{_FORBIDDEN_HEADER[name]}")
-        if name not in _CREDENTIAL_HEADER:
-            raise CheckFailed("bad_header", f"the header parameter {name!r} is not one a "
-                              "credential may carry (alg, typ, kid, cty)")
+    allowed = set(_CREDENTIAL_HEADER)
+    trust = state.trust
+    if trust is not None and trust.x509_roots:
+        allowed.add("x5c")
+    if trust is not None and _self_issued(state.payload) and (
+            trust.web_of_trust is not None or trust.well_known_threshold is not None):
+        allowed.add("jwk")
+    check_header_names(header, frozenset(allowed), _FORBIDDEN_HEADER, "a credential")
     if "kid" in header and (not isinstance(header["kid"], str) or not header["kid"]):
         raise CheckFailed("bad_header", "the header's kid is not a non-empty string")
     typ = header.get("typ", "JWT")
@@ -193,6 +188,23 @@ def check_header(state: CredentialState) -> str:
                           "given), but this is a bare credential")
     return (f"the header's typ is {typ}: VC Data Model "
             f"{'1.1 JWT' if state.encoding is Encoding.VC1 else '2.0 with JOSE'}")
+
+
+def check_header_names(header: Mapping[str, Any], allowed: frozenset[str],
+                       refused: Mapping[str, str], what: str) -> None:
+    """The header names only ``allowed`` parameters (an allow-list); a parameter ``refused``
+    names gets its own reason, any other the list of what ``what`` may carry."""
+    for name in header:
+        if name in allowed:
+            continue
+        if name in refused:
+            raise CheckFailed("bad_header", f"the header parameter {name!r} is refused: "
+                              f"{refused[name]}")
+        raise CheckFailed("bad_header", f"the header parameter {name!r} is not one {what} may "
+                          f"carry ({', '.join(sorted(allowed, key=_HEADER_ORDER.index))})")
+
+
+_HEADER_ORDER = ("alg", "typ", "kid", "jwk", "cty", "x5c")
 
 
 def check_alg(state: ParsedToken) -> str:
