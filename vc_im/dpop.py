@@ -159,7 +159,7 @@ class DpopState(ParsedToken):
 
     token: str | bytes
     htm: str
-    htu: str
+    htu: str  # the request's URI in normal form (RFC 3986 §6.2.2-6.2.3)
     now: int
     leeway: int
     nonce: str | None
@@ -237,7 +237,7 @@ def check_uri(state: DpopState) -> str:
         claimed = normalize_htu(str(state.payload["htu"]))
     except InputError as exc:
         raise CheckFailed("claim_mismatch", f"htu: {exc.message}") from exc
-    expected = normalize_htu(state.htu)
+    expected = state.htu
     if claimed != expected:
         raise CheckFailed("claim_mismatch", f"htu is {claimed}, the request is {expected}")
     return f"htu {expected}"
@@ -321,7 +321,7 @@ def check_replay(state: DpopState) -> str:
     path = state.store if state.store is not None else default_store_path()
     with ReplayStore.open(path) as store:
         outcome = store.consume_dpop(
-            htu=normalize_htu(state.htu), jti=str(payload["jti"]), nonce=None, now=state.now,
+            htu=state.htu, jti=str(payload["jti"]), nonce=None, now=state.now,
             expires_at=int(payload["iat"]) + MAX_AGE + max(state.leeway, MAX_LEEWAY))
     if outcome is not ReplayOutcome.ACCEPTED:
         raise CheckFailed("replay", "this proof's jti was already used for this URI")
@@ -354,10 +354,10 @@ def verify_proof(token: str | bytes, *, htm: str, htu: str, now: int,
     Raises :class:`~vc_im.errors.InputError` for unusable arguments (an htu that
     is not an http(s) URL, a credential without a trust store, a bad store).
     """
-    normalize_htu(htu)
+    request_uri = normalize_htu(htu)  # once: the checks compare and record this normal form
     if credential is not None and trust is None:
         raise InputError("binding a proof to a credential needs a trust file.")
-    state = DpopState(token, htm, htu, now, leeway, nonce, access_token, credential, trust,
+    state = DpopState(token, htm, request_uri, now, leeway, nonce, access_token, credential, trust,
                       store)
     checks = run_checks(DPOP_STEPS, state)
     report = Report("dpop", checks, tuple(state.nested))
