@@ -15,11 +15,14 @@ from collections.abc import Callable
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from vc_im import identifiers, jose, jsonld, keys, schema
-from vc_im.credential import Encoding, data_model
-from vc_im.issue import issue_credential
+import vc_im._jose.jws as jose
+import vc_im._linked.jsonld as jsonld
+import vc_im._linked.schema as schema
+from vc_im import identifiers, keys
+from vc_im._checks.credential import verify_credential
+from vc_im.credentials import issue_credential
+from vc_im.model import Encoding, data_model
 from vc_im.trust import TrustedIssuer, TrustStore
-from vc_im.verify import verify_credential
 
 NOW = 1_700_000_000
 

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from vc_im import jose, keys
-from vc_im.credential import CredentialType, Encoding
-from vc_im.issue import issue_credential
+import vc_im._jose.jws as jose
+from vc_im import keys
+from vc_im.credentials import issue_credential
+from vc_im.model import CredentialType, Encoding
 from vc_im.trust import TrustedIssuer, TrustStore
 
 #: 2023-11-14T22:13:20Z, the time of SPEC-NOTES' examples.

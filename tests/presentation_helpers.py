@@ -13,10 +13,11 @@ from typing import Any, Final, Protocol
 
 from conftest import DEVICE, HANDLE, ISSUER, NOW, VERIFIER
 
-from vc_im import identifiers, jose
-from vc_im.credential import Credential, CredentialType, Encoding, Subject
-from vc_im.jsonld import V1_CONTEXT, V2_CONTEXT, VCIM_CONTEXT
+import vc_im._jose.jws as jose
+from vc_im import identifiers
+from vc_im._linked.jsonld import V1_CONTEXT, V2_CONTEXT, VCIM_CONTEXT
 from vc_im.keys import Key
+from vc_im.model import Credential, CredentialType, Encoding, Subject
 from vc_im.report import Report, Status
 
 #: The nonce of SPEC-NOTES §6.3.

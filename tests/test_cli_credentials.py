@@ -14,11 +14,12 @@ import pytest
 from conftest import DEVICE, HANDLE, ISSUER, NOW, claims_of
 from typer.testing import CliRunner, Result
 
-from vc_im import jose, keys
+import vc_im._jose.jws as jose
+from vc_im import keys
+from vc_im._checks.credential import CREDENTIAL_STEPS
 from vc_im.cli import app
-from vc_im.credential import Encoding
+from vc_im.model import Encoding
 from vc_im.times import seconds_to_rfc3339 as rfc3339
-from vc_im.verify import CREDENTIAL_STEPS
 
 SEED_VC = Path(__file__).resolve().parent / "vectors" / "seed" / "vc-claims.json"
 EXP = NOW + 90 * 86400

@@ -26,11 +26,12 @@ from presentation_helpers import (
     vc_im,
 )
 
-from vc_im import jose, keys
-from vc_im.credential import CredentialType, Encoding
-from vc_im.dpop import create_proof
+import vc_im._jose.jws as jose
+from vc_im import keys
+from vc_im._checks.dpop import create_proof
+from vc_im._checks.presentation import create_presentation, verify_presentation
 from vc_im.keys import Key
-from vc_im.presentation import create_presentation, verify_presentation
+from vc_im.model import CredentialType, Encoding
 from vc_im.trust import TrustStore
 
 pytestmark = pytest.mark.slow

@@ -30,7 +30,7 @@ from typer.testing import CliRunner, Result
 from vc_im import keys
 from vc_im.cli._app import app
 from vc_im.keys import Key
-from vc_im.statements import create_statement
+from vc_im.trust.statements import create_statement
 
 RUNNER = CliRunner()
 

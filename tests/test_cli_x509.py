@@ -18,7 +18,7 @@ from typer.testing import CliRunner, Result
 from vc_im import keys
 from vc_im.cli._app import app
 from vc_im.identifiers import parse
-from vc_im.x509 import load_roots, verify_chain, x5c_of
+from vc_im.trust.x509 import load_roots, verify_chain, x5c_of
 
 #: The seed's mock-up dates: Not Before Jul 6 06:41:50 2022 GMT.
 SEED_NOT_BEFORE = "2022-07-06T06:41:50Z"

@@ -1,4 +1,4 @@
-"""vc_im.dpop: RFC 9449 DPoP proofs, created and verified, each check of §4.3 failing alone,
+"""vc_im._checks.dpop: RFC 9449 DPoP proofs, created and verified, each check of §4.3 failing alone,
 jti replay, and the binding of the proof key to a credential's cnf."""
 
 from __future__ import annotations
@@ -28,8 +28,10 @@ from presentation_helpers import (
     with_bad_signature,
 )
 
-from vc_im import identifiers, jose, keys, strictjson
-from vc_im.dpop import Proof, access_token_hash, create_proof, normalize_htu, verify_proof
+import vc_im._jose.jws as jose
+import vc_im._jose.strictjson as strictjson
+from vc_im import identifiers, keys
+from vc_im._checks.dpop import Proof, access_token_hash, create_proof, normalize_htu, verify_proof
 from vc_im.errors import InputError
 from vc_im.keys import Key
 from vc_im.report import Report

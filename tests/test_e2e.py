@@ -24,7 +24,7 @@ from presentation_helpers import (
     vc_im,
 )
 
-from vc_im import jose
+import vc_im._jose.jws as jose
 
 pytestmark = pytest.mark.slow
 

@@ -49,19 +49,20 @@ from trust_model_helpers import (
 )
 from typer.testing import CliRunner, Result
 
-from vc_im import jose, keys
+import vc_im._jose.jws as jose
+from vc_im import keys
+from vc_im._checks.credential import Evidence, verify_credential
+from vc_im._checks.presentation import verify_presentation
 from vc_im.cli._app import app
-from vc_im.credential import CredentialType
+from vc_im.credentials import issue_credential
 from vc_im.identifiers import parse
-from vc_im.inspect import inspect
-from vc_im.issue import issue_credential
 from vc_im.keys import Key
-from vc_im.presentation import verify_presentation
+from vc_im.lint import inspect
+from vc_im.model import CredentialType
 from vc_im.report import Report
-from vc_im.statements import Statement, StatementError, create_statement, read_statement
 from vc_im.trust import TrustStore
-from vc_im.verify import Evidence, verify_credential
-from vc_im.wellknown import FetchedStatement, evaluate_well_known, fetch_statements
+from vc_im.trust.statements import Statement, StatementError, create_statement, read_statement
+from vc_im.trust.wellknown import FetchedStatement, evaluate_well_known, fetch_statements
 
 MakeCredential = Callable[..., str]
 RUNNER = CliRunner()
@@ -340,7 +341,7 @@ def test_presentation_replayed_with_a_looser_leeway(make_credential: MakeCredent
                                                     tmp_path: Path) -> None:
     """Attack: a presentation verified with --leeway 0 was forgotten when it expired, so
     320 s later a verifier with --leeway 60 accepted it again; it is a replay."""
-    from vc_im.presentation import create_presentation
+    from vc_im._checks.presentation import create_presentation
 
     token = tmp_path / "vp.jwt"
     token.write_text(create_presentation(device_key, [make_credential()], audience=VERIFIER,
@@ -357,7 +358,7 @@ def test_presentation_replayed_with_a_looser_leeway(make_credential: MakeCredent
 def test_dpop_proof_replayed_with_a_looser_leeway(device_key: Key, tmp_path: Path) -> None:
     """Attack: a DPoP proof verified with --leeway 0 was forgotten after 301 s, so 330 s
     after its iat a verifier with --leeway 60 accepted it again; it is a replay."""
-    from vc_im.dpop import create_proof
+    from vc_im._checks.dpop import create_proof
 
     token = tmp_path / "proof.jwt"
     token.write_text(create_proof(device_key, htm=HTM, htu=HTU, now=NOW))
@@ -591,7 +592,7 @@ def test_vp2_envelope_holding_a_vc1_credential(make_credential: MakeCredential,
     """Attack: a VC DM 2.0 presentation smuggled a VC DM 1.1 credential (typ JWT) in an
     application/vc+jwt envelope; credential_not_secured. The same envelope around a vc+jwt
     credential verifies."""
-    from vc_im.credential import Encoding
+    from vc_im.model import Encoding
 
     store = tmp_path / "replay.sqlite3"
     report = _verify_vp(_vp2(sign_raw, device_key, [make_credential()]), trust, store)
@@ -612,7 +613,7 @@ def test_vp2_envelope_with_more_than_its_three_members(
         sign_raw: SignRaw, trust: TrustStore, tmp_path: Path) -> None:
     """Attack: an envelope carrying an undefined member or another @context slipped JSON-LD
     terms past the verifier; credential_not_secured."""
-    from vc_im.credential import Encoding
+    from vc_im.model import Encoding
 
     item = {**envelope(make_credential(encoding=Encoding.VC2)), **change}
     report = _verify_vp(_vp2(sign_raw, device_key, [item]), trust, tmp_path / "r.sqlite3")
@@ -628,7 +629,7 @@ def test_presentation_cty_must_be_vp_under_vp_jwt(typ: str, cty: str,
                                                   trust: TrustStore, tmp_path: Path) -> None:
     """Attack: a presentation whose cty says it holds something else (or a VC DM 1.1
     presentation claiming cty vp) is bad_header; typ vp+jwt with cty vp verifies."""
-    from vc_im.credential import Encoding
+    from vc_im.model import Encoding
 
     store = tmp_path / "replay.sqlite3"
     if typ == "vp+jwt":
@@ -670,9 +671,9 @@ def test_self_issued_with_an_unrelated_parent(device_key: Key, wk_trust: TrustSt
 def test_statements_about_the_subject_do_not_satisfy_another_domains_rule() -> None:
     """Attack: a credential lists im:%40ceo@bank.example, whose rule needs well-known proof,
     and offers a statement only for its own user in other.example: bank.example's rule fails."""
-    from vc_im.statements import create_statement, read_statement
+    from vc_im._checks.credential import Evidence
     from vc_im.trust import parse_trust
-    from vc_im.verify import Evidence
+    from vc_im.trust.statements import create_statement, read_statement
 
     now = 1_900_000_000
     issuer, mallory = keys.generate(), keys.generate()
@@ -697,9 +698,9 @@ def test_statements_about_the_subject_do_not_satisfy_another_domains_rule() -> N
 def test_any_valid_parent_will_do_whatever_their_order() -> None:
     """With an expired and a valid parent for the same user, the child verifies in either
     order, and only the parent relied on is nested."""
-    from vc_im.credential import CredentialType
+    from vc_im._checks.credential import Evidence
+    from vc_im.model import CredentialType
     from vc_im.trust import parse_trust
-    from vc_im.verify import Evidence
 
     now = 1_900_000_000
     issuer, alice, laptop = keys.generate(), keys.generate(), keys.generate()

@@ -1,4 +1,4 @@
-"""vc_im.inspect: decoding without verifying, and the seed draft's pitfalls explained."""
+"""vc_im.lint: decoding without verifying, and the seed draft's pitfalls explained."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from vc_im import jose
+import vc_im._jose.jws as jose
 from vc_im.errors import TokenError
-from vc_im.inspect import Inspection, inspect
+from vc_im.lint import Inspection, inspect
 
 SEED_VC = Path(__file__).resolve().parent / "vectors" / "seed" / "vc-claims.json"
 SPEC_NOTES = Path(__file__).resolve().parents[2] / "shared" / "SPEC-NOTES.md"
@@ -145,7 +145,7 @@ def test_issued_credential_has_no_pitfalls(make_credential: Callable[..., str]) 
 
 def test_vc2_vcard_context_is_found_at_the_top_level(make_credential: Callable[..., str]) -> None:
     """In a vc2 payload the @context sits at the top, and its pitfall path says so."""
-    from vc_im.credential import Encoding
+    from vc_im.model import Encoding
 
     _, payload_b64, _ = make_credential(encoding=Encoding.VC2).split(".")
     payload = json.loads(jose.b64url_decode(payload_b64, what="payload"))

@@ -1,4 +1,4 @@
-"""vc_im.issue: refusing bad input, and the exact payloads of both encodings."""
+"""vc_im.credentials: refusing bad input, and the exact payloads of both encodings."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ import pytest
 from conftest import DEVICE, HANDLE, ISSUER, NOW, claims_of
 
 from vc_im import keys
-from vc_im.credential import CredentialType, Encoding
+from vc_im._checks.credential import verify_credential
+from vc_im._linked.jsonld import V1_CONTEXT, V2_CONTEXT, VCIM_CONTEXT
+from vc_im.credentials import DEFAULT_VALIDITY
 from vc_im.errors import InputError
-from vc_im.issue import DEFAULT_VALIDITY
-from vc_im.jsonld import V1_CONTEXT, V2_CONTEXT, VCIM_CONTEXT
+from vc_im.model import CredentialType, Encoding
 from vc_im.trust import TrustStore
-from vc_im.verify import verify_credential
 
 Maker = Callable[..., str]
 CREDENTIAL_ID = "urn:uuid:6a1c5b4e-6a84-4b4f-9a9e-1f0c2d3e4f50"

@@ -1,4 +1,4 @@
-"""vc_im.jose: RFC 7515 and RFC 8037 vectors through vc_im's JOSE path; strict decoding."""
+"""vc_im._jose.jws: RFC 7515 and RFC 8037 vectors through vc_im's JOSE path; strict decoding."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vc_im import jose, keys
-from vc_im.errors import KeyFileError, TokenError
-from vc_im.jose import (
+import vc_im._jose.jws as jose
+from vc_im import keys
+from vc_im._jose.jws import (
     MAX_TOKEN_BYTES,
     VERIFY_ALGORITHMS,
     Unverified,
@@ -22,6 +22,7 @@ from vc_im.jose import (
     peek_unverified,
     verify_signature,
 )
+from vc_im.errors import KeyFileError, TokenError
 
 VECTORS = Path(__file__).resolve().parents[2] / "shared" / "vectors" / "jose-rfc"
 

@@ -1,4 +1,4 @@
-"""vc_im.jsonld: the context allow-list, offline pinned loading and lossless expansion."""
+"""vc_im._linked.jsonld: the context allow-list, offline pinned loading and lossless expansion."""
 
 from __future__ import annotations
 
@@ -15,9 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vc_im import jsonld
-from vc_im.errors import TokenError, VcImError
-from vc_im.jsonld import (
+import vc_im._linked.jsonld as jsonld
+from vc_im._linked.jsonld import (
     CREDENTIAL_TYPES,
     PINNED_CONTEXTS,
     PRESENTATION_TYPES,
@@ -32,7 +31,8 @@ from vc_im.jsonld import (
     document_loader,
     expand_checked,
 )
-from vc_im.resources import contexts_dir
+from vc_im._linked.resources import contexts_dir
+from vc_im.errors import TokenError, VcImError
 
 VECTORS = Path(__file__).resolve().parent / "vectors" / "credentials"
 SHARED_CONTEXTS = Path(__file__).resolve().parents[2] / "shared" / "vectors" / "contexts"
@@ -550,7 +550,7 @@ def test_arbitrary_documents_never_escape_as_other_errors(document: dict[str, An
 
 
 def test_module_exports() -> None:
-    """The public names of vc_im.jsonld are pinned."""
+    """The public names of vc_im._linked.jsonld are pinned."""
     assert set(jsonld.__all__) == {
         "CREDENTIAL_TYPES", "PINNED_CONTEXTS", "PRESENTATION_TYPES", "V1_CONTEXT", "V2_CONTEXT",
         "VCARD_NAMESPACE", "VCIM_CONTEXT", "ContextLoader", "JsonLdRejected", "PinnedContext",

@@ -8,9 +8,9 @@ from hypothesis import strategies as st
 
 from vc_im import keys
 from vc_im.keys import Key
-from vc_im.policy import Decision, decide
 from vc_im.trust import PolicyRule
-from vc_im.trustpath import METHODS, TrustPath
+from vc_im.trust.paths import METHODS, TrustPath
+from vc_im.trust.policy import Decision, decide
 
 KEY = keys.generate()
 OTHER = keys.generate()

@@ -1,4 +1,4 @@
-"""vc_im.presentation: creating presentations in both encodings, and every verification check
+"""vc_im.presentations: creating presentations in both encodings, and every verification check
 failing alone with its exact code (holder binding, audience, nonce, time, replay)."""
 
 from __future__ import annotations
@@ -28,16 +28,18 @@ from presentation_helpers import (
     with_bad_signature,
 )
 
-from vc_im import identifiers, jose, keys, strictjson
-from vc_im.credential import CredentialType, Encoding
+import vc_im._jose.jws as jose
+import vc_im._jose.strictjson as strictjson
+from vc_im import identifiers, keys
+from vc_im._checks.presentation import Presentation, create_presentation, verify_presentation
+from vc_im._linked.jsonld import V1_CONTEXT, V2_CONTEXT, VCIM_CONTEXT
 from vc_im.errors import InputError
-from vc_im.jsonld import V1_CONTEXT, V2_CONTEXT, VCIM_CONTEXT
 from vc_im.keys import Key
-from vc_im.presentation import Presentation, create_presentation, verify_presentation
+from vc_im.model import CredentialType, Encoding
 from vc_im.replay import ReplayStore
 from vc_im.report import Report
 from vc_im.trust import TrustStore
-from vc_im.verifier import verify_token
+from vc_im.verify import verify_token
 
 MakeCredential = Callable[..., str]
 #: The order of P-256, to flip an ECDSA signature's s into the other valid one.

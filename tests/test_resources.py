@@ -1,4 +1,4 @@
-"""vc_im.resources: finding the contexts/ and schemas/ directories, installed or in a checkout."""
+"""vc_im._linked.resources: the contexts/ and schemas/ directories, installed or in a checkout."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 import vc_im
-from vc_im import resources
+import vc_im._linked.resources as resources
+from vc_im._linked.resources import contexts_dir, schemas_dir
 from vc_im.errors import VcImError
-from vc_im.resources import contexts_dir, schemas_dir
 
 PACKAGE = Path(vc_im.__file__).resolve().parent
 

@@ -12,12 +12,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from vc_im import keys
-from vc_im.dpop import DPOP_STEPS, create_proof, verify_proof
-from vc_im.jose import b64url_encode, peek_unverified
-from vc_im.presentation import PRESENTATION_STEPS, create_presentation
+from vc_im._checks.dpop import DPOP_STEPS, create_proof, verify_proof
+from vc_im._checks.presentation import PRESENTATION_STEPS, create_presentation
+from vc_im._jose.jws import b64url_encode, peek_unverified
 from vc_im.report import CODES
 from vc_im.trust import TrustStore
-from vc_im.verifier import verify_token
+from vc_im.verify import verify_token
 
 HTU = "https://im.example.com/client/token"
 JSON_VALUES = st.recursive(

@@ -1,4 +1,4 @@
-"""vc_im.schema: the credential schemas, the local registry and path-named problems."""
+"""vc_im._linked.schema: the credential schemas, the local registry and path-named problems."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vc_im import schema
+import vc_im._linked.schema as schema
+from vc_im._linked.resources import schemas_dir
+from vc_im._linked.schema import SCHEMA_BASE, SchemaProblem, validate
 from vc_im.errors import InputError, VcImError
-from vc_im.resources import schemas_dir
-from vc_im.schema import SCHEMA_BASE, SchemaProblem, validate
 
 VECTORS = Path(__file__).resolve().parent / "vectors" / "credentials"
 PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "k", "oth"]

@@ -1,4 +1,4 @@
-"""vc_im.statements: creating and reading the signed statements of the web of trust and of
+"""vc_im.trust.statements: creating and reading the signed statements of the web of trust and of
 well-known service cross-signing."""
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from conftest import claims_of
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vc_im import jose, keys
+import vc_im._jose.jws as jose
+from vc_im import keys
 from vc_im.errors import InputError, KeyFileError
 from vc_im.identifiers import parse
-from vc_im.statements import (
+from vc_im.trust.statements import (
     STATEMENT_CODES,
     StatementError,
     StatementKind,

@@ -1,4 +1,4 @@
-"""vc_im.strictjson: the JSON reader for hostile input, and its round trip with dumps_compact."""
+"""vc_im._jose.strictjson: the JSON reader for hostile input; its round trip with dumps_compact."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from vc_im._jose.strictjson import MAX_DEPTH, StrictJSONError, dumps_compact, loads
 from vc_im.errors import TokenError
-from vc_im.strictjson import MAX_DEPTH, StrictJSONError, dumps_compact, loads
 
 
 def refused(data: bytes, **limits: int) -> StrictJSONError:

@@ -13,7 +13,7 @@ from trust_model_helpers import Pki
 from vc_im import identifiers, keys
 from vc_im.errors import TrustFileError
 from vc_im.trust import PolicyRule, TrustedIssuer, TrustStore, parse_trust, read_trust_file
-from vc_im.trustpath import METHODS
+from vc_im.trust.paths import METHODS
 
 
 @pytest.fixture

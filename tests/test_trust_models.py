@@ -34,16 +34,16 @@ from trust_model_helpers import (
 )
 
 from vc_im import keys
-from vc_im.credential import Credential, CredentialType, Encoding
+from vc_im._checks.credential import Evidence, verify_credential
+from vc_im._checks.presentation import create_presentation, verify_presentation
+from vc_im.credentials import issue_credential
 from vc_im.errors import InputError
-from vc_im.issue import issue_credential
 from vc_im.keys import Key
-from vc_im.presentation import create_presentation, verify_presentation
+from vc_im.model import Credential, CredentialType, Encoding
 from vc_im.report import Report
-from vc_im.statements import Statement
 from vc_im.trust import TrustStore
-from vc_im.verify import Evidence, verify_credential
-from vc_im.wellknown import fetch_statements
+from vc_im.trust.statements import Statement
+from vc_im.trust.wellknown import fetch_statements
 
 MakeCredential = Callable[..., str]
 #: A handle in Alice's domain that is not hers.
@@ -353,7 +353,7 @@ def test_x509_provider_leaf(pki: Pki, provider_key: Key, x509_trust: TrustStore,
 def test_x509_through_an_intermediate_ca(pki: Pki, provider_key: Key,
                                          x509_trust: TrustStore) -> None:
     """A leaf issued by an intermediate CA, both in x5c, chains to the root."""
-    from vc_im.x509 import mint_ca, mint_leaf, x5c_of
+    from vc_im.trust.x509 import mint_ca, mint_leaf, x5c_of
 
     intermediate, intermediate_key = mint_ca(name="Example IM CA", now=NOW - DAY,
                                              issuer_cert_pem=pki.cert_pem, issuer_key=pki.key)

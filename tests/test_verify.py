@@ -1,4 +1,4 @@
-"""vc_im.verify: every check of a credential's report, each failing alone with its exact code.
+"""Credential checks: every check of a credential's report, each failing alone with its exact code.
 
 Failing tokens are crafted from a valid credential: its payload is decoded,
 changed in one place, and signed again with the issuer's key (``sign_raw``),
@@ -19,13 +19,14 @@ from conftest import DEVICE, HANDLE, ISSUER, NOW, claims_of
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vc_im import jose, keys
-from vc_im.credential import Credential, CredentialType, Encoding
-from vc_im.jsonld import V1_CONTEXT, V2_CONTEXT, VCIM_CONTEXT
+import vc_im._jose.jws as jose
+from vc_im import keys
+from vc_im._checks.credential import CREDENTIAL_STEPS, DEFAULT_LEEWAY, verify_credential
+from vc_im._linked.jsonld import V1_CONTEXT, V2_CONTEXT, VCIM_CONTEXT
+from vc_im.model import Credential, CredentialType, Encoding
 from vc_im.report import Check, Report, Status
 from vc_im.trust import TrustedIssuer, TrustStore
-from vc_im.verifier import verify_token
-from vc_im.verify import CREDENTIAL_STEPS, DEFAULT_LEEWAY, verify_credential
+from vc_im.verify import verify_token
 
 STEP_NAMES = [name for name, _ in CREDENTIAL_STEPS]
 #: The credential checks of the verification report, in their documented order.

@@ -1,4 +1,4 @@
-"""vc_im.wellknown: well-known service cross-signing (the MIMI identity draft's §4.3), with
+"""vc_im.trust.wellknown: well-known service cross-signing (the MIMI identity draft's §4.3), with
 statements from files and fetched over HTTPS from a loopback server."""
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from vc_im import keys
 from vc_im.errors import InputError
 from vc_im.identifiers import parse
-from vc_im.statements import Statement, create_statement, read_statement
-from vc_im.wellknown import (
+from vc_im.trust.statements import Statement, create_statement, read_statement
+from vc_im.trust.wellknown import (
     MAX_BODY_BYTES,
     FetchedStatement,
     evaluate_well_known,

@@ -1,4 +1,4 @@
-"""vc_im.wot: the web of trust of the MIMI identity draft's §4.2 and Figure 2."""
+"""vc_im.trust.wot: the web of trust of the MIMI identity draft's §4.2 and Figure 2."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from vc_im import keys
 from vc_im.errors import InputError
 from vc_im.identifiers import ImId, parse
-from vc_im.statements import Statement, StatementKind, create_statement, read_statement
-from vc_im.wot import evaluate_web_of_trust
+from vc_im.trust.statements import Statement, StatementKind, create_statement, read_statement
+from vc_im.trust.wot import evaluate_web_of_trust
 
 NOW = 1_700_000_000
 

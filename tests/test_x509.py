@@ -1,4 +1,4 @@
-"""vc_im.x509: minting test certificates and validating x5c chains (the seed's §5.1)."""
+"""vc_im.trust.x509: minting test certificates and validating x5c chains (the seed's §5.1)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from vc_im import keys
 from vc_im.errors import InputError, KeyFileError
 from vc_im.identifiers import parse
-from vc_im.x509 import (
+from vc_im.trust.x509 import (
     MAX_CERTIFICATE_BYTES,
     CertificateError,
     describe,

@@ -48,7 +48,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from joserfc.jwk import ECKey, OKPKey, RSAKey
 
-from vc_im import strictjson
+from vc_im import _jose as strictjson
 from vc_im.errors import KeyFileError
 
 __all__ = [

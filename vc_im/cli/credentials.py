@@ -23,9 +23,9 @@ from vc_im.cli._common import (
 
 if TYPE_CHECKING:
     from vc_im.report import Report
-    from vc_im.statements import Statement
+    from vc_im.trust.statements import Statement
+    from vc_im.trust.wellknown import FetchedStatement
     from vc_im.verify import Evidence
-    from vc_im.wellknown import FetchedStatement
 
 
 class Alg(StrEnum):
@@ -62,7 +62,6 @@ def keygen(
 ) -> None:
     """Make a key pair: the private JWK goes to --out, the public JWK to stdout."""
     from vc_im import keys
-
     with errors_to_exit():
         key = keys.generate(alg.value, kid=kid)
         keys.write_private_key(out, key)
@@ -103,15 +102,15 @@ def issue(
 ) -> None:
     """Issue an ImDeviceCredential (or ImUserCredential) and print it as a compact JWS."""
     from vc_im import keys
-    from vc_im.credential import CredentialType, Encoding
-    from vc_im.issue import issue_credential
+    from vc_im.credentials import issue_credential
+    from vc_im.model import CredentialType, Encoding
     from vc_im.times import parse_duration
 
     with errors_to_exit():
         issuer_key = keys.read_key_file(key, require="private")
         chain = None
         if x5c is not None:
-            from vc_im.x509 import x5c_of
+            from vc_im.trust.x509 import x5c_of
 
             chain = x5c_of(read_text_file(x5c, what="certificate chain").encode("ascii"))
         holder = (keys.read_key_file(holder_key, require="public")
@@ -129,7 +128,7 @@ def issue(
 
 def read_token(source: str | None) -> bytes:
     """The token from a file or stdin, tolerating exactly one trailing newline."""
-    from vc_im.jose import MAX_TOKEN_BYTES
+    from vc_im.verify import MAX_TOKEN_BYTES
 
     data = read_input_bytes(source, limit=MAX_TOKEN_BYTES + 1)
     return data[:-1] if data.endswith(b"\n") else data
@@ -193,7 +192,7 @@ def verify(
 ) -> None:
     """Verify a credential or presentation; exit 0 when valid, 1 when not."""
     from vc_im.trust import read_trust_file
-    from vc_im.verifier import verify_token
+    from vc_im.verify import verify_token
 
     with errors_to_exit():
         trust_store = read_trust_file(trust)
@@ -223,8 +222,8 @@ def gather_evidence(parents: list[Path], statements: list[Path], urls: list[str]
         raise InputError(f"at most {MAX_EVIDENCE} parent credentials and {MAX_EVIDENCE} "
                          "statements are accepted.")
     from vc_im.errors import InputError
-    from vc_im.statements import StatementError, read_statement_file
-    from vc_im.wellknown import fetch_statements
+    from vc_im.trust.statements import StatementError, read_statement_file
+    from vc_im.trust.wellknown import fetch_statements
 
     read: list[Statement | FetchedStatement] = []
     for path in statements:
@@ -249,7 +248,7 @@ def inspect_command(
     """Decode WITHOUT verifying, and explain known pitfalls (the MIMI draft's included)."""
     import json
 
-    from vc_im.inspect import MAX_INSPECT_BYTES, inspect
+    from vc_im.lint import MAX_INSPECT_BYTES, inspect
 
     with errors_to_exit():
         result = inspect(read_input_bytes(token_file, limit=MAX_INSPECT_BYTES))

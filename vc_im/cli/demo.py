@@ -41,12 +41,12 @@ def demo(
 def _run(where: Path) -> None:
     from vc_im import keys
     from vc_im.cli.credentials import _print_checks
-    from vc_im.issue import issue_credential
-    from vc_im.presentation import create_presentation
+    from vc_im.credentials import issue_credential
+    from vc_im.presentations import create_presentation
     from vc_im.replay import ReplayStore
     from vc_im.times import now_seconds
     from vc_im.trust import read_trust_file
-    from vc_im.verifier import verify_token
+    from vc_im.verify import verify_token
 
     with errors_to_exit():
         now = now_seconds()

@@ -34,7 +34,6 @@ def show(
 ) -> None:
     """Print the public part of a key (never its private members)."""
     from vc_im import keys
-
     with errors_to_exit():
         key = keys.read_key_file(key_file).public()
         if output is Output.PEM:
@@ -55,6 +54,5 @@ def resolve(
 ) -> None:
     """Print the public JWK a did:key or did:jwk names, resolved offline."""
     from vc_im import keys
-
     with errors_to_exit():
         emit_json(dict(keys.resolve_did(did).public_jwk))

@@ -29,7 +29,7 @@ def present(
 ) -> None:
     """Sign a verifiable presentation of credentials for one verifier and one nonce."""
     from vc_im import keys
-    from vc_im.presentation import create_presentation
+    from vc_im.presentations import create_presentation
     from vc_im.times import parse_duration
 
     with errors_to_exit():

@@ -19,8 +19,8 @@ from vc_im.cli._common import EXIT_INVALID, emit_json, errors_to_exit, fail, res
 
 if TYPE_CHECKING:
     from vc_im.identifiers import ImId
-    from vc_im.statements import Statement
-    from vc_im.trustpath import TrustPath
+    from vc_im.trust.paths import TrustPath
+    from vc_im.trust.statements import Statement
 
 statement_app = typer.Typer(help="Create and inspect signed statements, and evaluate a web of "
                                  "trust or well-known service cross-signatures.",
@@ -48,7 +48,7 @@ def _read_statements(paths: list[Path], now: int) -> tuple[list[Statement], list
     An invalid statement is evidence of nothing: it is set aside, not fatal. A file that
     cannot be read at all is a usage error.
     """
-    from vc_im.statements import StatementError, read_statement_file
+    from vc_im.trust.statements import StatementError, read_statement_file
 
     statements: list[Statement] = []
     ignored: list[dict[str, str]] = []
@@ -111,8 +111,8 @@ def create_command(
 ) -> None:
     """Sign a statement and print it as a compact JWS."""
     from vc_im import keys
-    from vc_im.statements import create_statement
     from vc_im.times import parse_duration
+    from vc_im.trust.statements import create_statement
 
     with errors_to_exit():
         signer = keys.read_key_file(key, require="private")
@@ -132,12 +132,12 @@ def inspect_command(
     as_json: JsonOption = False,
 ) -> None:
     """Verify a statement's own signature and times, and say what it means."""
-    from vc_im import jose
     from vc_im.cli._common import read_input_bytes
-    from vc_im.statements import StatementError, read_statement
+    from vc_im.trust.statements import StatementError, read_statement
+    from vc_im.verify import MAX_TOKEN_BYTES
 
     with errors_to_exit():
-        data = read_input_bytes(file, limit=jose.MAX_TOKEN_BYTES + 1024)
+        data = read_input_bytes(file, limit=MAX_TOKEN_BYTES + 1024)
         try:
             statement = read_statement(data.strip(b" \t\r\n"), now=resolve_now(now))
         except StatementError as exc:
@@ -164,7 +164,7 @@ def wot_command(
 ) -> None:
     """Decide from your master key whether a device key is trusted, and explain the path."""
     from vc_im import keys
-    from vc_im.wot import evaluate_web_of_trust
+    from vc_im.trust.wot import evaluate_web_of_trust
 
     with errors_to_exit():
         me_id = _identifier(me, "--me")
@@ -198,7 +198,7 @@ def wellknown_command(
     """Accept a key when k independent services bind the identity to it and none to another."""
     from vc_im import keys
     from vc_im.errors import InputError
-    from vc_im.wellknown import FetchedStatement, evaluate_well_known, fetch_statements
+    from vc_im.trust.wellknown import FetchedStatement, evaluate_well_known, fetch_statements
 
     with errors_to_exit():
         if not statement and not url:

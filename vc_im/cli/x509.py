@@ -19,7 +19,7 @@ from vc_im.cli._app import app
 from vc_im.cli._common import errors_to_exit, read_input_bytes, resolve_now
 
 if TYPE_CHECKING:
-    from vc_im.x509 import CertificateInfo
+    from vc_im.trust.x509 import CertificateInfo
 
 x509_app = typer.Typer(help="Mint test CA and leaf certificates carrying IM identifiers, and "
                             "show certificates.", no_args_is_help=True)
@@ -50,7 +50,7 @@ def ca_command(
     """Make a CA with a new P-256 key: a self-signed root, or an intermediate CA."""
     from vc_im import keys
     from vc_im.errors import InputError
-    from vc_im.x509 import MAX_PEM_BYTES, describe, mint_ca
+    from vc_im.trust.x509 import MAX_PEM_BYTES, describe, mint_ca
 
     with errors_to_exit():
         if (issuer_cert is None) != (issuer_key is None):
@@ -83,7 +83,7 @@ def leaf_command(
 ) -> None:
     """Make a client certificate like the seed's mock-up, naming the --san identifiers."""
     from vc_im import keys
-    from vc_im.x509 import MAX_PEM_BYTES, describe, mint_leaf
+    from vc_im.trust.x509 import MAX_PEM_BYTES, describe, mint_leaf
 
     with errors_to_exit():
         ca_pem = read_input_bytes(str(ca_cert), limit=MAX_PEM_BYTES)
@@ -103,7 +103,7 @@ def show_command(
                                              "stdin.")],
 ) -> None:
     """Print each certificate's subject, issuer, validity, key and subjectAltName URIs."""
-    from vc_im.x509 import MAX_PEM_BYTES, describe
+    from vc_im.trust.x509 import MAX_PEM_BYTES, describe
 
     with errors_to_exit():
         _print(describe(read_input_bytes(cert, limit=MAX_PEM_BYTES)))

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from vc_im.trust import PolicyRule
-from vc_im.trustpath import TrustPath
+from vc_im.trust.paths import TrustPath
+from vc_im.trust.store import PolicyRule
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,8 +30,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from vc_im._linked.resources import schemas_dir
 from vc_im.errors import InputError, VcImError
-from vc_im.resources import schemas_dir
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError

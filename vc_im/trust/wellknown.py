@@ -30,7 +30,9 @@ from urllib.parse import urlsplit
 from vc_im.errors import InputError
 from vc_im.identifiers import ImId
 from vc_im.keys import Key
-from vc_im.statements import (
+from vc_im.times import seconds_to_rfc3339
+from vc_im.trust.paths import TrustPath
+from vc_im.trust.statements import (
     DEFAULT_LEEWAY,
     Statement,
     StatementError,
@@ -39,9 +41,7 @@ from vc_im.statements import (
     normalize_host,
     read_statement,
 )
-from vc_im.statements import short_thumbprint as short
-from vc_im.times import seconds_to_rfc3339
-from vc_im.trustpath import TrustPath
+from vc_im.trust.statements import short_thumbprint as short
 
 __all__ = ["MAX_BODY_BYTES", "METHOD", "FetchedStatement", "evaluate_well_known",
            "fetch_statements", "url_host"]

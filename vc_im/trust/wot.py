@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from vc_im.errors import InputError
 from vc_im.identifiers import IdentifierError, IdType, ImId
 from vc_im.keys import Key
-from vc_im.statements import Statement, StatementKind
-from vc_im.statements import short_thumbprint as short
-from vc_im.trustpath import TrustPath
+from vc_im.trust.paths import TrustPath
+from vc_im.trust.statements import Statement, StatementKind
+from vc_im.trust.statements import short_thumbprint as short
 
 __all__ = ["METHOD", "evaluate_web_of_trust"]
 

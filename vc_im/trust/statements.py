@@ -17,8 +17,8 @@ the key itself)::
     im-wellknown+jwt     the key it binds             the service account  the bound key
 
 Reading a statement proves only that the key in its header signed it. Whether that key
-is one the verifier should believe is decided by :mod:`vc_im.wot` and
-:mod:`vc_im.wellknown`, which follow chains of statements from a key the verifier
+is one the verifier should believe is decided by :mod:`vc_im.trust.wot` and
+:mod:`vc_im.trust.wellknown`, which follow chains of statements from a key the verifier
 already trusts.
 """
 
@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 
 import idna
 
-from vc_im import jose
+from vc_im import _jose as jose
 from vc_im.errors import InputError, KeyFileError, TokenError
 from vc_im.identifiers import IdentifierError, IdType, ImId, parse
 from vc_im.keys import Key, key_from_jwk

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from vc_im.errors import VcImError
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
+_PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
 
 def _locate(name: str, package_dir: Path = _PACKAGE_DIR) -> Path:

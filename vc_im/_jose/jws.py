@@ -17,14 +17,16 @@ import re
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from joserfc import jws
 from joserfc.errors import JoseError, SecurityWarning
 
-from vc_im import strictjson
+from vc_im._jose import strictjson
 from vc_im.errors import KeyFileError, TokenError
-from vc_im.keys import Key
+
+if TYPE_CHECKING:  # keys reads JSON through this package: no import cycle at run time
+    from vc_im.keys import Key
 
 #: A credential, presentation or proof larger than this is refused unread (CONTRACT.md).
 MAX_TOKEN_BYTES = 65536

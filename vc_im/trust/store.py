@@ -24,10 +24,11 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from vc_im import identifiers, strictjson
+from vc_im import _jose as strictjson
+from vc_im import identifiers
 from vc_im.errors import KeyFileError, TrustFileError, VcImError
 from vc_im.keys import Key, key_from_jwk
-from vc_im.trustpath import METHODS
+from vc_im.trust.paths import METHODS
 
 if TYPE_CHECKING:
     from cryptography.x509 import Certificate
@@ -200,7 +201,7 @@ def _parse_roots(raw: Any, source: str) -> tuple[Certificate, ...]:
     if not isinstance(raw, list) or not raw or not all(isinstance(p, str) for p in raw):
         raise TrustFileError(f"{source}: \"x509_roots\" must be a non-empty array of PEM "
                              "certificates.")
-    from vc_im.x509 import load_roots  # cryptography.x509 only when roots are configured
+    from vc_im.trust.x509 import load_roots  # cryptography.x509 only when roots are configured
 
     roots: list[Certificate] = []
     for index, pem in enumerate(raw):

@@ -57,8 +57,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from vc_im._linked.resources import contexts_dir
 from vc_im.errors import TokenError, VcImError
-from vc_im.resources import contexts_dir
 
 __all__ = [
     "CREDENTIAL_TYPES",

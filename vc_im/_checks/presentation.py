@@ -29,16 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vc_im import identifiers, jose
-from vc_im.credential import Credential, CredentialType
-from vc_im.errors import InputError, KeyFileError, TokenError
-from vc_im.identifiers import IdentifierError, ImId
-from vc_im.jsonld import V1_CONTEXT, V2_CONTEXT, VCIM_CONTEXT
-from vc_im.keys import Key, key_from_jwk
-from vc_im.report import CheckFailed, Report, run_checks
-from vc_im.times import seconds_to_rfc3339 as rfc3339
-from vc_im.trust import TrustStore
-from vc_im.verify import (
+from vc_im import _jose as jose
+from vc_im import identifiers
+from vc_im._checks.credential import (
     DEFAULT_LEEWAY,
     MAX_LEEWAY,
     NO_EVIDENCE,
@@ -51,6 +44,14 @@ from vc_im.verify import (
     subject_of,
     verify_credential,
 )
+from vc_im._linked import V1_CONTEXT, V2_CONTEXT, VCIM_CONTEXT
+from vc_im.errors import InputError, KeyFileError, TokenError
+from vc_im.identifiers import IdentifierError, ImId
+from vc_im.keys import Key, key_from_jwk
+from vc_im.model import Credential, CredentialType
+from vc_im.report import CheckFailed, Report, run_checks
+from vc_im.times import seconds_to_rfc3339 as rfc3339
+from vc_im.trust.store import TrustStore
 
 #: Presentations live briefly: created at most this long ago (CONTRACT.md).
 MAX_AGE = 300

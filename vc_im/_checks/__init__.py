@@ -1,0 +1,61 @@
+"""The check steps of every token kind, in order: credentials, presentations, DPoP proofs.
+
+Private: the public facades (:mod:`vc_im.credentials`, :mod:`vc_im.presentations`,
+:mod:`vc_im.dpop`, :mod:`vc_im.verify`) reach the steps through this module only. Each
+kind's steps are a table of ``(name, check)`` pairs run by :func:`vc_im.report.run_checks`;
+the issuer runs the same content steps before it signs.
+"""
+
+from __future__ import annotations
+
+from vc_im._checks.credential import (
+    CONTENT_STEPS,
+    CREDENTIAL_STEPS,
+    DEFAULT_LEEWAY,
+    MAX_INSTANT_MESSAGES,
+    MAX_LEEWAY,
+    NO_EVIDENCE,
+    CredentialState,
+    Evidence,
+    verify_credential,
+)
+from vc_im._checks.dpop import (
+    DPOP_STEPS,
+    Proof,
+    access_token_hash,
+    create_proof,
+    normalize_htu,
+    verify_proof,
+)
+from vc_im._checks.presentation import (
+    DEFAULT_LIFETIME,
+    MAX_CREDENTIALS,
+    PRESENTATION_STEPS,
+    Presentation,
+    create_presentation,
+    verify_presentation,
+)
+
+__all__ = [
+    "CONTENT_STEPS",
+    "CREDENTIAL_STEPS",
+    "DEFAULT_LEEWAY",
+    "DEFAULT_LIFETIME",
+    "DPOP_STEPS",
+    "MAX_CREDENTIALS",
+    "MAX_INSTANT_MESSAGES",
+    "MAX_LEEWAY",
+    "NO_EVIDENCE",
+    "PRESENTATION_STEPS",
+    "CredentialState",
+    "Evidence",
+    "Presentation",
+    "Proof",
+    "access_token_hash",
+    "create_presentation",
+    "create_proof",
+    "normalize_htu",
+    "verify_credential",
+    "verify_presentation",
+    "verify_proof",
+]

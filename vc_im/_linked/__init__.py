@@ -1,0 +1,44 @@
+"""Linked data: the offline JSON-LD loader and expansion, the JSON Schemas, and the packaged
+contexts and schemas they read.
+
+Private: reached only through this facade. pyld and jsonschema are imported here, inside
+the functions that need them, so importing this package loads neither.
+"""
+
+from __future__ import annotations
+
+from vc_im._linked.jsonld import (
+    CREDENTIAL_TYPES,
+    PINNED_CONTEXTS,
+    PRESENTATION_TYPES,
+    V1_CONTEXT,
+    V2_CONTEXT,
+    VCARD_NAMESPACE,
+    VCIM_CONTEXT,
+    JsonLdRejected,
+    check_context,
+    document_loader,
+    expand_checked,
+)
+from vc_im._linked.resources import contexts_dir, schemas_dir
+from vc_im._linked.schema import SCHEMA_BASE, SchemaName, SchemaProblem, validate
+
+__all__ = [
+    "CREDENTIAL_TYPES",
+    "PINNED_CONTEXTS",
+    "PRESENTATION_TYPES",
+    "SCHEMA_BASE",
+    "V1_CONTEXT",
+    "V2_CONTEXT",
+    "VCARD_NAMESPACE",
+    "VCIM_CONTEXT",
+    "JsonLdRejected",
+    "SchemaName",
+    "SchemaProblem",
+    "check_context",
+    "contexts_dir",
+    "document_loader",
+    "expand_checked",
+    "schemas_dir",
+    "validate",
+]

@@ -1,0 +1,118 @@
+"""Issuing ImDeviceCredentials and ImUserCredentials.
+
+The issuer runs the verifier's own content checks on what it is about to
+sign, so it never signs a credential that vc_im would reject, and it refuses
+bad input with the exact problem.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+
+from vc_im import _jose as jose
+from vc_im import identifiers
+from vc_im._checks import CONTENT_STEPS, CredentialState
+from vc_im.errors import InputError
+from vc_im.identifiers import IdentifierError, ImId
+from vc_im.keys import Key
+from vc_im.model import Credential, CredentialType, Encoding, Subject
+from vc_im.report import Status, run_checks
+
+DEFAULT_VALIDITY = 90 * 86400  # the seed's examples are valid for 90 days
+_ABSOLUTE_URI = re.compile(r"\A[A-Za-z][A-Za-z0-9+.-]*:[^\s\x00-\x1f\x7f]+\Z")
+
+
+def _parse_identifier(value: str, what: str) -> ImId:
+    try:
+        return identifiers.parse(value)
+    except IdentifierError as exc:
+        raise InputError(f"the {what} {value!r} is not a valid IM identifier: "
+                         f"{exc.message}") from exc
+
+
+def _is_identifier(value: str) -> bool:
+    try:
+        identifiers.parse(value)
+    except IdentifierError:
+        return False
+    return True
+
+
+def issue_credential(
+    key: Key,
+    *,
+    issuer: str,
+    subject: str,
+    fn: str,
+    now: int,
+    credential_type: CredentialType = CredentialType.DEVICE,
+    organization: str | None = None,
+    unit: str | None = None,
+    instant_messages: Sequence[str] = (),
+    holder_key: Key | None = None,
+    credential_id: str | None = None,
+    valid_for: int = DEFAULT_VALIDITY,
+    encoding: Encoding = Encoding.VC1,
+    may_issue_devices: bool = False,
+    x5c: Sequence[str] | None = None,
+) -> str:
+    """Sign a credential about ``subject`` with the issuer's private ``key``; return the JWT.
+
+    The subject is always among ``hasInstantMessage``; identifiers are written
+    in their canonical form. ``may_issue_devices`` lets the subject of an
+    ImUserCredential issue its own devices' credentials with its holder key;
+    ``x5c`` puts the signer's certificate chain in the header; a self-issued
+    credential (issuer == subject) carries its public key as the header's jwk.
+    Raises :class:`~vc_im.errors.InputError` for anything the verifier would
+    reject.
+    """
+    if not key.is_private:
+        raise InputError("issuing needs the issuer's private key; this key file is public only.")
+    if not _ABSOLUTE_URI.match(issuer):
+        raise InputError(f"the issuer {issuer!r} is not an absolute URI (https://..., "
+                         "did:key:..., did:jwk:...).")
+    if credential_id is not None and not _ABSOLUTE_URI.match(credential_id):
+        raise InputError(f"the credential id {credential_id!r} is not an absolute URI.")
+    if not fn.strip():
+        raise InputError("the formatted name (--fn) must not be empty.")
+    if valid_for <= 0:
+        raise InputError("the validity period must be positive.")
+    subject_id = _parse_identifier(subject, "subject")
+    if may_issue_devices and (credential_type is not CredentialType.USER or holder_key is None):
+        raise InputError("only an ImUserCredential that binds the user's key (--holder-key) may "
+                         "let it issue device credentials.")
+    values: list[ImId] = []
+    for text in instant_messages:
+        value = _parse_identifier(text, "--im value")
+        if value not in values:
+            values.append(value)
+    if subject_id not in values:
+        values.append(subject_id)
+    credential = Credential(
+        type=credential_type,
+        id=credential_id or f"urn:uuid:{uuid.uuid4()}",
+        issuer=issuer,
+        subject=Subject(subject_id, fn, tuple(values), organization, unit),
+        issued_at=now,
+        expires_at=now + valid_for,
+        holder_key=holder_key.public() if holder_key is not None else None,
+        may_issue_devices=may_issue_devices,
+    )
+    header: dict[str, object] = {"alg": key.alg, "typ": encoding.typ, "kid": key.kid}
+    if x5c:
+        header["x5c"] = list(x5c)
+        header["kid"] = key.thumbprint()
+    elif _is_identifier(issuer) and identifiers.parse(issuer) == subject_id:
+        # Self-issued: the verifier learns the key from the header, so kid is its thumbprint.
+        header["jwk"] = key.header_jwk()
+        header["kid"] = key.thumbprint()
+    payload = credential.payload(encoding)
+    state = CredentialState(token="", trust=None, now=now, encoding=encoding)
+    state.unverified = jose.Unverified("", header, payload, b"", b"")
+    for check in run_checks(CONTENT_STEPS, state):
+        if check.status is Status.FAILED:
+            raise InputError(f"refusing to issue an invalid credential ({check.code}): "
+                             f"{check.reason}")
+    return jose.sign(header, payload, key)

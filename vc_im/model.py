@@ -1,0 +1,157 @@
+"""The ImDeviceCredential and ImUserCredential, and their two JWT encodings.
+
+One module holds the mapping between the JWT claims and the W3C data model, in
+both directions, so that issuing and verifying cannot disagree:
+
+* ``vc1``, VC Data Model 1.1 §6.3.1 (the seed's format): a ``vc`` claim, with
+  ``iss``, ``sub``, ``jti``, ``nbf`` and ``exp`` standing for ``issuer``,
+  ``credentialSubject.id``, ``id``, ``issuanceDate`` and ``expirationDate``;
+* ``vc2``, VC Data Model 2.0 secured with JOSE (``typ: vc+jwt``): the payload
+  is the credential itself, with ``iss`` equal to ``issuer``.
+
+The subject is described with the vCard ontology: ``fn``,
+``hasOrganizationName``, ``hasOrganizationalUnit`` (the seed's spelling, which
+our context maps to ``vcard:hasOrganizationUnit``) and ``hasInstantMessage``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from vc_im._linked import V1_CONTEXT, V2_CONTEXT, VCIM_CONTEXT
+from vc_im.identifiers import ImId
+from vc_im.keys import Key
+from vc_im.times import seconds_to_rfc3339
+
+
+class CredentialType(StrEnum):
+    """What the credential's subject is: a device, or a user (or handle)."""
+
+    DEVICE = "ImDeviceCredential"
+    USER = "ImUserCredential"
+
+
+class Encoding(StrEnum):
+    """The two JWT encodings of a credential."""
+
+    VC1 = "vc1"
+    VC2 = "vc2"
+
+    @property
+    def typ(self) -> str:
+        """The JOSE ``typ`` this encoding's credentials carry."""
+        return "JWT" if self is Encoding.VC1 else "vc+jwt"
+
+    @property
+    def contexts(self) -> tuple[str, str]:
+        """The exact ``@context`` list of a credential in this encoding."""
+        return (V1_CONTEXT if self is Encoding.VC1 else V2_CONTEXT, VCIM_CONTEXT)
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """The vCard description of the credential's subject."""
+
+    id: ImId
+    fn: str
+    instant_messages: tuple[ImId, ...]
+    organization: str | None = None
+    unit: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """``credentialSubject`` as the data model writes it (identifiers normalised)."""
+        out: dict[str, Any] = {"id": str(self.id), "fn": self.fn}
+        if self.organization is not None:
+            out["hasOrganizationName"] = self.organization
+        if self.unit is not None:
+            out["hasOrganizationalUnit"] = self.unit
+        out["hasInstantMessage"] = [str(value) for value in self.instant_messages]
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """A credential's content, independent of its encoding."""
+
+    type: CredentialType
+    id: str
+    issuer: str
+    subject: Subject
+    issued_at: int
+    expires_at: int
+    #: The holder's key (``cnf.jwk``), parsed once; or only its thumbprint (``cnf.jkt``).
+    holder_key: Key | None = None
+    holder_jkt: str | None = None
+    #: An ImUserCredential may let its subject's key issue its own devices' credentials.
+    may_issue_devices: bool = False
+
+    def payload(self, encoding: Encoding) -> dict[str, Any]:
+        """The JWT payload of this credential in ``encoding``."""
+        subject = self.subject.to_json()
+        if self.may_issue_devices:
+            subject["mayIssueDeviceCredentials"] = True
+        cnf = self._cnf()
+        if encoding is Encoding.VC1:
+            del subject["id"]  # carried by ``sub``
+            claims: dict[str, Any] = {
+                "iss": self.issuer, "sub": str(self.subject.id), "jti": self.id,
+                "nbf": self.issued_at, "iat": self.issued_at, "exp": self.expires_at,
+            }
+            if cnf is not None:
+                claims["cnf"] = cnf
+            claims["vc"] = {
+                "@context": list(encoding.contexts),
+                "type": ["VerifiableCredential", self.type.value],
+                "credentialSubject": subject,
+            }
+            return claims
+        payload: dict[str, Any] = {
+            "@context": list(encoding.contexts),
+            "id": self.id,
+            "type": ["VerifiableCredential", self.type.value],
+            "issuer": self.issuer,
+            "validFrom": seconds_to_rfc3339(self.issued_at),
+            "validUntil": seconds_to_rfc3339(self.expires_at),
+            "credentialSubject": subject,
+            "iss": self.issuer, "sub": str(self.subject.id), "jti": self.id,
+            "iat": self.issued_at, "exp": self.expires_at,
+        }
+        if cnf is not None:
+            payload["cnf"] = cnf
+        return payload
+
+    def _cnf(self) -> dict[str, Any] | None:
+        if self.holder_key is not None:
+            return {"jwk": dict(self.holder_key.public_jwk)}
+        if self.holder_jkt is not None:
+            return {"jkt": self.holder_jkt}
+        return None
+
+
+def data_model(payload: Mapping[str, Any], encoding: Encoding) -> dict[str, Any]:
+    """The W3C data model a JWT payload stands for (VC DM 1.1 §6.3.1 "JWT decoding").
+
+    For ``vc1`` the ``vc`` claim is copied and the registered claims are mapped
+    onto it (``exp`` to the credential's ``expirationDate``: the 1.1 text says
+    credentialSubject, a known erratum, w3c/vc-jwt#7). For ``vc2`` the payload
+    already is the credential. The input must have passed the claims checks.
+    """
+    if encoding is Encoding.VC2:
+        return dict(payload)
+    model = dict(payload["vc"])
+    subject = model.get("credentialSubject", {})
+    if isinstance(subject, dict):  # anything else is left for the schema check to reject
+        subject = dict(subject)
+        if "sub" in payload:
+            subject.setdefault("id", payload["sub"])
+        model["credentialSubject"] = subject
+    for claim, name in (("jti", "id"), ("iss", "issuer")):
+        if claim in payload:
+            model.setdefault(name, payload[claim])
+    for claim, name in (("nbf", "issuanceDate"), ("exp", "expirationDate")):
+        if isinstance(payload.get(claim), int):
+            model.setdefault(name, seconds_to_rfc3339(payload[claim]))
+    return model
