@@ -8,15 +8,11 @@ the issuer runs the same content steps before it signs.
 
 from __future__ import annotations
 
+from vc_im._checks.common import DEFAULT_LEEWAY, MAX_LEEWAY
 from vc_im._checks.credential import (
     CONTENT_STEPS,
     CREDENTIAL_STEPS,
-    DEFAULT_LEEWAY,
     MAX_INSTANT_MESSAGES,
-    MAX_LEEWAY,
-    NO_EVIDENCE,
-    CredentialState,
-    Evidence,
     verify_credential,
 )
 from vc_im._checks.dpop import (
@@ -35,6 +31,7 @@ from vc_im._checks.presentation import (
     create_presentation,
     verify_presentation,
 )
+from vc_im._checks.state import NO_EVIDENCE, CredentialState, Evidence
 
 __all__ = [
     "CONTENT_STEPS",

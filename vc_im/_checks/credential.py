@@ -33,31 +33,35 @@ to accept.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from vc_im import _jose as jose
 from vc_im import identifiers
+from vc_im._checks.common import (
+    DEFAULT_LEEWAY,
+    check_alg,
+    check_format,
+    check_header_names,
+    issuer_of,
+    numeric_date,
+)
+from vc_im._checks.signer import check_issuer_key, self_issued
+from vc_im._checks.state import NO_EVIDENCE, CredentialState, Evidence, Step
+from vc_im._checks.trust_path import check_trust_path, path_json
 from vc_im.errors import KeyFileError, TokenError
 from vc_im.identifiers import IdentifierError, IdType, ImId
 from vc_im.keys import Key, key_from_jwk
 from vc_im.model import Credential, CredentialType, Encoding, Subject, data_model
 from vc_im.report import CheckFailed, Report, run_checks
-from vc_im.times import numeric_date_problem, rfc3339_to_seconds
+from vc_im.times import rfc3339_to_seconds
 from vc_im.times import seconds_to_rfc3339 as rfc3339
-from vc_im.trust.paths import TrustPath
-from vc_im.trust.store import TrustedIssuer, TrustStore
+from vc_im.trust.store import TrustStore
 
 if TYPE_CHECKING:
-    from vc_im.trust.policy import Decision
-    from vc_im.trust.statements import Statement
-    from vc_im.trust.wellknown import FetchedStatement
+    pass
 
-DEFAULT_LEEWAY = 60
-#: The largest leeway a verifier may be given (the CLI's bound): replay records outlive it.
-MAX_LEEWAY = 86400
-#: More identifiers than any device has; a bound on the work one credential can cause.
 MAX_INSTANT_MESSAGES = 32
 
 _CREDENTIAL_HEADER = frozenset({"alg", "typ", "kid", "cty"})
@@ -73,89 +77,7 @@ _FORBIDDEN_HEADER = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Evidence:
-    """What a verifier was given besides the token, for the trust models.
-
-    ``parents``: user credentials (compact JWTs) that let a user's key issue its
-    devices' credentials (the cascading hierarchy); ``statements``: signed
-    statements already read and checked one by one (web of trust, well-known
-    services). Nothing here is fetched: the caller gathers it.
-    """
-
-    parents: tuple[str, ...] = ()
-    statements: tuple[Statement | FetchedStatement, ...] = ()
-
-
-NO_EVIDENCE = Evidence()
-
-
-class ParsedToken:
-    """What the checks of every token kind share: the token and, once ``format`` ran, its parts.
-
-    A mixin for the per-kind state dataclasses, which declare the two fields.
-    """
-
-    token: str | bytes
-    unverified: jose.Unverified | None
-
-    @property
-    def payload(self) -> Mapping[str, Any]:
-        """The token's payload (parsed by ``format``; not verified before ``signature``)."""
-        assert self.unverified is not None
-        return self.unverified.payload
-
-    @property
-    def header(self) -> Mapping[str, Any]:
-        """The token's JOSE header (parsed by ``format``)."""
-        assert self.unverified is not None
-        return self.unverified.header
-
-
-@dataclass(slots=True)
-class CredentialState(ParsedToken):
-    """What the credential checks learn, one step after another."""
-
-    token: str | bytes
-    trust: TrustStore | None
-    now: int
-    leeway: int = DEFAULT_LEEWAY
-    expect_presentation: bool = False
-    unverified: jose.Unverified | None = None
-    encoding: Encoding = Encoding.VC1
-    issuer: TrustedIssuer | None = None
-    key: Key | None = None
-    model: dict[str, Any] = field(default_factory=dict)
-    credential_type: CredentialType = CredentialType.DEVICE
-    credential: Credential | None = None
-    evidence: Evidence = NO_EVIDENCE
-    #: How the signing key came to be trusted (central, cascade, x509); empty when the
-    #: credential is self-issued and only statements can vouch for it.
-    signer_paths: list[TrustPath] = field(default_factory=list)
-    #: Self-issued with its own key in the header: statements must vouch for everything.
-    self_issued: bool = False
-    #: The signing key is the subject's own (self-issued, or certified for the subject).
-    signer_is_subject: bool = False
-    parent: Credential | None = None
-    #: The domain a provider's certificate speaks for, or the identifiers a subject's
-    #: certificate certifies: a credential signed under x5c names nothing else.
-    certified_domains: frozenset[str] | None = None
-    certified_ids: frozenset[ImId] | None = None
-    nested: list[Report] = field(default_factory=list)
-    decision: Decision | None = None
-
-
-
-Step = tuple[str, Callable[[CredentialState], str]]
-
-
 # --- checks before the signature -------------------------------------------------------------
-
-def check_format(state: ParsedToken) -> str:
-    """One compact JWS with strict JSON header and payload."""
-    state.unverified = jose.peek_unverified(state.token)
-    return "a compact JWS whose header and payload are strict JSON objects"
-
 
 def check_header(state: CredentialState) -> str:
     """Allow-listed header names; the explicit ``typ`` decides the encoding (RFC 8725 §3.11)."""
@@ -164,7 +86,7 @@ def check_header(state: CredentialState) -> str:
     trust = state.trust
     if trust is not None and trust.x509_roots:
         allowed.add("x5c")
-    if trust is not None and _self_issued(state.payload) and (
+    if trust is not None and self_issued(state.payload) and (
             trust.web_of_trust is not None or trust.well_known_threshold is not None):
         allowed.add("jwk")
     check_header_names(header, frozenset(allowed), _FORBIDDEN_HEADER, "a credential")
@@ -191,243 +113,6 @@ def check_header(state: CredentialState) -> str:
             f"{'1.1 JWT' if state.encoding is Encoding.VC1 else '2.0 with JOSE'}")
 
 
-def check_header_names(header: Mapping[str, Any], allowed: frozenset[str],
-                       refused: Mapping[str, str], what: str) -> None:
-    """The header names only ``allowed`` parameters (an allow-list); a parameter ``refused``
-    names gets its own reason, any other the list of what ``what`` may carry."""
-    for name in header:
-        if name in allowed:
-            continue
-        if name in refused:
-            raise CheckFailed("bad_header", f"the header parameter {name!r} is refused: "
-                              f"{refused[name]}")
-        raise CheckFailed("bad_header", f"the header parameter {name!r} is not one {what} may "
-                          f"carry ({', '.join(sorted(allowed, key=_HEADER_ORDER.index))})")
-
-
-_HEADER_ORDER = ("alg", "typ", "kid", "jwk", "cty", "x5c")
-
-
-def check_alg(state: ParsedToken) -> str:
-    """An allow-listed asymmetric algorithm; never ``none`` or a MAC."""
-    alg = state.header.get("alg")
-    if not isinstance(alg, str):
-        raise CheckFailed("unsupported_alg", "the header has no alg")
-    if alg == "none":
-        raise CheckFailed("unsupported_alg", "alg none (an unsigned token) is never accepted")
-    if alg.startswith("HS"):
-        raise CheckFailed("unsupported_alg", f"{alg} is a shared-secret MAC; credentials must "
-                          "be signed with an issuer's private key")
-    if alg not in jose.VERIFY_ALGORITHMS:
-        raise CheckFailed("unsupported_alg", f"alg {alg!r} is not one of "
-                          f"{', '.join(sorted(jose.VERIFY_ALGORITHMS))}")
-    return f"the algorithm {alg} is allowed"
-
-
-def issuer_of(payload: Mapping[str, Any]) -> Any:
-    """The issuer a payload names: ``iss``, else a VC 2.0 ``issuer`` (a string or ``{id}``)."""
-    if "iss" in payload:
-        return payload["iss"]
-    issuer = payload.get("issuer")
-    return issuer.get("id") if isinstance(issuer, dict) else issuer
-
-
-def subject_of(payload: Mapping[str, Any]) -> Any:
-    """The subject a payload names: ``sub``, else the credential's ``credentialSubject.id``
-    (in a VC 2.0 payload, or in a VC 1.1 ``vc`` claim)."""
-    if "sub" in payload:
-        return payload["sub"]
-    body = payload["vc"] if isinstance(payload.get("vc"), dict) else payload
-    subject = body.get("credentialSubject")
-    return subject.get("id") if isinstance(subject, dict) else None
-
-
-def _self_issued(payload: Mapping[str, Any]) -> bool:
-    """Whether the credential's issuer is its own subject (only statements can vouch for it)."""
-    iss, sub = issuer_of(payload), subject_of(payload)
-    if not isinstance(iss, str) or not isinstance(sub, str):
-        return False
-    try:
-        return identifiers.parse(iss) == identifiers.parse(sub)
-    except IdentifierError:
-        return False
-
-
-def check_issuer_key(state: CredentialState) -> str:
-    """The signing key is trusted: a trust-file issuer's (by kid), a certificate chain's leaf,
-    a parent user credential's holder key, or the self-issued subject's own key."""
-    assert state.trust is not None
-    iss = issuer_of(state.payload)
-    if not isinstance(iss, str) or not iss:
-        raise CheckFailed("missing_claim", "the credential names no issuer (iss)")
-    if "x5c" in state.header:
-        return _x509_signer(state, iss)
-    issuer = state.trust.issuer(iss)
-    if issuer is not None:
-        state.issuer = issuer
-        state.key = select_key(issuer.keys, state.header, owner=f"the issuer {iss!r}")
-        state.signer_paths.append(_central_path(iss, state.key))
-        return f"the issuer {iss} is trusted, with key {state.key.kid}"
-    issuer_id = _maybe_identifier(iss)
-    if issuer_id is not None and any(_parent_subject(token) == issuer_id
-                                     for token in state.evidence.parents):
-        return _cascade_signer(state, iss)
-    if "jwk" in state.header:
-        try:
-            key = key_from_jwk(state.header["jwk"], require="public")
-        except KeyFileError as exc:
-            raise CheckFailed("bad_key", f"the header's jwk: {exc.message}") from exc
-        state.key = select_key((key,), state.header, owner="the header's jwk")
-        state.self_issued = state.signer_is_subject = True
-        return f"self-issued by {iss} with key {key.thumbprint()}; statements must vouch for it"
-    raise CheckFailed("untrusted_issuer", f"the issuer {iss!r} is not in the trust file")
-
-
-def _central_path(iss: str, key: Key) -> TrustPath:
-    return TrustPath("central", True, steps=(f"the trust file lists {iss} with key {key.kid}",))
-
-
-def _maybe_identifier(value: Any) -> ImId | None:
-    try:
-        return identifiers.parse(value) if isinstance(value, str) else None
-    except IdentifierError:
-        return None
-
-
-def _x509_signer(state: CredentialState, iss: str) -> str:
-    """The key is the leaf of an x5c chain to a configured root that certifies iss or sub."""
-    from vc_im.trust.x509 import verify_chain  # cryptography.x509 only for x5c credentials
-
-    assert state.trust is not None
-    certified = verify_chain(state.header["x5c"], state.trust.x509_roots, now=state.now)
-    issuer_id = _maybe_identifier(iss)
-    subject_id = _maybe_identifier(subject_of(state.payload))
-    certifies = ", ".join(map(str, certified.identifiers))
-    if subject_id is not None and subject_id in certified.identifiers:
-        # A certificate for the subject: only the subject signs with it, about itself.
-        if issuer_id != subject_id:
-            raise CheckFailed("untrusted_issuer", f"the certificate certifies {certifies}; a "
-                              "subject's certificate signs only its own (self-issued) "
-                              "credentials")
-        state.certified_ids = frozenset(certified.identifiers)
-        state.signer_is_subject = True
-    elif issuer_id is not None and issuer_id in certified.identifiers and (
-            issuer_id.type is IdType.DOMAIN):
-        state.certified_domains = frozenset({issuer_id.domain})
-    else:
-        raise CheckFailed("untrusted_issuer", f"the certificate certifies {certifies}, which "
-                          "is neither the credential's subject nor its issuer as a provider "
-                          "(a domain identifier)")
-    kid = state.header.get("kid")
-    if kid is not None and kid not in (certified.key.kid, certified.key.thumbprint_uri()):
-        raise CheckFailed("unknown_key", f"the header's kid {kid!r} is not the certificate's key")
-    alg = str(state.header.get("alg"))
-    if not certified.key.accepts(alg):
-        raise CheckFailed("unsupported_alg", f"the certificate's key verifies only "
-                          f"{certified.key.alg} signatures, not {alg}")
-    state.key = certified.key
-    state.signer_paths.append(TrustPath("x509", True, steps=(
-        *(f"{below} is certified by {above}" for below, above in
-          zip(certified.chain, certified.chain[1:], strict=False)),
-        f"{certified.chain[-1]} is a configured root",
-        f"the leaf certifies {certifies} for key {certified.key.thumbprint()}")))
-    listed = state.trust.issuer(iss)
-    if listed is not None and any(key.thumbprint() == certified.key.thumbprint()
-                                  for key in listed.keys):
-        # The trust file also lists this issuer with this very key: both methods vouch.
-        state.issuer = listed
-        state.signer_paths.append(_central_path(iss, certified.key))
-    return f"certificate {certified.subject}, key {certified.key.thumbprint()}"
-
-
-def _cascade_signer(state: CredentialState, iss: str) -> str:
-    """The key is the holder key of a parent user credential from a trusted issuer that
-    allows its subject to issue device credentials; the path is one level deep at most."""
-    assert state.trust is not None
-    try:
-        issuer_id = identifiers.parse(iss)
-    except IdentifierError as exc:
-        raise CheckFailed("untrusted_issuer", f"the issuer {iss!r} is not in the trust file "
-                          "and is not an IM identifier a parent credential could name") from exc
-    refused: list[tuple[Report, CheckFailed]] = []
-    for token in state.evidence.parents:
-        if _parent_subject(token) != issuer_id:
-            continue
-        report = verify_credential(token, state.trust, now=state.now, leeway=state.leeway)
-        try:
-            found = _accept_parent(state, report, issuer_id)
-        except CheckFailed as refusal:  # another parent for the same user may still do
-            refused.append((report, refusal))
-            continue
-        state.nested.append(report)  # the parent relied on; refused ones do not matter then
-        return found
-    if refused:
-        state.nested.extend(report for report, _ in refused)
-        raise refused[0][1]
-    raise CheckFailed("untrusted_issuer", f"the issuer {iss!r} is not in the trust file, and no "
-                      "valid parent credential names it")
-
-
-def _accept_parent(state: CredentialState, report: Report, issuer_id: ImId) -> str:
-    """Take the signing key from a verified parent credential, or refuse the parent."""
-    assert state.trust is not None
-    parent = report.verified
-    if not isinstance(parent, Credential):
-        failure = report.failure
-        why = failure.reason.rstrip(".") if failure is not None else "an embedded check"
-        raise CheckFailed("untrusted_issuer", f"the parent credential of {issuer_id} is "
-                          f"not valid ({report.code}): {why[:1].lower()}{why[1:]}")
-    if parent.type is not CredentialType.USER or not parent.may_issue_devices:
-        raise CheckFailed("untrusted_issuer", f"the parent credential of {issuer_id} does "
-                          "not allow it to issue device credentials")
-    if state.trust.issuer(parent.issuer) is None:
-        raise CheckFailed("untrusted_issuer", f"the parent credential of {issuer_id} comes "
-                          f"from {parent.issuer}, which the trust file does not list as an "
-                          "issuer")
-    if parent.holder_key is None:
-        raise CheckFailed("untrusted_issuer", f"the parent credential of {issuer_id} binds "
-                          "no key (cnf.jwk) to issue with")
-    key = parent.holder_key
-    state.key = select_key((key,), state.header, owner=f"the user {issuer_id}")
-    state.parent = parent
-    vouching = [str(path["method"]) for path in report.trust if path.get("ok")]
-    state.signer_paths.append(TrustPath("cascade", True, steps=(
-        f"{parent.issuer} is trusted ({', '.join(vouching)})",
-        f"{parent.issuer} lets {issuer_id} issue device credentials with key "
-        f"{key.thumbprint()}")))
-    return f"issued by the user {issuer_id} under {parent.issuer}"
-
-
-def _parent_subject(token: str) -> ImId | None:
-    """The subject a parent credential names, read before verifying it (to pick the parent)."""
-    try:
-        payload = jose.peek_unverified(token).payload
-    except TokenError:
-        return None
-    return _maybe_identifier(subject_of(payload))
-
-
-def select_key(keys: Sequence[Key], header: Mapping[str, Any], *, owner: str) -> Key:
-    """The key a header names by ``kid`` (or the only candidate); it must accept the alg."""
-    alg = header.get("alg")
-    kid = header.get("kid")
-    if kid is not None:
-        found = [key for key in keys if key.kid == kid]
-        if not found:
-            raise CheckFailed("unknown_key", f"{owner} has no key with kid {kid!r}")
-        key = found[0]
-    else:
-        candidates = [key for key in keys if isinstance(alg, str) and key.accepts(alg)]
-        if len(candidates) != 1:
-            raise CheckFailed("unknown_key", f"the header names no kid and {owner} has "
-                              f"{len(candidates)} keys for {alg}")
-        key = candidates[0]
-    if not isinstance(alg, str) or not key.accepts(alg):
-        raise CheckFailed("unsupported_alg", f"the key {key.kid!r} verifies only {key.alg} "
-                          f"signatures, not {alg}")
-    return key
-
-
 def check_signature(state: CredentialState) -> str:
     """The signature verifies over the received header and payload octets."""
     assert state.unverified is not None
@@ -439,19 +124,6 @@ def check_signature(state: CredentialState) -> str:
 
 
 # --- checks after the signature --------------------------------------------------------------
-
-def numeric_date(payload: Mapping[str, Any], claim: str, *, required: bool) -> int | None:
-    """A NumericDate claim in whole seconds, explaining the seed's millisecond mistake."""
-    if claim not in payload:
-        if required:
-            raise CheckFailed("missing_claim", f"the {claim!r} claim is missing")
-        return None
-    value = payload[claim]
-    problem = numeric_date_problem(claim, value)
-    if problem is not None:
-        raise CheckFailed("malformed", problem, f"$.{claim}")
-    return int(value)
-
 
 def check_claims(state: CredentialState) -> str:
     """Registered claims are present and well-typed; the data-model claim fits the encoding."""
@@ -717,104 +389,6 @@ def _replace_holder(credential: Credential, key: Key | None, jkt: str | None) ->
     return replace(credential, holder_key=key, holder_jkt=jkt)
 
 
-def _subject_key(state: CredentialState) -> Key | None:
-    """The key the credential binds to its subject: the signer's own when the signer is the
-    subject (cnf, if present, must then name it), else cnf.jwk."""
-    assert state.credential is not None
-    credential = state.credential
-    if state.signer_is_subject:
-        assert state.key is not None
-        bound = (credential.holder_key.thumbprint()
-                 if credential.holder_key is not None else credential.holder_jkt)
-        if bound is not None and bound != state.key.thumbprint():
-            raise CheckFailed("untrusted_issuer", "a credential signed by its own subject must "
-                              "bind the key that signs it, and cnf names another key")
-        return state.key
-    return credential.holder_key
-
-
-def check_trust_path(state: CredentialState) -> str:
-    """The policy of every domain the credential names: its methods vouch for the subject's
-    key, as many as the rule asks, without contradiction."""
-    from vc_im.trust.policy import decide
-
-    assert state.trust is not None
-    assert state.credential is not None
-    subject = state.credential.subject
-    key = _subject_key(state)
-    found = {path.method: replace(path, key=key) for path in state.signer_paths}
-    vouched, well_known = _statement_paths(state, key, found)
-    decisions = [(subject.id.domain, decide(state.trust.rule_for(subject.id.domain), found))]
-    for domain in dict.fromkeys(v.domain for v in subject.instant_messages):
-        if domain == subject.id.domain:
-            continue
-        # Statements vouch for particular identities: in another domain only a well-known
-        # path for an identity of that domain counts; the signer's paths cover every domain.
-        elsewhere = {m: p for m, p in found.items() if m not in ("web_of_trust", "well_known")}
-        for identity, path in well_known.items():
-            if identity.domain == domain and (path.ok or "well_known" not in elsewhere):
-                elsewhere["well_known"] = path
-        decisions.append((domain, decide(state.trust.rule_for(domain), elsewhere)))
-    state.decision = decisions[0][1]
-    for domain, decision in decisions:
-        if not decision.ok:
-            where = "" if domain == subject.id.domain else f"for {domain}, "
-            raise CheckFailed(decision.code or "untrusted_issuer", where + decision.reason)
-    if state.self_issued:
-        for value in subject.instant_messages:
-            if value not in vouched:
-                raise CheckFailed("untrusted_issuer", f"the self-issued credential names "
-                                  f"{value}, which no trust path vouches for")
-    return state.decision.reason
-
-
-def _statement_paths(state: CredentialState, key: Key | None, found: dict[str, TrustPath],
-                     ) -> tuple[set[ImId], dict[ImId, TrustPath]]:
-    """Add the web-of-trust and well-known paths for the subject to ``found``; return the
-    identities they vouch for (a self-issued credential may name only those) and the
-    well-known path of each identity weighed.
-
-    Well-known statements must vouch for the subject's own identity (a device's user):
-    vouching for some other identity the credential lists proves nothing about the subject.
-    """
-    assert state.trust is not None
-    assert state.credential is not None
-    subject = state.credential.subject.id
-    own = subject.user() if subject.type is IdType.DEVICE else subject
-    vouched: set[ImId] = set()
-    paths: dict[ImId, TrustPath] = {}
-    statements = state.evidence.statements
-    if not statements or key is None:
-        return vouched, paths
-    anchor = state.trust.web_of_trust
-    if anchor is not None and subject.type is IdType.DEVICE:
-        from vc_im.trust.statements import Statement
-        from vc_im.trust.wot import evaluate_web_of_trust
-
-        path = evaluate_web_of_trust(
-            me=anchor.id, master_key=anchor.master_key,
-            statements=[item for item in statements if isinstance(item, Statement)],
-            device=subject, device_key=key, max_hops=anchor.max_hops)
-        found["web_of_trust"] = path
-        if path.ok:
-            vouched.update({subject, own})
-    threshold = state.trust.well_known_threshold
-    if threshold is not None:
-        from vc_im.trust.wellknown import evaluate_well_known
-
-        others = [value for value in state.credential.subject.instant_messages
-                  if value.type in (IdType.USER, IdType.HANDLE) and value != own]
-        paths = {identity: evaluate_well_known(identity=identity, key=key,
-                                               statements=statements, threshold=threshold,
-                                               now=state.now, leeway=state.leeway)
-                 for identity in dict.fromkeys([own, *others])}
-        found["well_known"] = next((p for p in paths.values() if p.contradiction), paths[own])
-        if paths[own].ok:
-            vouched.update({subject, own})
-            vouched.update(identity for identity, path in paths.items() if path.ok)
-    return vouched, paths
-
-
 SIGNATURE_STEPS: tuple[Step, ...] = (
     ("format", check_format),
     ("header", check_header),
@@ -849,15 +423,10 @@ def verify_credential(token: str | bytes, trust: TrustStore, *, now: int,
     """
     state = CredentialState(token, trust, now, leeway, expect_presentation, evidence=evidence)
     checks = run_checks(CREDENTIAL_STEPS, state)
-    trust_paths = tuple(_path_json(path) for path in state.decision.paths) if (
+    trust_paths = tuple(path_json(path) for path in state.decision.paths) if (
         state.decision is not None) else ()
     report = Report("credential", checks, tuple(state.nested), trust=trust_paths)
     if report.ok:
         return replace(report, verified=state.credential)
     return report
-
-
-def _path_json(path: TrustPath) -> dict[str, object]:
-    return {"method": path.method, "ok": path.ok, "steps": list(path.steps),
-            "reason": path.reason, "contradiction": path.contradiction}
 

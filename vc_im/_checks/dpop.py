@@ -27,7 +27,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from vc_im import _jose as jose
 from vc_im import identifiers
-from vc_im._checks.credential import (
+from vc_im._checks.common import (
     DEFAULT_LEEWAY,
     MAX_LEEWAY,
     ParsedToken,
@@ -35,8 +35,8 @@ from vc_im._checks.credential import (
     check_format,
     check_header_names,
     numeric_date,
-    verify_credential,
 )
+from vc_im._checks.credential import verify_credential
 from vc_im.errors import InputError, KeyFileError
 from vc_im.identifiers import IdentifierError
 from vc_im.keys import Key, key_from_jwk

@@ -31,19 +31,18 @@ from typing import Any
 
 from vc_im import _jose as jose
 from vc_im import identifiers
-from vc_im._checks.credential import (
+from vc_im._checks.common import (
     DEFAULT_LEEWAY,
     MAX_LEEWAY,
-    NO_EVIDENCE,
-    Evidence,
     ParsedToken,
     check_alg,
     check_format,
     check_header_names,
     numeric_date,
     subject_of,
-    verify_credential,
 )
+from vc_im._checks.credential import verify_credential
+from vc_im._checks.state import NO_EVIDENCE, Evidence
 from vc_im._linked import V1_CONTEXT, V2_CONTEXT, VCIM_CONTEXT
 from vc_im.errors import InputError, KeyFileError, TokenError
 from vc_im.identifiers import IdentifierError, ImId

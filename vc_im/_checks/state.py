@@ -1,0 +1,75 @@
+"""What the credential checks learn, one step after another, and what a verifier is given
+besides the token (parent credentials and statements for the trust models)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from vc_im import _jose as jose
+from vc_im._checks.common import DEFAULT_LEEWAY, ParsedToken
+from vc_im.identifiers import ImId
+from vc_im.keys import Key
+from vc_im.model import Credential, CredentialType, Encoding
+from vc_im.report import Report
+from vc_im.trust.paths import TrustPath
+from vc_im.trust.store import TrustedIssuer, TrustStore
+
+if TYPE_CHECKING:
+    from vc_im.trust.policy import Decision
+    from vc_im.trust.statements import Statement
+    from vc_im.trust.wellknown import FetchedStatement
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What a verifier was given besides the token, for the trust models.
+
+    ``parents``: user credentials (compact JWTs) that let a user's key issue its
+    devices' credentials (the cascading hierarchy); ``statements``: signed
+    statements already read and checked one by one (web of trust, well-known
+    services). Nothing here is fetched: the caller gathers it.
+    """
+
+    parents: tuple[str, ...] = ()
+    statements: tuple[Statement | FetchedStatement, ...] = ()
+
+
+NO_EVIDENCE = Evidence()
+
+
+@dataclass(slots=True)
+class CredentialState(ParsedToken):
+    """What the credential checks learn, one step after another."""
+
+    token: str | bytes
+    trust: TrustStore | None
+    now: int
+    leeway: int = DEFAULT_LEEWAY
+    expect_presentation: bool = False
+    unverified: jose.Unverified | None = None
+    encoding: Encoding = Encoding.VC1
+    issuer: TrustedIssuer | None = None
+    key: Key | None = None
+    model: dict[str, Any] = field(default_factory=dict)
+    credential_type: CredentialType = CredentialType.DEVICE
+    credential: Credential | None = None
+    evidence: Evidence = NO_EVIDENCE
+    #: How the signing key came to be trusted (central, cascade, x509); empty when the
+    #: credential is self-issued and only statements can vouch for it.
+    signer_paths: list[TrustPath] = field(default_factory=list)
+    #: Self-issued with its own key in the header: statements must vouch for everything.
+    self_issued: bool = False
+    #: The signing key is the subject's own (self-issued, or certified for the subject).
+    signer_is_subject: bool = False
+    parent: Credential | None = None
+    #: The domain a provider's certificate speaks for, or the identifiers a subject's
+    #: certificate certifies: a credential signed under x5c names nothing else.
+    certified_domains: frozenset[str] | None = None
+    certified_ids: frozenset[ImId] | None = None
+    nested: list[Report] = field(default_factory=list)
+    decision: Decision | None = None
+
+
+Step = tuple[str, Callable[[CredentialState], str]]
