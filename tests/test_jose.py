@@ -189,7 +189,7 @@ def _token(header: dict[str, Any] | None = None, payload: dict[str, Any] | None 
      "a part of the compact JWS is empty (detached or unsigned content)."),
     ("e30=.e30.AAAA", "malformed", "the JOSE header is not unpadded base64url."),
     ("e30.e30.AA+A", "malformed", "the signature is not unpadded base64url."),
-    ("e30.e31.AAAA", "malformed", "the payload is not canonical base64url."),
+    ("e30.e31.AAAA", "malformed", "the payload is not canonical base64url (non-zero padding bits)."),
     ("e30.eyJ9.AAAA", "malformed", "the payload is not valid JSON."),
     ("W10.e30.AAAA", "malformed", "the JOSE header is not a JSON object."),
     (b"e30.e30.AA\xc3\xa9", "malformed", "the token has characters outside base64url and '.'."),
@@ -248,8 +248,8 @@ def test_alg_property_ignores_non_strings() -> None:
     ("AAAAA", "the x is not unpadded base64url."),
     ("AA/A", "the x is not unpadded base64url."),
     ("AA A", "the x is not unpadded base64url."),
-    ("AB", "the x is not canonical base64url."),
-    ("AAB", "the x is not canonical base64url."),
+    ("AB", "the x is not canonical base64url (non-zero padding bits)."),
+    ("AAB", "the x is not canonical base64url (non-zero padding bits)."),
 ], ids=["padding", "one-char", "five-chars", "slash", "space", "pad-bits-2", "pad-bits-3"])
 def test_b64url_decode_refusals(segment: str, message: str) -> None:
     """Padding, impossible lengths, other alphabets and non-zero padding bits are refused."""

@@ -6,12 +6,11 @@ here and in :mod:`vc_im.keys`, nowhere else.
 
 from __future__ import annotations
 
+from vc_im._jose.b64 import b64url_decode, b64url_encode, uint_decode, uint_encode
 from vc_im._jose.jws import (
     MAX_TOKEN_BYTES,
     VERIFY_ALGORITHMS,
     Unverified,
-    b64url_decode,
-    b64url_encode,
     peek_unverified,
     sign,
     verify_signature,
@@ -30,5 +29,7 @@ __all__ = [
     "loads",
     "peek_unverified",
     "sign",
+    "uint_decode",
+    "uint_encode",
     "verify_signature",
 ]

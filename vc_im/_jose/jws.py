@@ -10,8 +10,6 @@ one algorithm allowed: the key's own.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
 import re
 import warnings
@@ -23,6 +21,8 @@ from joserfc import jws
 from joserfc.errors import JoseError, SecurityWarning
 
 from vc_im._jose import strictjson
+from vc_im._jose.b64 import b64url_decode
+from vc_im._jose.b64 import b64url_encode as b64url_encode  # JWS segments are written with it
 from vc_im.errors import KeyFileError, TokenError
 
 if TYPE_CHECKING:  # keys reads JSON through this package: no import cycle at run time
@@ -51,25 +51,6 @@ class Unverified:
         """The header's ``alg`` when it is a string."""
         value = self.header.get("alg")
         return value if isinstance(value, str) else None
-
-
-def b64url_decode(segment: str, *, what: str) -> bytes:
-    """Decode canonical, unpadded base64url; anything else is malformed."""
-    if _SEGMENT.match(segment) is None or len(segment) % 4 == 1:
-        raise TokenError(f"the {what} is not unpadded base64url.")
-    try:
-        data = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-    except (binascii.Error, ValueError) as exc:
-        raise TokenError(f"the {what} is not unpadded base64url.") from exc
-    if b64url_encode(data) != segment:
-        # Non-zero padding bits: another string for the same bytes (malleable input).
-        raise TokenError(f"the {what} is not canonical base64url.")
-    return data
-
-
-def b64url_encode(data: bytes) -> str:
-    """Unpadded base64url, as JOSE writes it."""
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 def peek_unverified(token: str | bytes) -> Unverified:

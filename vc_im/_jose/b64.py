@@ -1,0 +1,47 @@
+"""base64url as JOSE writes it (RFC 7515 §2): unpadded, and canonical when read.
+
+One byte string has one spelling: non-zero padding bits would give a token, a key member
+or a thumbprint a second form, so they are refused. Every base64url in vc_im goes through
+these functions.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+
+from vc_im.errors import TokenError, VcImError
+
+_ALPHABET = re.compile(r"\A[A-Za-z0-9_-]*\Z")
+
+
+def b64url_encode(data: bytes) -> str:
+    """Unpadded base64url."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(text: str, *, what: str, error: type[VcImError] = TokenError) -> bytes:
+    """Decode canonical, unpadded base64url; anything else raises ``error`` naming ``what``."""
+    if _ALPHABET.match(text) is None or len(text) % 4 == 1:
+        raise error(f"the {what} is not unpadded base64url.")
+    try:
+        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError) as exc:  # pragma: no cover - the regex rules these out
+        raise error(f"the {what} is not unpadded base64url.") from exc
+    if b64url_encode(data) != text:
+        raise error(f"the {what} is not canonical base64url (non-zero padding bits).")
+    return data
+
+
+def uint_encode(value: int) -> str:
+    """RFC 7518 §2 Base64urlUInt: big-endian, as few octets as the value needs."""
+    return b64url_encode(value.to_bytes(max(1, (value.bit_length() + 7) // 8), "big"))
+
+
+def uint_decode(text: str, *, what: str, error: type[VcImError] = TokenError) -> int:
+    """Read a Base64urlUInt, refusing leading zero octets (a second spelling)."""
+    data = b64url_decode(text, what=what, error=error)
+    if not data or (len(data) > 1 and data[0] == 0):
+        raise error(f"the {what} is not the shortest big-endian encoding RFC 7518 requires.")
+    return int.from_bytes(data, "big")
