@@ -93,7 +93,9 @@ class ReplayOutcome(StrEnum):
 
 
 def default_store_path() -> Path:
-    """``${XDG_STATE_HOME:-$HOME/.local/state}/vc-im/replay.sqlite3``, read now, not at import."""
+    """The CLI's default store; the library never picks one by itself.
+
+    ``${XDG_STATE_HOME:-$HOME/.local/state}/vc-im/replay.sqlite3``, read now, not at import."""
     state_home = os.environ.get("XDG_STATE_HOME", "")
     if state_home:
         base = Path(state_home)
@@ -385,3 +387,22 @@ class ReplayStore:
         dropped = conn.execute("DELETE FROM nonce WHERE keep_until <= ?", (now,)).rowcount
         dropped += conn.execute("DELETE FROM seen WHERE keep_until <= ?", (now,)).rowcount
         return dropped
+
+
+#: A replay store, or the path of one to open for this call.
+StoreLike = ReplayStore | Path
+
+
+@contextlib.contextmanager
+def opened(store: StoreLike | None) -> Iterator[ReplayStore]:
+    """The store to consume in: an open :class:`ReplayStore` is used as it is (its
+    connection stays the caller's); a path is opened for this call and closed after.
+    The library never chooses a location: without a store, this raises."""
+    if store is None:
+        raise ReplayStoreError("accepting a presentation or proof consumes it in a replay "
+                               "store, and none was given.")
+    if isinstance(store, ReplayStore):
+        yield store
+        return
+    with ReplayStore.open(store) as owned:
+        yield owned

@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vc_im import _jose as jose
 from vc_im._checks import (
@@ -24,6 +24,9 @@ from vc_im.errors import TokenError
 from vc_im.report import Report, failed_report
 from vc_im.trust import TrustStore
 
+if TYPE_CHECKING:
+    from vc_im.replay import StoreLike
+
 __all__ = ["DEFAULT_LEEWAY", "MAX_LEEWAY", "MAX_TOKEN_BYTES", "NO_EVIDENCE", "Evidence",
            "is_presentation", "verify_token"]
 
@@ -36,13 +39,13 @@ def is_presentation(unverified: jose.Unverified) -> bool:
 
 def verify_token(token: bytes | str, trust: TrustStore, *, now: int,
                  leeway: int = DEFAULT_LEEWAY, audience: str | None = None,
-                 nonce: str | None = None, store: Path | None = None,
+                 nonce: str | None = None, store: StoreLike | None = None,
                  evidence: Evidence = NO_EVIDENCE) -> Report:
     """Verify a credential or a presentation and report every check; never raises for bad input.
 
-    ``audience`` or ``nonce`` mean a presentation is expected, so a bare
-    credential fails with ``bad_type``. ``store`` is the replay store of
-    presentations (the default location when None). ``evidence`` (parent
+    ``audience`` or ``nonce`` mean a presentation is expected, so a bare credential fails
+    with ``bad_type``. ``store`` is the replay store in which accepting a presentation
+    consumes it (an open store, or a path; a presentation needs one). ``evidence`` (parent
     credentials, signed statements) feeds the trust models of every credential.
     """
     try:

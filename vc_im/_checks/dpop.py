@@ -21,8 +21,7 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from vc_im import _jose as jose
@@ -44,6 +43,9 @@ from vc_im.model import Credential
 from vc_im.report import CheckFailed, Report, run_checks
 from vc_im.times import seconds_to_rfc3339 as rfc3339
 from vc_im.trust.store import TrustStore
+
+if TYPE_CHECKING:
+    from vc_im.replay import StoreLike
 
 #: A proof is accepted for this long after its ``iat`` (the presentations' window).
 MAX_AGE = 300
@@ -167,7 +169,7 @@ class DpopState(ParsedToken):
     access_token: str | None
     credential: str | bytes | None
     trust: TrustStore | None
-    store: Path | None
+    store: StoreLike | None
     unverified: jose.Unverified | None = None
     key: Key | None = None
     nested: list[Report] = field(default_factory=list)
@@ -316,11 +318,10 @@ def check_credential(state: DpopState) -> str:
 
 def check_replay(state: DpopState) -> str:
     """``jti`` is single use per ``htu`` while the proof can be accepted (§11.1)."""
-    from vc_im.replay import ReplayOutcome, ReplayStore, default_store_path
+    from vc_im.replay import ReplayOutcome, opened
 
     payload = state.payload
-    path = state.store if state.store is not None else default_store_path()
-    with ReplayStore.open(path) as store:
+    with opened(state.store) as store:
         outcome = store.consume_dpop(
             htu=state.htu, jti=str(payload["jti"]), nonce=None, now=state.now,
             expires_at=int(payload["iat"]) + MAX_AGE + max(state.leeway, MAX_LEEWAY))
@@ -349,7 +350,7 @@ DPOP_STEPS: tuple[Step, ...] = (
 def verify_proof(token: str | bytes, *, htm: str, htu: str, now: int,
                  leeway: int = DEFAULT_LEEWAY, nonce: str | None = None,
                  access_token: str | None = None, credential: str | bytes | None = None,
-                 trust: TrustStore | None = None, store: Path | None = None) -> Report:
+                 trust: TrustStore | None = None, store: StoreLike | None = None) -> Report:
     """Verify a DPoP proof for one request; never raises for an invalid proof.
 
     Raises :class:`~vc_im.errors.InputError` for unusable arguments (an htu that

@@ -26,8 +26,7 @@ import hmac
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vc_im import _jose as jose
 from vc_im import identifiers
@@ -51,6 +50,9 @@ from vc_im.model import Credential, CredentialType
 from vc_im.report import CheckFailed, Report, run_checks
 from vc_im.times import seconds_to_rfc3339 as rfc3339
 from vc_im.trust.store import TrustStore
+
+if TYPE_CHECKING:
+    from vc_im.replay import StoreLike
 
 #: Presentations live briefly: created at most this long ago (CONTRACT.md).
 MAX_AGE = 300
@@ -164,7 +166,7 @@ class PresentationState(ParsedToken):
     leeway: int
     audience: str | None
     nonce: str | None
-    store: Path | None
+    store: StoreLike | None
     evidence: Evidence = NO_EVIDENCE
     unverified: jose.Unverified | None = None
     encoding: str = "vc1"
@@ -444,11 +446,10 @@ def check_signature(state: PresentationState) -> str:
 
 def check_replay(state: PresentationState) -> str:
     """Consume the nonce and the (iss, jti) pair: the same presentation is accepted once."""
-    from vc_im.replay import ReplayOutcome, ReplayStore, default_store_path
+    from vc_im.replay import ReplayOutcome, opened
 
     payload = state.payload
-    path = state.store if state.store is not None else default_store_path()
-    with ReplayStore.open(path) as store:
+    with opened(state.store) as store:
         outcome = store.consume_presentation(
             nonce=str(payload["nonce"]), issuer=str(payload["iss"]), jti=str(payload["jti"]),
             now=state.now, expires_at=int(payload["exp"]) + max(state.leeway, MAX_LEEWAY))
@@ -479,7 +480,7 @@ PRESENTATION_STEPS: tuple[Step, ...] = (
 
 def verify_presentation(token: str | bytes, trust: TrustStore, *, now: int,
                         audience: str | None, nonce: str | None,
-                        leeway: int = DEFAULT_LEEWAY, store: Path | None = None,
+                        leeway: int = DEFAULT_LEEWAY, store: StoreLike | None = None,
                         evidence: Evidence = NO_EVIDENCE) -> Report:
     """Verify a presentation and its credentials; never raises for invalid input.
 

@@ -18,6 +18,7 @@ from vc_im.cli._common import (
     printable,
     read_input_bytes,
     read_text_file,
+    replay_store_path,
     resolve_now,
 )
 
@@ -201,7 +202,8 @@ def verify(
                                    ca_file, now=at, leeway=leeway)
         data = read_token(token_file)
         report = verify_token(data, trust_store, now=at, leeway=leeway, audience=audience,
-                              nonce=nonce, store=store, evidence=evidence)
+                              nonce=nonce, store=replay_store_path(store),
+                              evidence=evidence)
     print_report(report, as_json=as_json)
 
 

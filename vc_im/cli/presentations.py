@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from vc_im.cli._app import app
-from vc_im.cli._common import errors_to_exit, read_text_file, resolve_now
+from vc_im.cli._common import errors_to_exit, read_text_file, replay_store_path, resolve_now
 from vc_im.cli.credentials import Format, print_report, read_token
 
 dpop_app = typer.Typer(help="Create and verify RFC 9449 DPoP proofs.", no_args_is_help=True)
@@ -97,5 +97,6 @@ def dpop_verify(
                  if credential is not None else None)
         report = verify_proof(read_token(token_file), htm=htm, htu=htu, now=resolve_now(now),
                               leeway=leeway, nonce=nonce, access_token=access_token,
-                              credential=bound, trust=trust_store, store=store)
+                              credential=bound, trust=trust_store,
+                              store=replay_store_path(store))
     print_report(report, as_json=as_json)
