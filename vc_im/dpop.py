@@ -6,14 +6,8 @@ device credential, requires the proof key to be the key that credential binds.
 
 from __future__ import annotations
 
-from vc_im._checks import (
-           DPOP_STEPS,
-           Proof,
-           access_token_hash,
-           create_proof,
-           normalize_htu,
-           verify_proof,
-)
+from vc_im._checks import DPOP_STEPS, access_token_hash, create_proof, normalize_htu, verify_proof
+from vc_im.model import Proof
 
 __all__ = ["DPOP_STEPS", "Proof", "access_token_hash", "create_proof", "normalize_htu",
            "verify_proof"]

@@ -1,4 +1,5 @@
-"""The ImDeviceCredential and ImUserCredential, and their two JWT encodings.
+"""What verification yields and takes: credentials and their two JWT encodings, verified
+presentations and DPoP proofs, and the evidence a verifier is handed.
 
 One module holds the mapping between the JWT claims and the W3C data model, in
 both directions, so that issuing and verifying cannot disagree:
@@ -19,12 +20,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vc_im._linked import V1_CONTEXT, V2_CONTEXT, VCIM_CONTEXT
 from vc_im.identifiers import ImId
 from vc_im.keys import Key
 from vc_im.times import seconds_to_rfc3339
+
+if TYPE_CHECKING:
+    from vc_im.trust.statements import Statement
+    from vc_im.trust.wellknown import FetchedStatement
 
 
 class CredentialType(StrEnum):
@@ -155,3 +160,46 @@ def data_model(payload: Mapping[str, Any], encoding: Encoding) -> dict[str, Any]
         if isinstance(payload.get(claim), int):
             model.setdefault(name, seconds_to_rfc3339(payload[claim]))
     return model
+
+
+@dataclass(frozen=True, slots=True)
+class Presentation:
+    """A verified presentation: who presented what, to whom."""
+
+    holder: ImId
+    audience: str
+    nonce: str
+    jti: str
+    issued_at: int
+    expires_at: int
+    holder_key: Key
+    credentials: tuple[Credential, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Proof:
+    """A verified DPoP proof."""
+
+    key: Key
+    jti: str
+    htm: str
+    htu: str
+    issued_at: int
+    credential: Credential | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What a verifier was given besides the token, for the trust models.
+
+    ``parents``: user credentials (compact JWTs) that let a user's key issue its
+    devices' credentials (the cascading hierarchy); ``statements``: signed
+    statements already read and checked one by one (web of trust, well-known
+    services). Nothing here is fetched: the caller gathers it.
+    """
+
+    parents: tuple[str, ...] = ()
+    statements: tuple[Statement | FetchedStatement, ...] = ()
+
+
+NO_EVIDENCE = Evidence()

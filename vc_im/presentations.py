@@ -11,10 +11,10 @@ from vc_im._checks import (
     DEFAULT_LIFETIME,
     MAX_CREDENTIALS,
     PRESENTATION_STEPS,
-    Presentation,
     create_presentation,
     verify_presentation,
 )
+from vc_im.model import Presentation
 
 __all__ = [
     "DEFAULT_LIFETIME",

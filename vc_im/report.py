@@ -12,20 +12,47 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from vc_im.errors import TokenError, VerificationFailed
 
+if TYPE_CHECKING:
+    from vc_im.model import Credential, Presentation, Proof
+
 Kind = Literal["credential", "presentation", "dpop"]
 
-#: The stable failure codes of the CLI contract. They never change meaning.
-CODES = frozenset({
-    "malformed", "too_large", "unsupported_alg", "bad_header", "bad_type", "unknown_key",
-    "untrusted_issuer", "bad_key", "bad_signature", "expired", "not_yet_valid", "bad_iat",
-    "missing_claim", "claim_mismatch", "bad_identifier", "schema_invalid", "context_rejected",
-    "holder_binding", "nonce_mismatch", "audience_mismatch", "replay",
-    "credential_not_secured", "revoked", "suspended", "trust_contradiction",
-})
+class Code(StrEnum):
+    """The stable failure codes of the CLI contract: they never change meaning."""
+
+    MALFORMED = "malformed"
+    TOO_LARGE = "too_large"
+    UNSUPPORTED_ALG = "unsupported_alg"
+    BAD_HEADER = "bad_header"
+    BAD_TYPE = "bad_type"
+    UNKNOWN_KEY = "unknown_key"
+    UNTRUSTED_ISSUER = "untrusted_issuer"
+    BAD_KEY = "bad_key"
+    BAD_SIGNATURE = "bad_signature"
+    EXPIRED = "expired"
+    NOT_YET_VALID = "not_yet_valid"
+    BAD_IAT = "bad_iat"
+    MISSING_CLAIM = "missing_claim"
+    CLAIM_MISMATCH = "claim_mismatch"
+    BAD_IDENTIFIER = "bad_identifier"
+    SCHEMA_INVALID = "schema_invalid"
+    CONTEXT_REJECTED = "context_rejected"
+    HOLDER_BINDING = "holder_binding"
+    NONCE_MISMATCH = "nonce_mismatch"
+    AUDIENCE_MISMATCH = "audience_mismatch"
+    REPLAY = "replay"
+    CREDENTIAL_NOT_SECURED = "credential_not_secured"
+    REVOKED = "revoked"
+    SUSPENDED = "suspended"
+    TRUST_CONTRADICTION = "trust_contradiction"
+
+
+#: The codes' values, for callers that hold plain strings.
+CODES = frozenset(code.value for code in Code)
 
 
 S = TypeVar("S")
@@ -45,7 +72,7 @@ class Check:
 
     name: str
     status: Status
-    code: str | None = None
+    code: Code | None = None
     reason: str = ""
     path: str | None = None
 
@@ -67,8 +94,9 @@ class Report:
     credentials: tuple[Report, ...] = ()
     #: The trust paths weighed for a credential (method, ok, steps, reason), JSON-ready.
     trust: tuple[Mapping[str, object], ...] = ()
-    #: What was verified (a :class:`~vc_im.credential.Credential`, ...) when ``ok``.
-    verified: object = field(default=None, compare=False, repr=False)
+    #: What was verified, when ``ok``: the credential, the presentation or the proof.
+    verified: Credential | Presentation | Proof | None = field(default=None, compare=False,
+                                                               repr=False)
 
     @property
     def ok(self) -> bool:
@@ -81,7 +109,7 @@ class Report:
         return next((c for c in self.checks if c.status is Status.FAILED), None)
 
     @property
-    def code(self) -> str | None:
+    def code(self) -> Code | None:
         """The failure code of this report, or None when it is valid."""
         failure = self.failure
         if failure is not None:
@@ -100,7 +128,7 @@ class Report:
         failure = self.failure
         if failure is None and self.ok:
             return self
-        code = self.code or "malformed"
+        code = self.code or Code.MALFORMED
         reason = failure.reason if failure is not None else "an embedded credential is invalid."
         raise VerificationFailed(reason, code=code, report=self)
 
@@ -120,11 +148,12 @@ class Report:
 class CheckFailed(Exception):
     """Raised by a check to fail it; never escapes :func:`run_checks`."""
 
-    def __init__(self, code: str, reason: str, path: str | None = None) -> None:
-        if code not in CODES:
-            raise ValueError(f"unknown failure code {code!r}")
+    def __init__(self, code: Code | str, reason: str, path: str | None = None) -> None:
+        try:
+            self.code = Code(code)
+        except ValueError:
+            raise ValueError(f"unknown failure code {code!r}") from None
         super().__init__(reason)
-        self.code = code
         self.reason = reason
         self.path = path
 
@@ -145,7 +174,7 @@ def run_checks(steps: Sequence[tuple[str, Callable[[S], str]]], state: S) -> tup
         except CheckFailed as exc:
             checks.append(Check(name, Status.FAILED, exc.code, _sentence(exc.reason), exc.path))
         except TokenError as exc:
-            code = exc.code if exc.code in CODES else "malformed"
+            code = Code(exc.code) if exc.code in CODES else Code.MALFORMED
             checks.append(Check(name, Status.FAILED, code, _sentence(exc.message)))
         else:
             checks.append(Check(name, Status.PASSED, None, _sentence(reason)))
@@ -189,9 +218,9 @@ def _sentence(text: str) -> str:
     return text if keep else text[:1].upper() + text[1:]
 
 
-def failed_report(kind: Kind, names: Iterable[str], code: str, reason: str) -> Report:
+def failed_report(kind: Kind, names: Iterable[str], code: Code | str, reason: str) -> Report:
     """A report whose first check failed before anything else could run."""
     names = list(names)
-    checks = [Check(names[0], Status.FAILED, code, _sentence(reason))]
+    checks = [Check(names[0], Status.FAILED, Code(code), _sentence(reason))]
     checks.extend(Check(name, Status.SKIPPED) for name in names[1:])
     return Report(kind, tuple(checks))

@@ -15,12 +15,11 @@ from vc_im._checks import (
     CREDENTIAL_STEPS,
     DEFAULT_LEEWAY,
     MAX_LEEWAY,
-    NO_EVIDENCE,
-    Evidence,
     verify_credential,
 )
 from vc_im._jose import MAX_TOKEN_BYTES
 from vc_im.errors import TokenError
+from vc_im.model import NO_EVIDENCE, Evidence
 from vc_im.report import Report, failed_report
 from vc_im.trust import TrustStore
 

@@ -17,7 +17,6 @@ from vc_im._checks.credential import (
 )
 from vc_im._checks.dpop import (
     DPOP_STEPS,
-    Proof,
     access_token_hash,
     create_proof,
     normalize_htu,
@@ -27,11 +26,10 @@ from vc_im._checks.presentation import (
     DEFAULT_LIFETIME,
     MAX_CREDENTIALS,
     PRESENTATION_STEPS,
-    Presentation,
     create_presentation,
     verify_presentation,
 )
-from vc_im._checks.state import NO_EVIDENCE, CredentialState, Evidence
+from vc_im._checks.state import CredentialState
 
 __all__ = [
     "CONTENT_STEPS",
@@ -42,12 +40,8 @@ __all__ = [
     "MAX_CREDENTIALS",
     "MAX_INSTANT_MESSAGES",
     "MAX_LEEWAY",
-    "NO_EVIDENCE",
     "PRESENTATION_STEPS",
     "CredentialState",
-    "Evidence",
-    "Presentation",
-    "Proof",
     "access_token_hash",
     "create_presentation",
     "create_proof",

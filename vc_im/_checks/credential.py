@@ -48,12 +48,20 @@ from vc_im._checks.common import (
     numeric_date,
 )
 from vc_im._checks.signer import check_issuer_key, self_issued
-from vc_im._checks.state import NO_EVIDENCE, CredentialState, Evidence, Step
+from vc_im._checks.state import CredentialState, Step
 from vc_im._checks.trust_path import check_trust_path, path_json
 from vc_im.errors import KeyFileError, TokenError
 from vc_im.identifiers import IdentifierError, IdType, ImId
 from vc_im.keys import Key, key_from_jwk
-from vc_im.model import Credential, CredentialType, Encoding, Subject, data_model
+from vc_im.model import (
+    NO_EVIDENCE,
+    Credential,
+    CredentialType,
+    Encoding,
+    Evidence,
+    Subject,
+    data_model,
+)
 from vc_im.report import CheckFailed, Report, run_checks
 from vc_im.times import rfc3339_to_seconds
 from vc_im.times import seconds_to_rfc3339 as rfc3339

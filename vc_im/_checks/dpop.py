@@ -39,7 +39,7 @@ from vc_im._checks.credential import verify_credential
 from vc_im.errors import InputError, KeyFileError
 from vc_im.identifiers import IdentifierError
 from vc_im.keys import Key, key_from_jwk
-from vc_im.model import Credential
+from vc_im.model import Credential, Proof
 from vc_im.report import CheckFailed, Report, run_checks
 from vc_im.times import seconds_to_rfc3339 as rfc3339
 from vc_im.trust.store import TrustStore
@@ -142,18 +142,6 @@ def create_proof(key: Key, *, htm: str, htu: str, now: int, nonce: str | None = 
     header = {"typ": "dpop+jwt", "alg": key.alg,
               "jwk": key.header_jwk()}
     return jose.sign(header, claims, key)
-
-
-@dataclass(frozen=True, slots=True)
-class Proof:
-    """A verified DPoP proof."""
-
-    key: Key
-    jti: str
-    htm: str
-    htu: str
-    issued_at: int
-    credential: Credential | None = None
 
 
 @dataclass(slots=True)

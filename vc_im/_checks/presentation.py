@@ -41,12 +41,11 @@ from vc_im._checks.common import (
     subject_of,
 )
 from vc_im._checks.credential import verify_credential
-from vc_im._checks.state import NO_EVIDENCE, Evidence
 from vc_im._linked import V1_CONTEXT, V2_CONTEXT, VCIM_CONTEXT
 from vc_im.errors import InputError, KeyFileError, TokenError
 from vc_im.identifiers import IdentifierError, ImId
 from vc_im.keys import Key, key_from_jwk
-from vc_im.model import Credential, CredentialType
+from vc_im.model import NO_EVIDENCE, Credential, CredentialType, Evidence, Presentation
 from vc_im.report import CheckFailed, Report, run_checks
 from vc_im.times import seconds_to_rfc3339 as rfc3339
 from vc_im.trust.store import TrustStore
@@ -72,20 +71,6 @@ _REFUSED_HEADER = {
 }
 _CONTEXTS = {"vc1": ([V1_CONTEXT], [V1_CONTEXT, VCIM_CONTEXT]),
              "vc2": ([V2_CONTEXT], [V2_CONTEXT, VCIM_CONTEXT])}
-
-
-@dataclass(frozen=True, slots=True)
-class Presentation:
-    """A verified presentation: who presented what, to whom."""
-
-    holder: ImId
-    audience: str
-    nonce: str
-    jti: str
-    issued_at: int
-    expires_at: int
-    holder_key: Key
-    credentials: tuple[Credential, ...]
 
 
 # --- creating ------------------------------------------------------------------------------

@@ -11,32 +11,13 @@ from vc_im import _jose as jose
 from vc_im._checks.common import DEFAULT_LEEWAY, ParsedToken
 from vc_im.identifiers import ImId
 from vc_im.keys import Key
-from vc_im.model import Credential, CredentialType, Encoding
+from vc_im.model import NO_EVIDENCE, Credential, CredentialType, Encoding, Evidence
 from vc_im.report import Report
 from vc_im.trust.paths import TrustPath
 from vc_im.trust.store import TrustedIssuer, TrustStore
 
 if TYPE_CHECKING:
     from vc_im.trust.policy import Decision
-    from vc_im.trust.statements import Statement
-    from vc_im.trust.wellknown import FetchedStatement
-
-
-@dataclass(frozen=True, slots=True)
-class Evidence:
-    """What a verifier was given besides the token, for the trust models.
-
-    ``parents``: user credentials (compact JWTs) that let a user's key issue its
-    devices' credentials (the cascading hierarchy); ``statements``: signed
-    statements already read and checked one by one (web of trust, well-known
-    services). Nothing here is fetched: the caller gathers it.
-    """
-
-    parents: tuple[str, ...] = ()
-    statements: tuple[Statement | FetchedStatement, ...] = ()
-
-
-NO_EVIDENCE = Evidence()
 
 
 @dataclass(slots=True)
