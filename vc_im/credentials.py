@@ -1,4 +1,7 @@
-"""Issuing ImDeviceCredentials and ImUserCredentials.
+"""Credentials: issue ImDeviceCredentials and ImUserCredentials, and verify them.
+
+:func:`verify_credential` reports every check of one credential (the steps live in the
+private ``vc_im._checks``).
 
 The issuer runs the verifier's own content checks on what it is about to
 sign, so it never signs a credential that vc_im would reject, and it refuses
@@ -13,12 +16,14 @@ from collections.abc import Sequence
 
 from vc_im import _jose as jose
 from vc_im import identifiers
-from vc_im._checks import CONTENT_STEPS, CredentialState
+from vc_im._checks import CONTENT_STEPS, CredentialState, verify_credential
 from vc_im.errors import InputError
 from vc_im.identifiers import IdentifierError, ImId
 from vc_im.keys import Key
 from vc_im.model import Credential, CredentialType, Encoding, Subject
 from vc_im.report import Status, run_checks
+
+__all__ = ["DEFAULT_VALIDITY", "issue_credential", "verify_credential"]
 
 DEFAULT_VALIDITY = 90 * 86400  # the seed's examples are valid for 90 days
 _ABSOLUTE_URI = re.compile(r"\A[A-Za-z][A-Za-z0-9+.-]*:[^\s\x00-\x1f\x7f]+\Z")
