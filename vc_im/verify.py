@@ -55,8 +55,8 @@ def verify_token(token: bytes | str, trust: TrustStore, *, now: int,
     if is_presentation(unverified):
         from vc_im._checks import verify_presentation
 
-        return verify_presentation(token, trust, now=now, leeway=leeway, audience=audience,
+        return verify_presentation(unverified, trust, now=now, leeway=leeway, audience=audience,
                                    nonce=nonce, store=store, evidence=evidence)
-    return verify_credential(token, trust, now=now, leeway=leeway,
+    return verify_credential(unverified, trust, now=now, leeway=leeway,
                              expect_presentation=audience is not None or nonce is not None,
                              evidence=evidence)

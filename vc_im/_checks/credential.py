@@ -421,7 +421,7 @@ TRUST_STEPS: tuple[Step, ...] = (("trust_path", check_trust_path),)
 CREDENTIAL_STEPS: tuple[Step, ...] = SIGNATURE_STEPS + CONTENT_STEPS + TRUST_STEPS
 
 
-def verify_credential(token: str | bytes, trust: TrustStore, *, now: int,
+def verify_credential(token: str | bytes | jose.Unverified, trust: TrustStore, *, now: int,
                       leeway: int = DEFAULT_LEEWAY, expect_presentation: bool = False,
                       evidence: Evidence = NO_EVIDENCE) -> Report:
     """Verify one credential JWT and report every check; never raises for invalid input.

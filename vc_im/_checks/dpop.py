@@ -148,7 +148,7 @@ def create_proof(key: Key, *, htm: str, htu: str, now: int, nonce: str | None = 
 class DpopState(ParsedToken):
     """What the proof checks learn, one step after another."""
 
-    token: str | bytes
+    token: str | bytes | jose.Unverified
     htm: str
     htu: str  # the request's URI in normal form (RFC 3986 §6.2.2-6.2.3)
     now: int

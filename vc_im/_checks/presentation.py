@@ -145,7 +145,7 @@ def create_presentation(key: Key, credentials: Sequence[str], *, audience: str, 
 class PresentationState(ParsedToken):
     """What the presentation checks learn, one step after another."""
 
-    token: str | bytes
+    token: str | bytes | jose.Unverified
     trust: TrustStore
     now: int
     leeway: int
@@ -155,7 +155,9 @@ class PresentationState(ParsedToken):
     evidence: Evidence = NO_EVIDENCE
     unverified: jose.Unverified | None = None
     encoding: str = "vc1"
-    tokens: list[str] = field(default_factory=list)
+    #: The embedded credentials, each taken apart once (a raw token when that failed:
+    #: its own report then says why).
+    tokens: list[str | jose.Unverified] = field(default_factory=list)
     holder: ImId | None = None
     nested: list[Report] = field(default_factory=list)
     credentials: list[Credential] = field(default_factory=list)
@@ -222,7 +224,7 @@ def _credential_tokens(state: PresentationState) -> list[Any]:
     return items
 
 
-def _secured(item: Any, index: int, encoding: str) -> str:
+def _secured(item: Any, index: int, encoding: str) -> str | jose.Unverified:
     if encoding == "vc1":
         if isinstance(item, str):
             return item
@@ -234,15 +236,16 @@ def _secured(item: Any, index: int, encoding: str) -> str:
                 and isinstance(ident, str) and ident.startswith(ENVELOPE_PREFIX)):
             token = ident[len(ENVELOPE_PREFIX):]
             try:
-                typ = jose.peek_unverified(token).header.get("typ")
+                inner = jose.peek_unverified(token)
             except TokenError:
                 return token  # its own report says what is wrong with it
+            typ = inner.header.get("typ")
             # vp+jwt passes here so that the credentials check names the nesting.
             if typ not in ("vc+jwt", "vp+jwt"):
                 raise CheckFailed("credential_not_secured", f"verifiableCredential[{index}] "
                                   f"is enveloped as application/vc+jwt, but its typ is {typ!r}",
                                   f"$.verifiableCredential[{index}]")
-            return token
+            return inner
     raise CheckFailed("credential_not_secured", f"verifiableCredential[{index}] is not a "
                       "secured credential (a compact JWT" + (
                           ")" if encoding == "vc1" else
@@ -333,12 +336,13 @@ def check_time(state: PresentationState) -> str:
 def check_credentials(state: PresentationState) -> str:
     """Every embedded credential passes every credential check, each in its own report
     (all are verified, so the report explains each); the first failure decides the code."""
-    for token in state.tokens:
-        try:
-            inner = jose.peek_unverified(token)
-        except TokenError:
-            continue  # its own report says what is wrong with it
-        if inner.header.get("typ") == "vp+jwt" or "vp" in inner.payload:
+    for index, token in enumerate(state.tokens):
+        if not isinstance(token, jose.Unverified):
+            try:
+                token = state.tokens[index] = jose.peek_unverified(token)
+            except TokenError:
+                continue  # its own report says what is wrong with it
+        if token.header.get("typ") == "vp+jwt" or "vp" in token.payload:
             raise CheckFailed("credential_not_secured", "a presentation inside a presentation "
                               "is not accepted")
     for token in state.tokens:
@@ -463,7 +467,7 @@ PRESENTATION_STEPS: tuple[Step, ...] = (
 )
 
 
-def verify_presentation(token: str | bytes, trust: TrustStore, *, now: int,
+def verify_presentation(token: str | bytes | jose.Unverified, trust: TrustStore, *, now: int,
                         audience: str | None, nonce: str | None,
                         leeway: int = DEFAULT_LEEWAY, store: StoreLike | None = None,
                         evidence: Evidence = NO_EVIDENCE) -> Report:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 class CredentialState(ParsedToken):
     """What the credential checks learn, one step after another."""
 
-    token: str | bytes
+    token: str | bytes | jose.Unverified
     trust: TrustStore | None
     now: int
     leeway: int = DEFAULT_LEEWAY
