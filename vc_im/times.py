@@ -8,6 +8,7 @@ Everything here is pure: callers pass ``now`` explicitly.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from vc_im.errors import InputError
@@ -16,6 +17,38 @@ from vc_im.errors import InputError
 MAX_NUMERIC_DATE = 253_402_300_799
 #: 13 digits: milliseconds, not seconds (the seed's example makes this mistake).
 MILLISECONDS_THRESHOLD = 1_000_000_000_000
+
+#: The leeway every time check allows unless told otherwise (CONTRACT.md).
+DEFAULT_LEEWAY = 60
+
+
+@dataclass(frozen=True, slots=True)
+class TimeRules:
+    """The verifier's clock and its leeway: the one place where a time window is judged.
+
+    Credentials, presentations, DPoP proofs and statements all ask these questions, so a
+    leeway means the same everywhere (CONTRACT.md: it applies to every time check).
+    """
+
+    now: int
+    leeway: int = DEFAULT_LEEWAY
+
+    def not_yet(self, start: int) -> bool:
+        """``nbf`` / ``validFrom``: the window starts after now, even with the leeway."""
+        return self.now + self.leeway < start
+
+    def ended(self, end: int) -> bool:
+        """``exp`` / ``validUntil``: the window ended at or before now, even with the leeway."""
+        return self.now - self.leeway >= end
+
+    def in_future(self, moment: int) -> bool:
+        """``iat``: a creation time later than now, beyond the leeway."""
+        return moment > self.now + self.leeway
+
+    def too_old(self, created: int, max_age: int) -> bool:
+        """Created more than ``max_age`` seconds ago, beyond the leeway."""
+        return self.now - created > max_age + self.leeway
+
 
 _DURATION = re.compile(r"\A([0-9]{1,9})([smhd])\Z")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}

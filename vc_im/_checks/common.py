@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     pass
 
 
-DEFAULT_LEEWAY = 60
+from vc_im.times import DEFAULT_LEEWAY as DEFAULT_LEEWAY  # one default for every token kind
+
 #: The largest leeway a verifier may be given (the CLI's bound): replay records outlive it.
 
 

@@ -63,7 +63,7 @@ from vc_im.model import (
     data_model,
 )
 from vc_im.report import CheckFailed, Report, run_checks
-from vc_im.times import rfc3339_to_seconds
+from vc_im.times import TimeRules, rfc3339_to_seconds
 from vc_im.times import seconds_to_rfc3339 as rfc3339
 from vc_im.trust.store import TrustStore
 
@@ -177,7 +177,7 @@ def _xsd_time(model: Mapping[str, Any], name: str) -> int | None:
 
 def check_time(state: CredentialState) -> str:
     """nbf, exp, iat, validFrom and validUntil, each with the leeway."""
-    payload, now, leeway = state.payload, state.now, state.leeway
+    payload, rules = state.payload, TimeRules(state.now, state.leeway)
     nbf = numeric_date(payload, "nbf", required=False)
     exp = numeric_date(payload, "exp", required=True)
     iat = numeric_date(payload, "iat", required=False)
@@ -186,15 +186,15 @@ def check_time(state: CredentialState) -> str:
     if state.encoding is Encoding.VC2:
         valid_from = _xsd_time(payload, "validFrom")
         valid_until = _xsd_time(payload, "validUntil")
-    if nbf is not None and now + leeway < nbf:
+    if nbf is not None and rules.not_yet(nbf):
         raise CheckFailed("not_yet_valid", f"the credential is valid only from {rfc3339(nbf)}")
-    if valid_from is not None and now + leeway < valid_from:
+    if valid_from is not None and rules.not_yet(valid_from):
         raise CheckFailed("not_yet_valid", f"validFrom is {payload['validFrom']}")
-    if now - leeway >= exp:
+    if rules.ended(exp):
         raise CheckFailed("expired", f"the credential expired at {rfc3339(exp)}")
-    if valid_until is not None and now - leeway >= valid_until:
+    if valid_until is not None and rules.ended(valid_until):
         raise CheckFailed("expired", f"validUntil was {payload['validUntil']}")
-    if iat is not None and iat > now + leeway:
+    if iat is not None and rules.in_future(iat):
         raise CheckFailed("bad_iat", f"the credential was issued in the future, at "
                           f"{rfc3339(iat)}")
     return f"valid now, until {rfc3339(exp)}"

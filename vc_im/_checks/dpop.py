@@ -41,6 +41,7 @@ from vc_im.identifiers import IdentifierError
 from vc_im.keys import Key, key_from_jwk
 from vc_im.model import Credential, Proof
 from vc_im.report import CheckFailed, Report, run_checks
+from vc_im.times import TimeRules
 from vc_im.times import seconds_to_rfc3339 as rfc3339
 from vc_im.trust.store import TrustStore
 
@@ -247,16 +248,16 @@ def check_nonce(state: DpopState) -> str:
 
 def check_time(state: DpopState) -> str:
     """Created within the acceptance window, not in the future (§4.3 11)."""
-    iat, now, leeway = int(state.payload["iat"]), state.now, state.leeway
-    if iat > now + leeway:
+    iat, rules = int(state.payload["iat"]), TimeRules(state.now, state.leeway)
+    if rules.in_future(iat):
         raise CheckFailed("bad_iat", f"the proof was created in the future, at {rfc3339(iat)}")
-    if now - iat > MAX_AGE + leeway:
+    if rules.too_old(iat, MAX_AGE):
         raise CheckFailed("bad_iat", f"the proof was created at {rfc3339(iat)}, more than "
                           f"{MAX_AGE} s ago")
     exp = state.payload.get("exp")
-    if isinstance(exp, int) and now - leeway >= exp:
+    if isinstance(exp, int) and rules.ended(exp):
         raise CheckFailed("expired", f"the proof expired at {rfc3339(exp)}")
-    return f"created {now - iat} s ago"
+    return f"created {rules.now - iat} s ago"
 
 
 def check_ath(state: DpopState) -> str:

@@ -47,6 +47,7 @@ from vc_im.identifiers import IdentifierError, ImId
 from vc_im.keys import Key, key_from_jwk
 from vc_im.model import NO_EVIDENCE, Credential, CredentialType, Evidence, Presentation
 from vc_im.report import CheckFailed, Report, run_checks
+from vc_im.times import TimeRules
 from vc_im.times import seconds_to_rfc3339 as rfc3339
 from vc_im.trust.store import TrustStore
 
@@ -314,23 +315,23 @@ def check_nonce(state: PresentationState) -> str:
 
 def check_time(state: PresentationState) -> str:
     """Created at most 300 s ago, not in the future, valid now, and short-lived."""
-    payload, now, leeway = state.payload, state.now, state.leeway
+    payload, rules = state.payload, TimeRules(state.now, state.leeway)
     iat, exp = int(payload["iat"]), int(payload["exp"])
-    if iat > now + leeway:
+    if rules.in_future(iat):
         raise CheckFailed("bad_iat", f"the presentation was created in the future, at "
                           f"{rfc3339(iat)}")
-    if now - iat > MAX_AGE + leeway:
+    if rules.too_old(iat, MAX_AGE):
         raise CheckFailed("bad_iat", f"the presentation was created at {rfc3339(iat)}, more "
                           f"than {MAX_AGE} s ago")
     if exp - iat > MAX_LIFETIME:
         raise CheckFailed("bad_iat", f"the presentation is valid for {exp - iat} s; at most "
                           f"{MAX_LIFETIME} s are accepted")
-    if now - leeway >= exp:
+    if rules.ended(exp):
         raise CheckFailed("expired", f"the presentation expired at {rfc3339(exp)}")
     nbf = payload.get("nbf")
-    if isinstance(nbf, int) and now + leeway < nbf:
+    if isinstance(nbf, int) and rules.not_yet(nbf):
         raise CheckFailed("not_yet_valid", f"the presentation is valid only from {rfc3339(nbf)}")
-    return f"created {now - iat} s ago, valid until {rfc3339(exp)}"
+    return f"created {rules.now - iat} s ago, valid until {rfc3339(exp)}"
 
 
 def check_credentials(state: PresentationState) -> str:
