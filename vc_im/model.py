@@ -93,6 +93,14 @@ class Credential:
     #: An ImUserCredential may let its subject's key issue its own devices' credentials.
     may_issue_devices: bool = False
 
+    @property
+    def bound_thumbprint(self) -> str | None:
+        """The RFC 7638 thumbprint of the key this credential binds to its holder (``cnf.jwk``
+        or ``cnf.jkt``), or None when it binds none: the one answer every binding rule uses."""
+        if self.holder_key is not None:
+            return self.holder_key.thumbprint()
+        return self.holder_jkt
+
     def payload(self, encoding: Encoding) -> dict[str, Any]:
         """The JWT payload of this credential in ``encoding``."""
         subject = self.subject.to_json()

@@ -284,11 +284,8 @@ def check_credential(state: DpopState) -> str:
         raise CheckFailed(failure.code or "malformed", f"the credential: {failure.reason}")
     credential = report.verified
     assert isinstance(credential, Credential)
-    if credential.holder_key is not None:
-        bound = credential.holder_key.thumbprint()
-    elif credential.holder_jkt is not None:
-        bound = credential.holder_jkt
-    else:
+    bound = credential.bound_thumbprint
+    if bound is None:
         raise CheckFailed("holder_binding", "the credential binds no holder key (no cnf)")
     if bound != state.key.thumbprint():
         raise CheckFailed("holder_binding", "the proof key is not the key the credential binds")

@@ -361,10 +361,9 @@ def check_credentials(state: PresentationState) -> str:
 
 
 def _bound_thumbprint(credential: Credential, index: int) -> tuple[str, Key | None]:
-    if credential.holder_key is not None:
-        return credential.holder_key.thumbprint(), credential.holder_key
-    if credential.holder_jkt is not None:
-        return credential.holder_jkt, None
+    bound = credential.bound_thumbprint
+    if bound is not None:
+        return bound, credential.holder_key
     raise CheckFailed("holder_binding", f"credential {index} binds no holder key (no cnf), so "
                       "no presenter can prove it holds it")
 

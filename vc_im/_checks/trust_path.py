@@ -23,8 +23,7 @@ def _subject_key(state: CredentialState) -> Key | None:
     credential = state.credential
     if state.signer_is_subject:
         assert state.key is not None
-        bound = (credential.holder_key.thumbprint()
-                 if credential.holder_key is not None else credential.holder_jkt)
+        bound = credential.bound_thumbprint
         if bound is not None and bound != state.key.thumbprint():
             raise CheckFailed("untrusted_issuer", "a credential signed by its own subject must "
                               "bind the key that signs it, and cnf names another key")
