@@ -114,8 +114,8 @@ def issue_credential(
         header["jwk"] = key.header_jwk()
         header["kid"] = key.thumbprint()
     payload = credential.payload(encoding)
-    state = CredentialState(token="", trust=None, now=now, encoding=encoding)
-    state.unverified = jose.Unverified("", header, payload, b"", b"")
+    parts = jose.Parts(header, payload)
+    state = CredentialState(token=parts, trust=None, now=now, encoding=encoding, unverified=parts)
     for check in run_checks(CONTENT_STEPS, state):
         if check.status is Status.FAILED:
             raise InputError(f"refusing to issue an invalid credential ({check.code}): "

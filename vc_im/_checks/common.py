@@ -33,8 +33,10 @@ class ParsedToken:
     A mixin for the per-kind state dataclasses, which declare the two fields.
     """
 
-    token: str | bytes | jose.Unverified
-    unverified: jose.Unverified | None
+    token: str | bytes | jose.Unverified | jose.Parts
+    #: The token's parts once ``format`` ran; for the issuer's pre-sign checks, the parts of
+    #: what it is about to sign.
+    unverified: jose.Unverified | jose.Parts | None
 
     @property
     def payload(self) -> Mapping[str, Any]:
@@ -53,6 +55,8 @@ def check_format(state: ParsedToken) -> str:
     """One compact JWS with strict JSON header and payload (taken apart once: a caller that
     already did hands in the parts)."""
     token = state.token
+    if isinstance(token, jose.Parts):
+        raise CheckFailed("malformed", "there is no token to parse: these parts are unsigned")
     state.unverified = (token if isinstance(token, jose.Unverified)
                         else jose.peek_unverified(token))
     return "a compact JWS whose header and payload are strict JSON objects"

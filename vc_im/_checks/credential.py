@@ -123,7 +123,7 @@ def check_header(state: CredentialState) -> str:
 
 def check_signature(state: CredentialState) -> str:
     """The signature verifies over the received header and payload octets."""
-    assert state.unverified is not None
+    assert isinstance(state.unverified, jose.Unverified)
     assert state.key is not None
     if not jose.verify_signature(state.unverified, state.key):
         raise CheckFailed("bad_signature", f"the signature does not verify with the issuer's "

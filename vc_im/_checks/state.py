@@ -24,12 +24,12 @@ if TYPE_CHECKING:
 class CredentialState(ParsedToken):
     """What the credential checks learn, one step after another."""
 
-    token: str | bytes | jose.Unverified
+    token: str | bytes | jose.Unverified | jose.Parts
     trust: TrustStore | None
     now: int
     leeway: int = DEFAULT_LEEWAY
     expect_presentation: bool = False
-    unverified: jose.Unverified | None = None
+    unverified: jose.Unverified | jose.Parts | None = None
     encoding: Encoding = Encoding.VC1
     issuer: TrustedIssuer | None = None
     key: Key | None = None

@@ -10,6 +10,7 @@ from vc_im._jose.b64 import b64url_decode, b64url_encode, uint_decode, uint_enco
 from vc_im._jose.jws import (
     MAX_TOKEN_BYTES,
     VERIFY_ALGORITHMS,
+    Parts,
     Unverified,
     peek_unverified,
     sign,
@@ -21,6 +22,7 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_TOKEN_BYTES",
     "VERIFY_ALGORITHMS",
+    "Parts",
     "StrictJSONError",
     "Unverified",
     "b64url_decode",

@@ -37,6 +37,15 @@ _SEGMENT = re.compile(r"\A[A-Za-z0-9_-]*\Z")
 
 
 @dataclass(frozen=True, slots=True)
+class Parts:
+    """A JOSE header and payload: what content checks read. The issuer checks these before
+    it signs; a received token's :class:`Unverified` carries the same two and more."""
+
+    header: Mapping[str, Any]
+    payload: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class Unverified:
     """A compact JWS taken apart and parsed, its signature NOT yet verified."""
 
