@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from vc_im import keys
 from vc_im.keys import Key
-from vc_im.trust import PolicyRule
-from vc_im.trust.paths import METHODS, TrustPath
+from vc_im.trust import Combine, OnContradiction, PolicyRule, TrustMethod
+from vc_im.trust.paths import TrustPath
 from vc_im.trust.policy import Decision, decide
 
 KEY = keys.generate()
@@ -29,8 +29,11 @@ def refused(method: str, reason: str = "", *, contradiction: bool = False) -> Tr
 
 
 def rule(*methods: str, combine: str | int = "any", contradiction: str = "fail") -> PolicyRule:
-    """A rule for every domain."""
-    return PolicyRule(None, methods, combine, contradiction)
+    """A rule for every domain, written as a trust file writes it."""
+    named = {"any": Combine.ANY, "all": Combine.ALL}
+    return PolicyRule(None, tuple(TrustMethod(m) for m in methods),
+                      named[combine] if isinstance(combine, str) else Combine(combine),
+                      OnContradiction(contradiction))
 
 
 def summary(decision: Decision) -> tuple[bool, str | None, str]:
@@ -158,9 +161,10 @@ def test_contradiction_outside_the_rule_is_ignored() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.sampled_from(METHODS), min_size=1, max_size=5, unique=True),
+@given(st.lists(st.sampled_from(list(TrustMethod)), min_size=1, max_size=5, unique=True),
        st.data())
-def test_combine_counts_vouching_methods(methods: list[str], data: st.DataObject) -> None:
+def test_combine_counts_vouching_methods(methods: list[TrustMethod],
+                                         data: st.DataObject) -> None:
     """For every rule and every set of answers (one key, no contradiction), the decision
     passes exactly when the vouching methods reach any (1), all (n) or k."""
     vouching = data.draw(st.lists(st.sampled_from(methods), unique=True))
@@ -173,3 +177,21 @@ def test_combine_counts_vouching_methods(methods: list[str], data: st.DataObject
     assert decision.ok is (len(vouching) >= int(need))
     assert decision.code == (None if decision.ok else "untrusted_issuer")
     assert [path.method for path in decision.paths] == methods
+
+
+def test_methods_are_enums_with_todays_names() -> None:
+    """Trust methods are a StrEnum whose values are the names trust files and reports use."""
+    assert [method.value for method in TrustMethod] == [
+        "central", "cascade", "x509", "web_of_trust", "well_known"]
+    assert TrustPath("x509", True).method is TrustMethod.X509
+    with pytest.raises(ValueError, match=r"'x\.509' is not a valid TrustMethod"):
+        TrustPath("x.509", True)
+
+
+@pytest.mark.parametrize(("combine", "needed"), [
+    (Combine.ANY, 1), (Combine.ALL, 3), (Combine(2), 2)], ids=["any", "all", "k2"])
+def test_combine_is_a_frozen_value(combine: Combine, needed: int) -> None:
+    """any is k = 1, all is every method of the rule, k is k; k below 1 is refused."""
+    assert combine.needed(3) == needed
+    with pytest.raises(ValueError, match="at least one vouching method"):
+        Combine(0)

@@ -11,9 +11,11 @@ of trust (:mod:`~vc_im.trust.wot`) and well-known service cross-signing
 
 from __future__ import annotations
 
-from vc_im.trust.paths import METHODS, TrustPath
+from vc_im.trust.paths import TrustMethod, TrustPath
 from vc_im.trust.policy import Decision, decide
 from vc_im.trust.store import (
+    Combine,
+    OnContradiction,
     PolicyRule,
     TrustedIssuer,
     TrustStore,
@@ -23,9 +25,11 @@ from vc_im.trust.store import (
 )
 
 __all__ = [
-    "METHODS",
+    "Combine",
     "Decision",
+    "OnContradiction",
     "PolicyRule",
+    "TrustMethod",
     "TrustPath",
     "TrustStore",
     "TrustedIssuer",

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from vc_im.trust.paths import TrustPath
-from vc_im.trust.store import PolicyRule
+from vc_im.trust.store import OnContradiction, PolicyRule
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +27,8 @@ class Decision:
 
 
 def decide(rule: PolicyRule, found: Mapping[str, TrustPath]) -> Decision:
-    """Apply ``rule`` to the trust paths ``found`` (by method); methods outside it do not count."""
+    """Apply ``rule`` to the trust paths ``found`` (keyed by method name); methods outside the
+    rule do not count."""
     paths = tuple(found.get(method) or TrustPath(method, False,
                                                  reason="no evidence was given for it")
                   for method in rule.methods)
@@ -35,13 +36,12 @@ def decide(rule: PolicyRule, found: Mapping[str, TrustPath]) -> Decision:
     passed = [path for path in paths if path.ok]
     keys = {path.key.thumbprint() for path in passed if path.key is not None}
     contradicted = [path for path in paths if path.contradiction]
-    if (len(keys) > 1 or contradicted) and rule.contradiction == "fail":
+    if (len(keys) > 1 or contradicted) and rule.contradiction is OnContradiction.FAIL:
         culprit = (contradicted[0].reason if contradicted
                    else "the methods vouch for different keys")
         return Decision(False, "trust_contradiction", f"trust methods contradict each other: "
                         f"{culprit}", paths + tuple(ignored))
-    need = {"any": 1, "all": len(paths)}.get(str(rule.combine), rule.combine)
-    assert isinstance(need, int)
+    need = rule.combine.needed(len(paths))
     counted = f"{len(passed)} of {len(paths)} trust methods vouch for it, {need} needed"
     if len(passed) >= need:
         return Decision(True, None, f"{counted}: " + "; ".join(p.explain() for p in passed),
