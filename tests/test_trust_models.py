@@ -28,6 +28,7 @@ from trust_model_helpers import (
     revocation,
     rule,
     short,
+    statement,
     store_of,
     trust_document,
     wellknown,
@@ -595,6 +596,41 @@ def test_self_issued_credential_must_be_signed_by_the_vouched_key(
     token = self_issued(attacker_key, B1, holder=fig["b1"].public())
     report = verify(token, wot_trust, statements=fig.all())
     assert (report.ok, report.code) == (False, "untrusted_issuer")
+
+
+@pytest.mark.parametrize("victim", ["anchor", "reached"])
+def test_wot_planted_master_key_is_a_contradiction(victim: str, fig: Figure2) -> None:
+    """Attack: with max_hops 2, Bob (one hop from Alice) vouches for a second master key of
+    Alice's, or of Dave's whom Alice already vouched for, and a device under that key issues
+    its own credential. It verified as valid; now trust_path fails with trust_contradiction,
+    and with "contradiction": "report" it is still not trusted."""
+    dave, dave_master = "im:dave@example.com", keys.generate()
+    planted, planted_dsk, rogue = keys.generate(), keys.generate(), keys.generate()
+    owner = ALICE if victim == "anchor" else dave
+    device = owner.replace("@", "/rogue@")
+    statements = (*fig.all(),
+                  statement(fig["alice-usk"], "user", ALICE, subject=dave,
+                            key=dave_master.public()),
+                  statement(fig["bob-master"], "usk", BOB, key=fig["bob-usk"].public()),
+                  statement(fig["bob-usk"], "user", BOB, subject=owner, key=planted.public()),
+                  statement(planted, "dsk", owner, key=planted_dsk.public()),
+                  statement(planted_dsk, "device", owner, subject=device, key=rogue.public()))
+    token = self_issued(rogue, device, holder=rogue.public())
+    for contradiction, code in (("fail", "trust_contradiction"),
+                                ("report", "untrusted_issuer")):
+        trust = store_of(trust_document(web_of_trust=fig.anchor(max_hops=2), policy=[
+            rule(["web_of_trust"], contradiction=contradiction)]))
+        report = verify(token, trust, statements=statements)
+        assert_fails_at(report, "trust_path", code)
+        found = path_of(report, "web_of_trust")
+        assert (found["ok"], found["contradiction"]) == (False, True)
+        pinned = (f"of yours ({ALICE}), {short(planted)}, but the trust file pins your master "
+                  f"key {short(fig['alice-master'])}" if victim == "anchor" else
+                  f"of {dave}, {short(planted)}, but your web of trust reaches {dave} with "
+                  f"master key {short(dave_master)}")
+        assert found["reason"] == (f"a contradiction: {BOB}'s user-signing key "
+                                   f"{short(fig['bob-usk'])} vouches for another master key "
+                                   f"{pinned}.")
 
 
 # --------------------------------------------------------------------------------------------
