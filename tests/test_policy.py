@@ -195,3 +195,14 @@ def test_combine_is_a_frozen_value(combine: Combine, needed: int) -> None:
     assert combine.needed(3) == needed
     with pytest.raises(ValueError, match="at least one vouching method"):
         Combine(0)
+
+
+def test_a_rule_without_methods_covers_nothing() -> None:
+    """The rule a trust store gives for a domain its policy does not cover has no methods:
+    whatever vouches, the decision is untrusted_issuer, naming the domain."""
+    uncovered = PolicyRule(frozenset({"example.org"}), ())
+    decision = decide(uncovered, {"central": ok("central")})
+    assert summary(decision) == (
+        False, "untrusted_issuer", "no rule of the trust policy covers example.org, and it has "
+                                   'no default rule (domains ["*"])')
+    assert decision.paths == (ok("central"),)

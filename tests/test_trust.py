@@ -326,6 +326,19 @@ def test_without_policy_any_configured_method_will_do(public_jwk: dict[str, str]
     assert parse({"issuers": []}).configured_methods() == ()
 
 
+def test_a_policy_without_a_default_rule_covers_only_its_domains(
+        public_jwk: dict[str, str]) -> None:
+    """With a policy, a domain no rule names gets a rule without methods (nothing vouches
+    there); a "*" rule is the default."""
+    store = parse(with_members(public_jwk, policy=[{"domains": ["example.com"],
+                                                    "methods": ["central"]}]))
+    assert store.rule_for("example.org") == PolicyRule(frozenset({"example.org"}), ())
+    fallback = parse(with_members(public_jwk, policy=[
+        {"domains": ["example.com"], "methods": ["central"]},
+        {"domains": ["*"], "methods": ["cascade"]}]))
+    assert fallback.rule_for("example.org") == PolicyRule(None, (TrustMethod.CASCADE,))
+
+
 WOT = "the trust file: web_of_trust"
 HOPS = f'{WOT}: "max_hops" must be a whole number from 0 to 4.'
 THRESHOLD = 'the trust file: well_known "threshold" must be a whole number from 1 to 16.'

@@ -901,6 +901,43 @@ def test_policy_domain_rules(pki: Pki, issuer_key: Key, make_credential: MakeCre
     assert list(accepted.trust) == [central_path(issuer_key)]
 
 
+UNCOVERED = ("no rule of the trust policy covers example.org, and it has no default rule "
+             '(domains ["*"]).')
+
+
+def test_policy_without_a_rule_for_the_domain_fails_closed(
+        issuer_key: Key, make_credential: MakeCredential) -> None:
+    """A policy with a rule for example.com only: a credential for example.org, which the
+    trust file's issuer covers, used to pass on the central path alone; it is now
+    untrusted_issuer, the reason saying no rule covers example.org. A default rule ("*")
+    covers it again."""
+    issuers = [issuer_entry(ISSUER, issuer_key, ["example.com", "example.org"])]
+    strict = store_of(trust_document(issuers, policy=[
+        rule(["central"], "all", domains=["example.com"])]))
+    token = make_credential(subject=B1, instant_messages=[])
+    report = verify(token, strict)
+    assert_fails_at(report, "trust_path", "untrusted_issuer")
+    assert report.check("trust_path").reason == UNCOVERED[:1].upper() + UNCOVERED[1:]
+    assert list(report.trust) == [central_path(issuer_key)]
+    assert_valid(verify(make_credential(), strict))
+    with_default = store_of(trust_document(issuers, policy=[
+        rule(["central"], "all", domains=["example.com"]), rule(["central"])]))
+    assert_valid(verify(token, with_default))
+
+
+def test_policy_without_a_rule_for_another_named_domain(
+        issuer_key: Key, make_credential: MakeCredential) -> None:
+    """Every domain a credential names needs a rule: a device in example.com listing a
+    handle in example.org fails for example.org."""
+    trust = store_of(trust_document(
+        [issuer_entry(ISSUER, issuer_key, ["example.com", "example.org"])],
+        policy=[rule(["central"], domains=["example.com"])]))
+    report = verify(make_credential(instant_messages=[HANDLE, "im:%40alice@example.org"]),
+                    trust)
+    assert_fails_at(report, "trust_path", "untrusted_issuer")
+    assert report.check("trust_path").reason == f"For example.org, {UNCOVERED}"
+
+
 # --------------------------------------------------------------------------------------------
 # Nothing is fetched unless a URL was named
 

@@ -28,7 +28,11 @@ class Decision:
 
 def decide(rule: PolicyRule, found: Mapping[str, TrustPath]) -> Decision:
     """Apply ``rule`` to the trust paths ``found`` (keyed by method name); methods outside the
-    rule do not count."""
+    rule do not count. A rule without methods (a domain the policy does not cover) refuses."""
+    if not rule.methods:
+        named = ", ".join(sorted(rule.domains)) if rule.domains else "this domain"
+        return Decision(False, "untrusted_issuer", f"no rule of the trust policy covers {named}, "
+                        'and it has no default rule (domains ["*"])', tuple(found.values()))
     paths = tuple(found.get(method) or TrustPath(method, False,
                                                  reason="no evidence was given for it")
                   for method in rule.methods)

@@ -144,10 +144,14 @@ class TrustStore:
         return tuple(method for method in TrustMethod if present[method])
 
     def rule_for(self, domain: str) -> PolicyRule:
-        """The first policy rule for ``domain``; without one, any configured method will do."""
+        """The first policy rule for ``domain``. Without a policy, any configured method will
+        do; a policy that neither names ``domain`` nor has a default rule (``["*"]``) fails
+        closed: the rule it gives has no methods, so nothing vouches there."""
         for rule in self.policy:
             if rule.applies_to(domain):
                 return rule
+        if self.policy:
+            return PolicyRule(frozenset({domain}), ())
         return PolicyRule(None, self.configured_methods())
 
 
