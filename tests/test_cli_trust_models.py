@@ -346,10 +346,17 @@ def test_cli_policy_contradiction(contradiction: str, exit_code: int, tmp_path: 
     assert code == exit_code
     assert methods(report) == [("central", True), ("well_known", False)]
     assert report["trust"][1]["contradiction"] is True
+    text = run("verify", token, "--trust", trust, "--now", NOW, *statement_args(files))
     if contradiction == "fail":
         assert failed(report)[:2] == ("trust_path", "trust_contradiction")
-        text = run("verify", token, "--trust", trust, "--now", NOW, *statement_args(files))
         assert text.stdout.startswith("invalid: trust_contradiction\n")
+        assert "warnings" not in report
+    else:
+        warning = ("trust methods contradict each other: a contradiction: a.example names key "
+                   f"{short(other)}, b.example names key {short(other)}, not key "
+                   f"{short(keys.read_key_file(device_public, require='public'))}, for {HANDLE}.")
+        assert report["warnings"] == [warning]
+        assert text.stdout.startswith(f"valid\nwarning: {warning}\n  ok   format ")
 
 
 def test_cli_policy_without_anchor_is_a_usage_error(tmp_path: Path, issuer_key: Key) -> None:

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from vc_im import keys
 from vc_im.keys import Key
+from vc_im.report import Passed
 from vc_im.trust import Combine, OnContradiction, PolicyRule, TrustMethod
 from vc_im.trust.paths import TrustPath
 from vc_im.trust.policy import Decision, decide
@@ -106,11 +107,16 @@ def test_different_keys_contradict() -> None:
 
 
 def test_different_keys_reported_only() -> None:
-    """With contradiction "report", methods vouching for different keys still count."""
+    """With contradiction "report", methods vouching for different keys still count, and the
+    contradiction is a warning of the decision (carried by its reason to the check)."""
     decision = decide(rule("central", "x509", contradiction="report"),
                       {"central": ok("central", KEY), "x509": ok("x509", OTHER)})
     assert (decision.ok, decision.code) == (True, None)
     assert decision.reason.startswith("2 of 2 trust methods vouch for it, 1 needed: ")
+    warning = "trust methods contradict each other: the methods vouch for different keys"
+    assert decision.warnings == (warning,)
+    assert isinstance(decision.reason, Passed)
+    assert decision.reason.warnings == (warning,)
 
 
 def test_same_key_is_no_contradiction() -> None:
@@ -140,6 +146,8 @@ def test_positive_evidence_for_another_key_contradicts() -> None:
     assert summary(reported) == (
         True, None, "1 of 2 trust methods vouch for it, 1 needed: central: central step")
     assert reported.paths[1].contradiction is True
+    assert reported.warnings == ("trust methods contradict each other: a.example names key X",)
+    assert decision.warnings == ()
 
 
 def test_reported_contradiction_still_needs_enough_methods() -> None:

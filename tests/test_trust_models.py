@@ -633,6 +633,33 @@ def test_wot_planted_master_key_is_a_contradiction(victim: str, fig: Figure2) ->
                                    f"{pinned}.")
 
 
+def test_wot_disputed_user_fails_or_warns(fig: Figure2, bob_credential: str) -> None:
+    """Carol, one hop from Alice like Bob, vouches for another master key of Bob's. B1, which
+    Bob's real key reaches, fails with trust_contradiction by default; with "contradiction":
+    "report" it is valid and the report warns of the contradiction."""
+    carol, carol_master, carol_usk = "im:carol@example.net", keys.generate(), keys.generate()
+    statements = (*fig.all(),
+                  statement(fig["alice-usk"], "user", ALICE, subject=carol,
+                            key=carol_master.public()),
+                  statement(carol_master, "usk", carol, key=carol_usk.public()),
+                  statement(carol_usk, "user", carol, subject=BOB, key=keys.generate().public()))
+    reasons = []
+    for contradiction in ("fail", "report"):
+        trust = store_of(trust_document(web_of_trust=fig.anchor(max_hops=2), policy=[
+            rule(["web_of_trust"], contradiction=contradiction)]))
+        report = verify(bob_credential, trust, statements=statements)
+        found = path_of(report, "web_of_trust")
+        assert (found["ok"], found["contradiction"]) == (True, True)
+        assert str(found["reason"]).startswith(f"a contradiction: {carol}'s user-signing key ")
+        reasons.append(f"trust methods contradict each other: {found['reason']}")
+        if contradiction == "fail":
+            assert_fails_at(report, "trust_path", "trust_contradiction")
+            assert report.check("trust_path").reason == reasons[0][:1].upper() + reasons[0][1:]
+        else:
+            assert_valid(report)
+            assert report.warnings == (reasons[1],)
+
+
 # --------------------------------------------------------------------------------------------
 # Well-known service cross-signing (§4.3)
 
@@ -861,8 +888,10 @@ def test_policy_contradiction_central_against_wellknown(
         assert_fails_at(report, "trust_path", "trust_contradiction")
         assert report.check("trust_path").reason == (
             f"Trust methods contradict each other: {found['reason']}")
+        assert report.warnings == ()
     else:
         assert_valid(report)
+        assert report.warnings == (f"trust methods contradict each other: {found['reason']}",)
 
 
 def test_policy_contradiction_central_against_wot(issuer_key: Key, fig: Figure2,

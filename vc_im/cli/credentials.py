@@ -141,6 +141,8 @@ def print_report(report: Report, *, as_json: bool) -> None:
         emit_json(report.to_json())
     else:
         typer.echo("valid" if report.ok else f"invalid: {report.code}")
+        for warning in _warnings(report):
+            typer.echo(f"warning: {warning}")  # one line, escaped by the report
         _print_checks(report, indent="")
     if report.ok:
         raise typer.Exit(EXIT_OK)
@@ -148,6 +150,14 @@ def print_report(report: Report, *, as_json: bool) -> None:
     reason = failure.reason if failure is not None else "an embedded credential is invalid."
     typer.echo(f"vc-im: invalid ({report.code}): {reason}", err=True)
     raise typer.Exit(EXIT_INVALID)
+
+
+def _warnings(report: Report) -> list[str]:
+    """The report's warnings and its nested reports', each once."""
+    found = dict.fromkeys(report.warnings)
+    for nested in report.credentials:
+        found.update(dict.fromkeys(_warnings(nested)))
+    return list(found)
 
 
 def _print_checks(report: Report, *, indent: str) -> None:
