@@ -996,5 +996,5 @@ def test_trust_models_never_touch_the_network(no_network: list[str], pki: Pki,
     # The guard does catch what a fetch would do: a named URL is attempted, and recorded.
     fetched = fetch_statements(["https://alice.example/im"], ca_file=None, timeout=1)
     assert [item.token for item in fetched] == [None]
-    assert fetched[0].failure.startswith("the service cannot be reached")
+    assert fetched[0].failure == "the statement at https://alice.example/im could not be fetched"
     assert no_network != []
