@@ -354,7 +354,8 @@ def test_x509_provider_leaf(pki: Pki, provider_key: Key, x509_trust: TrustStore,
 def test_x509_through_an_intermediate_ca(pki: Pki, provider_key: Key,
                                          x509_trust: TrustStore) -> None:
     """A leaf issued by an intermediate CA, both in x5c, chains to the root."""
-    from vc_im.trust.x509 import mint_ca, mint_leaf, x5c_of
+    from vc_im.trust.x509 import x5c_of
+    from vc_im.trust.x509_mint import mint_ca, mint_leaf
 
     intermediate, intermediate_key = mint_ca(name="Example IM CA", now=NOW - DAY,
                                              issuer_cert_pem=pki.cert_pem, issuer_key=pki.key)

@@ -1,4 +1,5 @@
-"""vc_im.trust.x509: minting test certificates and validating x5c chains (the seed's §5.1)."""
+"""vc_im.trust.x509 and x509_mint: minting test certificates and validating x5c chains (the
+seed's §5.1)."""
 
 from __future__ import annotations
 
@@ -24,11 +25,10 @@ from vc_im.trust.x509 import (
     CertificateError,
     describe,
     load_roots,
-    mint_ca,
-    mint_leaf,
     verify_chain,
     x5c_of,
 )
+from vc_im.trust.x509_mint import mint_ca, mint_leaf
 
 #: 2023-11-14T22:13:20Z.
 NOW = 1_700_000_000
