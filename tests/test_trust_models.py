@@ -371,6 +371,36 @@ def test_x509_through_an_intermediate_ca(pki: Pki, provider_key: Key,
         f"the leaf certifies {PROVIDER} for key {provider_key.thumbprint()}"]
 
 
+@pytest.mark.parametrize(("constraint", "code"), [
+    ({"permitted_domains": ["example.com"]}, None),
+    ({"permitted_domains": ["example.org"]}, "untrusted_issuer"),
+    ({"excluded_domains": ["example.com"]}, "untrusted_issuer"),
+], ids=["permitted", "outside-permitted", "excluded"])
+def test_x509_name_constraints_confine_a_sub_ca(constraint: dict[str, list[str]], code: str | None,
+                                                pki: Pki, provider_key: Key,
+                                                x509_trust: TrustStore) -> None:
+    """A sub-CA's dNSName name constraints apply to the IM identifiers its leaves certify: a
+    provider leaf for mimi://example.com under a sub-CA confined to example.org (or with
+    example.com excluded) fails issuer_key with untrusted_issuer."""
+    from vc_im.trust.x509 import x5c_of
+    from vc_im.trust.x509_mint import mint_ca, mint_leaf
+
+    sub, sub_key = mint_ca(name="Example IM CA", now=NOW - DAY, issuer_cert_pem=pki.cert_pem,
+                           issuer_key=pki.key, **constraint)  # type: ignore[arg-type]
+    leaf = mint_leaf(ca_cert_pem=sub, ca_key=sub_key, subject_key=provider_key,
+                     san_uris=[PROVIDER], subject_name="Example IM", now=NOW - DAY)
+    report = verify(provider_credential(provider_key, x5c_of(leaf + sub)), x509_trust)
+    if code is None:
+        assert_valid(report)
+        return
+    assert_fails_at(report, "issuer_key", code)
+    subtree = next(iter(constraint.values()))[0]
+    verb = "permits only" if "permitted_domains" in constraint else "excludes"
+    assert report.check("issuer_key").reason == (
+        f"The CA certificate 'CN=Example IM CA' {verb} names in {subtree} (name constraints), "
+        f"and the leaf certifies {PROVIDER} in example.com.")
+
+
 def test_x509_device_leaf_self_issued(pki: Pki, device_key: Key,
                                       x509_trust: TrustStore) -> None:
     """A device's own leaf (SAN: the device and the handle, as the seed's mock-up) signs a

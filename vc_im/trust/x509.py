@@ -17,6 +17,13 @@ why vc_im keeps it:
 * A leaf with an extended key usage must list clientAuth; leaves are never CAs; a CA needs
   basicConstraints CA:TRUE (critical) and keyCertSign.
 
+One rule is added: cryptography applies a CA's name constraints to DNS and IP names only, and
+refuses URI-form constraints outright, so nothing would confine the im: and mimi:// URIs a
+sub-CA certifies. vc_im applies each CA's dNSName subtrees (RFC 5280 §4.2.1.10: a subtree is
+a domain and every name below it, label by label) to the domains of the leaf's IM
+identifiers: each must lie in one of a CA's permitted subtrees, when it has any, and in none
+of its excluded ones.
+
 One rule is replaced: the web PKI profile (CA/Browser Forum) forbids a critical
 subjectAltName when the subject is not empty, but the seed's mock-up client certificate
 has exactly that (``Subject: O = example.com, CN = Alice M. Smith`` and ``X509v3 Subject
@@ -222,8 +229,9 @@ def verify_chain(x5c: Sequence[str], roots: Sequence[x509.Certificate], *,
     Ed448-signed certificate (cryptography's path validation refuses them); path validation
     to one of ``roots`` (at most four intermediates); the x5c certificates must be the
     validated path's first certificates, in order (RFC 7515 §4.1.6); a leaf key usage, if
-    present, allows digital signatures; the leaf's key is one vc_im verifies with; and its
-    subjectAltName holds at least one im: or mimi:// URI, each a valid identifier.
+    present, allows digital signatures; the leaf's key is one vc_im verifies with; its
+    subjectAltName holds at least one im: or mimi:// URI, each a valid identifier; and the
+    domain of each lies within every CA's dNSName name constraints.
     """
     certificates = _decode_x5c(x5c)
     roles = ["leaf certificate", *(f"CA certificate x5c[{index}]"
@@ -250,7 +258,8 @@ def verify_chain(x5c: Sequence[str], roots: Sequence[x509.Certificate], *,
     except VerificationError as exc:
         _check_roots_validity(certificates, roots, now)
         raise CertificateError(
-            f"the x5c chain does not lead to a configured CA root: {_reason(exc)}",
+            f"the x5c chain does not lead to a configured CA root: "
+            f"{_unsupported_constraints(certificates, roots) or _reason(exc)}",
             code="untrusted_issuer") from exc
     if len(path) < len(certificates) or any(
             path[index] != certificate for index, certificate in enumerate(certificates)):
@@ -258,7 +267,10 @@ def verify_chain(x5c: Sequence[str], roots: Sequence[x509.Certificate], *,
                                "certifying the one before it (RFC 7515 section 4.1.6).",
                                code="malformed")
     _check_signing_usage(leaf)
-    return CertifiedKey(key=_key_of(leaf), identifiers=_identifiers(leaf),
+    identifiers = _identifiers(leaf)
+    for ca in path[1:]:
+        _check_name_constraints(ca, identifiers)
+    return CertifiedKey(key=_key_of(leaf), identifiers=identifiers,
                         subject=_subject(leaf), chain=tuple(_subject(c) for c in path))
 
 
@@ -360,6 +372,79 @@ def _reason(exc: VerificationError) -> str:
                 "certificates.")
     text = text.encode("ascii", "backslashreplace").decode("ascii").rstrip(".")
     return (text if len(text) <= 200 else text[:197] + "...") + "."
+
+
+def _name_constraints(certificate: x509.Certificate) -> x509.NameConstraints | None:
+    try:
+        return certificate.extensions.get_extension_for_class(x509.NameConstraints).value
+    except x509.ExtensionNotFound:
+        return None
+
+
+def _dns_subtrees(subtrees: Sequence[x509.GeneralName] | None) -> tuple[str, ...]:
+    """The dNSName subtrees among ``subtrees``, lower-case, without a final dot."""
+    return tuple(name.value.lower().removesuffix(".") for name in subtrees or ()
+                 if isinstance(name, x509.DNSName))
+
+
+def _within(domain: str, subtree: str) -> bool:
+    """RFC 5280 §4.2.1.10 for dNSName: the subtree's name with zero or more labels added on
+    the left (a leading dot, as some CAs write it, admits only the names below)."""
+    if not subtree:
+        return True
+    if subtree.startswith("."):
+        return domain.endswith(subtree)
+    return domain == subtree or domain.endswith("." + subtree)
+
+
+def _check_name_constraints(ca: x509.Certificate, identifiers: Sequence[ImId]) -> None:
+    """Each identifier's domain lies in one of the CA's permitted dNSName subtrees (when it
+    has any) and in none of its excluded ones."""
+    constraints = _name_constraints(ca)
+    if constraints is None:
+        return
+    permitted = _dns_subtrees(constraints.permitted_subtrees)
+    excluded = _dns_subtrees(constraints.excluded_subtrees)
+    for identifier in identifiers:
+        domain = identifier.domain
+        if permitted and not any(_within(domain, subtree) for subtree in permitted):
+            raise CertificateError(
+                f"the CA certificate {_shown(_subject(ca))} permits only names in "
+                f"{', '.join(permitted)} (name constraints), and the leaf certifies "
+                f"{identifier} in {domain}.", code="untrusted_issuer")
+        barred = next((subtree for subtree in excluded if _within(domain, subtree)), None)
+        if barred is not None:
+            raise CertificateError(
+                f"the CA certificate {_shown(_subject(ca))} excludes names in {barred} (name "
+                f"constraints), and the leaf certifies {identifier} in "
+                f"{domain}.", code="untrusted_issuer")
+
+
+#: The name forms whose constraints cryptography's path validation applies.
+_SUPPORTED_CONSTRAINTS: Final = (x509.DNSName, x509.IPAddress)
+_FORM_NAMES: Final[dict[type[x509.GeneralName], str]] = {
+    x509.UniformResourceIdentifier: "URI", x509.RFC822Name: "email",
+    x509.DirectoryName: "directory name", x509.OtherName: "other name",
+    x509.RegisteredID: "registered ID"}
+
+
+def _unsupported_constraints(certificates: Sequence[x509.Certificate],
+                             roots: Sequence[x509.Certificate]) -> str | None:
+    """After a failed validation: name a CA whose name constraints have a form
+    cryptography refuses (it fails the whole chain with "unsupported name constraint")."""
+    for ca in (*certificates[1:], *roots):
+        constraints = _name_constraints(ca)
+        if constraints is None:
+            continue
+        forms = sorted({_FORM_NAMES.get(type(name), type(name).__name__)
+                        for name in (*(constraints.permitted_subtrees or ()),
+                                     *(constraints.excluded_subtrees or ()))
+                        if not isinstance(name, _SUPPORTED_CONSTRAINTS)})
+        if forms:
+            return (f"the CA certificate {_shown(_subject(ca))} has name constraints of a form "
+                    f"cryptography's path validation refuses ({', '.join(forms)}); constrain "
+                    "the IM identifiers' domains with dNSName subtrees instead.")
+    return None
 
 
 def _ee_policy() -> ExtensionPolicy:

@@ -18,7 +18,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from vc_im import keys
 from vc_im.errors import InputError, KeyFileError
-from vc_im.identifiers import IdentifierError, ImId, parse
+from vc_im.identifiers import IdentifierError, ImId, normalize_domain, parse
 from vc_im.times import MAX_NUMERIC_DATE
 from vc_im.trust.x509 import (
     _CA_KEY_RULE,
@@ -37,13 +37,17 @@ _DAY: Final = 86_400
 
 def mint_ca(*, name: str, key: keys.Key | None = None, now: int, days: int = 3650,
             issuer_cert_pem: bytes | None = None, issuer_key: keys.Key | None = None,
-            path_length: int | None = None) -> tuple[bytes, keys.Key]:
+            path_length: int | None = None, permitted_domains: Sequence[str] = (),
+            excluded_domains: Sequence[str] = ()) -> tuple[bytes, keys.Key]:
     """A CA certificate (PEM) and its private key, valid from ``now`` for ``days`` days.
 
     Self-signed (a root) unless ``issuer_cert_pem`` and ``issuer_key`` are given, which
     makes an intermediate CA: the seed's cascading model, where a user certificate may issue
     device certificates. A fresh P-256 key is made when ``key`` is None; a given key must be
     ES256 or RS256 (see the module notes). The subject is ``CN=<name>``.
+    ``permitted_domains`` and ``excluded_domains`` become critical name constraints of
+    dNSName subtrees, which :func:`vc_im.trust.x509.verify_chain` applies to the domains of
+    the IM identifiers the CA's leaves certify.
     """
     ca_key = keys.generate("ES256") if key is None else key
     _require_ca_key(ca_key)
@@ -66,7 +70,19 @@ def mint_ca(*, name: str, key: keys.Key | None = None, now: int, days: int = 365
         builder = builder.add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(_native_public(signer)),
             critical=False)
+    if permitted_domains or excluded_domains:
+        builder = builder.add_extension(x509.NameConstraints(
+            permitted_subtrees=_dns_subtrees(permitted_domains),
+            excluded_subtrees=_dns_subtrees(excluded_domains)), critical=True)
     return _sign(builder, signer), ca_key
+
+
+def _dns_subtrees(domains: Sequence[str]) -> list[x509.GeneralName] | None:
+    """dNSName subtrees for ``domains`` (normalised as IM identifiers' domains are)."""
+    try:
+        return [x509.DNSName(normalize_domain(domain)) for domain in domains] or None
+    except IdentifierError as exc:
+        raise InputError(f"a name constraint must be a domain name: {exc.message}") from exc
 
 
 def mint_leaf(*, ca_cert_pem: bytes, ca_key: keys.Key, subject_key: keys.Key,
