@@ -277,7 +277,7 @@ def test_wellknown_two_of_three(k: Keys, tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert result.stdout == (
         f"trusted (well_known): key {k['dev'].thumbprint()}\n"
-        f"  code.example.net: https://code.example.net/alice binds {ALICE} to key "
+        f"  example.net: https://code.example.net/alice binds {ALICE} to key "
         f"{short(k['dev'])}\n"
         f"  social.example: acct:alice@social.example binds {ALICE} to key {short(k['dev'])}\n")
 
@@ -297,7 +297,9 @@ def test_wellknown_contradiction(k: Keys, tmp_path: Path) -> None:
 
 
 def test_wellknown_fetches_from_loopback(k: Keys) -> None:
-    """--url fetches over HTTPS with --ca-file; one service meets --threshold 1."""
+    """--url fetches over HTTPS with --ca-file and --allow-private-network (the loopback
+    server); one service meets --threshold 1. Without the flag the loopback URL is a usage
+    error."""
     from test_wellknown import loopback_https
 
     routes: dict[str, tuple[int, dict[str, str], bytes]] = {}
@@ -307,15 +309,22 @@ def test_wellknown_fetches_from_loopback(k: Keys) -> None:
         routes["/alice"] = (200, {}, token.encode())
         result = run("statement", "wellknown", "--identity", ALICE, "--key", k.public("dev"),
                      "--url", f"{base}/alice", "--ca-file", ca, "--threshold", "1",
-                     "--now", NOW)
+                     "--now", NOW, "--allow-private-network")
         refused = run("statement", "wellknown", "--identity", ALICE, "--key", k.public("dev"),
-                      "--url", f"{base}/alice", "--now", NOW, "--threshold", "1")
+                      "--url", f"{base}/alice", "--now", NOW, "--threshold", "1",
+                      "--allow-private-network")
+        private = run("statement", "wellknown", "--identity", ALICE, "--key", k.public("dev"),
+                      "--url", f"{base}/alice", "--ca-file", ca, "--threshold", "1",
+                      "--now", NOW)
     assert result.exit_code == 0, result.stdout
-    assert result.stdout.endswith(f"  127.0.0.1: {base}/alice binds {ALICE} to key "
+    assert result.stdout.endswith(f"  localhost: {base}/alice binds {ALICE} to key "
                                   f"{short(k['dev'])} (fetched from {base}/alice)\n")
     assert refused.exit_code == 1
-    assert f"not counted: {base}/alice: the service's TLS certificate did not verify" in (
+    assert f"  not counted: the statement at {base}/alice could not be fetched\n" in (
         refused.stdout)
+    assert (private.exit_code, private.stdout, private.stderr) == (
+        2, "", f"vc-im: the statement URL '{base}/alice' is unusable: an IP address is not a "
+               "well-known service.\n")
 
 
 @pytest.mark.parametrize(("args", "message"), [

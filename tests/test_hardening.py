@@ -417,10 +417,11 @@ def test_dripping_body_cannot_hold_the_fetch() -> None:
     head = b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\nConnection: close\r\n\r\n"
     with dripping_https(head, b"A" * 100, 0.25) as (url, ca):
         started = time.monotonic()
-        (fetched,) = fetch_statements([url], ca_file=ca, timeout=1)
+        (fetched,) = fetch_statements([url], ca_file=ca, timeout=1, allow_private_network=True)
         elapsed = time.monotonic() - started
     assert elapsed < 3
-    assert (fetched.token, fetched.failure) == (None, "the response took longer than 1 s")
+    assert (fetched.token, fetched.failure) == (None, f"the statement at {url} could not be "
+                                                      "fetched")
 
 
 def test_dripping_headers_cannot_hold_the_fetch() -> None:
@@ -429,12 +430,11 @@ def test_dripping_headers_cannot_hold_the_fetch() -> None:
     head = b"HTTP/1.1 200 OK\r\n"
     with dripping_https(head, b"X-Drip: " + b"a" * 12, 0.25) as (url, ca):
         started = time.monotonic()
-        (fetched,) = fetch_statements([url], ca_file=ca, timeout=1)
+        (fetched,) = fetch_statements([url], ca_file=ca, timeout=1, allow_private_network=True)
         elapsed = time.monotonic() - started
     assert elapsed < 3
-    assert fetched.token is None
-    assert fetched.failure in ("the service did not answer within 1 s",
-                               "the response took longer than 1 s")
+    assert (fetched.token, fetched.failure) == (None, f"the statement at {url} could not be "
+                                                      "fetched")
 
 
 # --------------------------------------------------------------------------------------------

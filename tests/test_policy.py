@@ -8,8 +8,9 @@ from hypothesis import strategies as st
 
 from vc_im import keys
 from vc_im.keys import Key
-from vc_im.trust import PolicyRule
-from vc_im.trust.paths import METHODS, TrustPath
+from vc_im.report import Passed
+from vc_im.trust import Combine, OnContradiction, PolicyRule, TrustMethod
+from vc_im.trust.paths import TrustPath
 from vc_im.trust.policy import Decision, decide
 
 KEY = keys.generate()
@@ -29,8 +30,11 @@ def refused(method: str, reason: str = "", *, contradiction: bool = False) -> Tr
 
 
 def rule(*methods: str, combine: str | int = "any", contradiction: str = "fail") -> PolicyRule:
-    """A rule for every domain."""
-    return PolicyRule(None, methods, combine, contradiction)
+    """A rule for every domain, written as a trust file writes it."""
+    named = {"any": Combine.ANY, "all": Combine.ALL}
+    return PolicyRule(None, tuple(TrustMethod(m) for m in methods),
+                      named[combine] if isinstance(combine, str) else Combine(combine),
+                      OnContradiction(contradiction))
 
 
 def summary(decision: Decision) -> tuple[bool, str | None, str]:
@@ -103,11 +107,16 @@ def test_different_keys_contradict() -> None:
 
 
 def test_different_keys_reported_only() -> None:
-    """With contradiction "report", methods vouching for different keys still count."""
+    """With contradiction "report", methods vouching for different keys still count, and the
+    contradiction is a warning of the decision (carried by its reason to the check)."""
     decision = decide(rule("central", "x509", contradiction="report"),
                       {"central": ok("central", KEY), "x509": ok("x509", OTHER)})
     assert (decision.ok, decision.code) == (True, None)
     assert decision.reason.startswith("2 of 2 trust methods vouch for it, 1 needed: ")
+    warning = "trust methods contradict each other: the methods vouch for different keys"
+    assert decision.warnings == (warning,)
+    assert isinstance(decision.reason, Passed)
+    assert decision.reason.warnings == (warning,)
 
 
 def test_same_key_is_no_contradiction() -> None:
@@ -137,6 +146,8 @@ def test_positive_evidence_for_another_key_contradicts() -> None:
     assert summary(reported) == (
         True, None, "1 of 2 trust methods vouch for it, 1 needed: central: central step")
     assert reported.paths[1].contradiction is True
+    assert reported.warnings == ("trust methods contradict each other: a.example names key X",)
+    assert decision.warnings == ()
 
 
 def test_reported_contradiction_still_needs_enough_methods() -> None:
@@ -158,9 +169,10 @@ def test_contradiction_outside_the_rule_is_ignored() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.sampled_from(METHODS), min_size=1, max_size=5, unique=True),
+@given(st.lists(st.sampled_from(list(TrustMethod)), min_size=1, max_size=5, unique=True),
        st.data())
-def test_combine_counts_vouching_methods(methods: list[str], data: st.DataObject) -> None:
+def test_combine_counts_vouching_methods(methods: list[TrustMethod],
+                                         data: st.DataObject) -> None:
     """For every rule and every set of answers (one key, no contradiction), the decision
     passes exactly when the vouching methods reach any (1), all (n) or k."""
     vouching = data.draw(st.lists(st.sampled_from(methods), unique=True))
@@ -173,3 +185,32 @@ def test_combine_counts_vouching_methods(methods: list[str], data: st.DataObject
     assert decision.ok is (len(vouching) >= int(need))
     assert decision.code == (None if decision.ok else "untrusted_issuer")
     assert [path.method for path in decision.paths] == methods
+
+
+def test_methods_are_enums_with_todays_names() -> None:
+    """Trust methods are a StrEnum whose values are the names trust files and reports use."""
+    assert [method.value for method in TrustMethod] == [
+        "central", "cascade", "x509", "web_of_trust", "well_known"]
+    assert TrustPath("x509", True).method is TrustMethod.X509
+    with pytest.raises(ValueError, match=r"'x\.509' is not a valid TrustMethod"):
+        TrustPath("x.509", True)
+
+
+@pytest.mark.parametrize(("combine", "needed"), [
+    (Combine.ANY, 1), (Combine.ALL, 3), (Combine(2), 2)], ids=["any", "all", "k2"])
+def test_combine_is_a_frozen_value(combine: Combine, needed: int) -> None:
+    """any is k = 1, all is every method of the rule, k is k; k below 1 is refused."""
+    assert combine.needed(3) == needed
+    with pytest.raises(ValueError, match="at least one vouching method"):
+        Combine(0)
+
+
+def test_a_rule_without_methods_covers_nothing() -> None:
+    """The rule a trust store gives for a domain its policy does not cover has no methods:
+    whatever vouches, the decision is untrusted_issuer, naming the domain."""
+    uncovered = PolicyRule(frozenset({"example.org"}), ())
+    decision = decide(uncovered, {"central": ok("central")})
+    assert summary(decision) == (
+        False, "untrusted_issuer", "no rule of the trust policy covers example.org, and it has "
+                                   'no default rule (domains ["*"])')
+    assert decision.paths == (ok("central"),)

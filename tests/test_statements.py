@@ -114,9 +114,13 @@ def test_unknown_kind_is_an_input_error() -> None:
     ("https://bücher.example/alice", "xn--bcher-kva.example"),
     ("https://127.0.0.1:4443/alice", "127.0.0.1"),
     ("https://[::1]/alice", "::1"),
+    ("https://127.1/alice", "127.0.0.1"),
+    ("https://2130706433/alice", "127.0.0.1"),
+    ("https://[::ffff:127.0.0.1]/alice", "127.0.0.1"),
 ])
 def test_account_host(account: str, host: str) -> None:
-    """The host of an account URI ignores case, ports, a final dot and users; IDNs are A-labels."""
+    """The host of an account URI ignores case, ports, a final dot and users; IDNs are A-labels;
+    an IP address has one form, whichever way a resolver would read it."""
     assert account_host(account) == host
 
 
@@ -129,6 +133,7 @@ def test_account_host(account: str, host: str) -> None:
     ("https://code.example.net:99999/", "the URL has an invalid port"),
     ("acct:alice", "an acct: service account is written acct:user@host"),
     ("https://code_example.net/", "the host is not a DNS name or an IP address"),
+    ("https://1.2.3.4.5/", "the host is not a DNS name or an IP address"),
     ("https://code.example.net/a b", "the service account contains whitespace or control "
                                      "characters"),
 ])
@@ -138,14 +143,15 @@ def test_account_host_refusals(account: str, message: str) -> None:
         account_host(account)
 
 
-@given(labels=st.lists(st.from_regex(r"\A[a-z0-9]([a-z0-9-]{0,8}[a-z0-9])?\Z"), min_size=2,
-                       max_size=4),
+@given(labels=st.lists(st.from_regex(r"\A[a-z0-9]([a-z0-9-]{0,8}[a-z0-9])?\Z"), min_size=1,
+                       max_size=3).map(lambda labels: [*labels, "example"]),
        port=st.integers(min_value=1, max_value=65535),
        user=st.from_regex(r"\A[a-z0-9._-]{1,12}\Z"))
 @settings(max_examples=50, deadline=None)
 def test_https_and_acct_accounts_on_one_host_agree(labels: list[str], port: int,
                                                     user: str) -> None:
-    """An https URL (any case, any port) and an acct: URI on the same host name one host."""
+    """An https URL (any case, any port) and an acct: URI on the same host name one host
+    (a DNS name: a numeric last label would make it an IPv4 address)."""
     host = ".".join(labels)
     assert account_host(f"https://{host.upper()}:{port}/{user}") == host
     assert account_host(f"acct:{user}@{host}") == host

@@ -12,8 +12,16 @@ from trust_model_helpers import Pki
 
 from vc_im import identifiers, keys
 from vc_im.errors import TrustFileError
-from vc_im.trust import PolicyRule, TrustedIssuer, TrustStore, parse_trust, read_trust_file
-from vc_im.trust.paths import METHODS
+from vc_im.trust import (
+    Combine,
+    OnContradiction,
+    PolicyRule,
+    TrustedIssuer,
+    TrustMethod,
+    TrustStore,
+    parse_trust,
+    read_trust_file,
+)
 
 
 @pytest.fixture
@@ -285,12 +293,14 @@ def test_every_trust_model_member(public_jwk: dict[str, str], master_jwk: dict[s
     assert store.web_of_trust.master_key.public_jwk["x"] == master_jwk["x"]
     assert not store.web_of_trust.master_key.is_private
     assert store.well_known_threshold == 3
-    first = PolicyRule(frozenset({"example.com"}), ("central", "x509"), 2, "fail")
-    second = PolicyRule(None, ("central", "well_known"), "all", "report")
+    first = PolicyRule(frozenset({"example.com"}), (TrustMethod.CENTRAL, TrustMethod.X509),
+                       Combine(2), OnContradiction.FAIL)
+    second = PolicyRule(None, (TrustMethod.CENTRAL, TrustMethod.WELL_KNOWN), Combine.ALL,
+                        OnContradiction.REPORT)
     assert store.policy == (first, second)
     assert store.rule_for("example.com") == first
     assert store.rule_for("example.org") == second
-    assert store.configured_methods() == METHODS
+    assert store.configured_methods() == tuple(TrustMethod)
 
 
 def test_trust_model_defaults(public_jwk: dict[str, str], master_jwk: dict[str, str]) -> None:
@@ -302,17 +312,31 @@ def test_trust_model_defaults(public_jwk: dict[str, str], master_jwk: dict[str, 
     assert store.web_of_trust is not None
     assert store.web_of_trust.max_hops == 1
     assert store.well_known_threshold == 2
-    assert store.policy == (PolicyRule(frozenset({"example.com"}), ("central",)),)
-    assert (store.policy[0].combine, store.policy[0].contradiction) == ("any", "fail")
+    assert store.policy == (PolicyRule(frozenset({"example.com"}), (TrustMethod.CENTRAL,)),)
+    assert (store.policy[0].combine, store.policy[0].contradiction) == (
+        Combine.ANY, OnContradiction.FAIL)
 
 
 def test_without_policy_any_configured_method_will_do(public_jwk: dict[str, str]) -> None:
     """Without a policy, every domain gets one rule: any of the methods with an anchor."""
     store = parse(document(public_jwk))
     assert store.configured_methods() == ("central", "cascade")
-    assert store.rule_for("example.org") == PolicyRule(None, ("central", "cascade"), "any",
-                                                       "fail")
+    assert store.rule_for("example.org") == PolicyRule(
+        None, (TrustMethod.CENTRAL, TrustMethod.CASCADE), Combine.ANY, OnContradiction.FAIL)
     assert parse({"issuers": []}).configured_methods() == ()
+
+
+def test_a_policy_without_a_default_rule_covers_only_its_domains(
+        public_jwk: dict[str, str]) -> None:
+    """With a policy, a domain no rule names gets a rule without methods (nothing vouches
+    there); a "*" rule is the default."""
+    store = parse(with_members(public_jwk, policy=[{"domains": ["example.com"],
+                                                    "methods": ["central"]}]))
+    assert store.rule_for("example.org") == PolicyRule(frozenset({"example.org"}), ())
+    fallback = parse(with_members(public_jwk, policy=[
+        {"domains": ["example.com"], "methods": ["central"]},
+        {"domains": ["*"], "methods": ["cascade"]}]))
+    assert fallback.rule_for("example.org") == PolicyRule(None, (TrustMethod.CASCADE,))
 
 
 WOT = "the trust file: web_of_trust"

@@ -28,6 +28,7 @@ from trust_model_helpers import (
     revocation,
     rule,
     short,
+    statement,
     store_of,
     trust_document,
     wellknown,
@@ -353,7 +354,8 @@ def test_x509_provider_leaf(pki: Pki, provider_key: Key, x509_trust: TrustStore,
 def test_x509_through_an_intermediate_ca(pki: Pki, provider_key: Key,
                                          x509_trust: TrustStore) -> None:
     """A leaf issued by an intermediate CA, both in x5c, chains to the root."""
-    from vc_im.trust.x509 import mint_ca, mint_leaf, x5c_of
+    from vc_im.trust.x509 import x5c_of
+    from vc_im.trust.x509_mint import mint_ca, mint_leaf
 
     intermediate, intermediate_key = mint_ca(name="Example IM CA", now=NOW - DAY,
                                              issuer_cert_pem=pki.cert_pem, issuer_key=pki.key)
@@ -367,6 +369,36 @@ def test_x509_through_an_intermediate_ca(pki: Pki, provider_key: Key,
         f"CN=Example IM CA is certified by CN={pki.name}",
         f"CN={pki.name} is a configured root",
         f"the leaf certifies {PROVIDER} for key {provider_key.thumbprint()}"]
+
+
+@pytest.mark.parametrize(("constraint", "code"), [
+    ({"permitted_domains": ["example.com"]}, None),
+    ({"permitted_domains": ["example.org"]}, "untrusted_issuer"),
+    ({"excluded_domains": ["example.com"]}, "untrusted_issuer"),
+], ids=["permitted", "outside-permitted", "excluded"])
+def test_x509_name_constraints_confine_a_sub_ca(constraint: dict[str, list[str]], code: str | None,
+                                                pki: Pki, provider_key: Key,
+                                                x509_trust: TrustStore) -> None:
+    """A sub-CA's dNSName name constraints apply to the IM identifiers its leaves certify: a
+    provider leaf for mimi://example.com under a sub-CA confined to example.org (or with
+    example.com excluded) fails issuer_key with untrusted_issuer."""
+    from vc_im.trust.x509 import x5c_of
+    from vc_im.trust.x509_mint import mint_ca, mint_leaf
+
+    sub, sub_key = mint_ca(name="Example IM CA", now=NOW - DAY, issuer_cert_pem=pki.cert_pem,
+                           issuer_key=pki.key, **constraint)  # type: ignore[arg-type]
+    leaf = mint_leaf(ca_cert_pem=sub, ca_key=sub_key, subject_key=provider_key,
+                     san_uris=[PROVIDER], subject_name="Example IM", now=NOW - DAY)
+    report = verify(provider_credential(provider_key, x5c_of(leaf + sub)), x509_trust)
+    if code is None:
+        assert_valid(report)
+        return
+    assert_fails_at(report, "issuer_key", code)
+    subtree = next(iter(constraint.values()))[0]
+    verb = "permits only" if "permitted_domains" in constraint else "excludes"
+    assert report.check("issuer_key").reason == (
+        f"The CA certificate 'CN=Example IM CA' {verb} names in {subtree} (name constraints), "
+        f"and the leaf certifies {PROVIDER} in example.com.")
 
 
 def test_x509_device_leaf_self_issued(pki: Pki, device_key: Key,
@@ -597,6 +629,68 @@ def test_self_issued_credential_must_be_signed_by_the_vouched_key(
     assert (report.ok, report.code) == (False, "untrusted_issuer")
 
 
+@pytest.mark.parametrize("victim", ["anchor", "reached"])
+def test_wot_planted_master_key_is_a_contradiction(victim: str, fig: Figure2) -> None:
+    """Attack: with max_hops 2, Bob (one hop from Alice) vouches for a second master key of
+    Alice's, or of Dave's whom Alice already vouched for, and a device under that key issues
+    its own credential. It verified as valid; now trust_path fails with trust_contradiction,
+    and with "contradiction": "report" it is still not trusted."""
+    dave, dave_master = "im:dave@example.com", keys.generate()
+    planted, planted_dsk, rogue = keys.generate(), keys.generate(), keys.generate()
+    owner = ALICE if victim == "anchor" else dave
+    device = owner.replace("@", "/rogue@")
+    statements = (*fig.all(),
+                  statement(fig["alice-usk"], "user", ALICE, subject=dave,
+                            key=dave_master.public()),
+                  statement(fig["bob-master"], "usk", BOB, key=fig["bob-usk"].public()),
+                  statement(fig["bob-usk"], "user", BOB, subject=owner, key=planted.public()),
+                  statement(planted, "dsk", owner, key=planted_dsk.public()),
+                  statement(planted_dsk, "device", owner, subject=device, key=rogue.public()))
+    token = self_issued(rogue, device, holder=rogue.public())
+    for contradiction, code in (("fail", "trust_contradiction"),
+                                ("report", "untrusted_issuer")):
+        trust = store_of(trust_document(web_of_trust=fig.anchor(max_hops=2), policy=[
+            rule(["web_of_trust"], contradiction=contradiction)]))
+        report = verify(token, trust, statements=statements)
+        assert_fails_at(report, "trust_path", code)
+        found = path_of(report, "web_of_trust")
+        assert (found["ok"], found["contradiction"]) == (False, True)
+        pinned = (f"of yours ({ALICE}), {short(planted)}, but the trust file pins your master "
+                  f"key {short(fig['alice-master'])}" if victim == "anchor" else
+                  f"of {dave}, {short(planted)}, but your web of trust reaches {dave} with "
+                  f"master key {short(dave_master)}")
+        assert found["reason"] == (f"a contradiction: {BOB}'s user-signing key "
+                                   f"{short(fig['bob-usk'])} vouches for another master key "
+                                   f"{pinned}.")
+
+
+def test_wot_disputed_user_fails_or_warns(fig: Figure2, bob_credential: str) -> None:
+    """Carol, one hop from Alice like Bob, vouches for another master key of Bob's. B1, which
+    Bob's real key reaches, fails with trust_contradiction by default; with "contradiction":
+    "report" it is valid and the report warns of the contradiction."""
+    carol, carol_master, carol_usk = "im:carol@example.net", keys.generate(), keys.generate()
+    statements = (*fig.all(),
+                  statement(fig["alice-usk"], "user", ALICE, subject=carol,
+                            key=carol_master.public()),
+                  statement(carol_master, "usk", carol, key=carol_usk.public()),
+                  statement(carol_usk, "user", carol, subject=BOB, key=keys.generate().public()))
+    reasons = []
+    for contradiction in ("fail", "report"):
+        trust = store_of(trust_document(web_of_trust=fig.anchor(max_hops=2), policy=[
+            rule(["web_of_trust"], contradiction=contradiction)]))
+        report = verify(bob_credential, trust, statements=statements)
+        found = path_of(report, "web_of_trust")
+        assert (found["ok"], found["contradiction"]) == (True, True)
+        assert str(found["reason"]).startswith(f"a contradiction: {carol}'s user-signing key ")
+        reasons.append(f"trust methods contradict each other: {found['reason']}")
+        if contradiction == "fail":
+            assert_fails_at(report, "trust_path", "trust_contradiction")
+            assert report.check("trust_path").reason == reasons[0][:1].upper() + reasons[0][1:]
+        else:
+            assert_valid(report)
+            assert report.warnings == (reasons[1],)
+
+
 # --------------------------------------------------------------------------------------------
 # Well-known service cross-signing (§4.3)
 
@@ -825,8 +919,10 @@ def test_policy_contradiction_central_against_wellknown(
         assert_fails_at(report, "trust_path", "trust_contradiction")
         assert report.check("trust_path").reason == (
             f"Trust methods contradict each other: {found['reason']}")
+        assert report.warnings == ()
     else:
         assert_valid(report)
+        assert report.warnings == (f"trust methods contradict each other: {found['reason']}",)
 
 
 def test_policy_contradiction_central_against_wot(issuer_key: Key, fig: Figure2,
@@ -865,6 +961,43 @@ def test_policy_domain_rules(pki: Pki, issuer_key: Key, make_credential: MakeCre
     assert list(accepted.trust) == [central_path(issuer_key)]
 
 
+UNCOVERED = ("no rule of the trust policy covers example.org, and it has no default rule "
+             '(domains ["*"]).')
+
+
+def test_policy_without_a_rule_for_the_domain_fails_closed(
+        issuer_key: Key, make_credential: MakeCredential) -> None:
+    """A policy with a rule for example.com only: a credential for example.org, which the
+    trust file's issuer covers, used to pass on the central path alone; it is now
+    untrusted_issuer, the reason saying no rule covers example.org. A default rule ("*")
+    covers it again."""
+    issuers = [issuer_entry(ISSUER, issuer_key, ["example.com", "example.org"])]
+    strict = store_of(trust_document(issuers, policy=[
+        rule(["central"], "all", domains=["example.com"])]))
+    token = make_credential(subject=B1, instant_messages=[])
+    report = verify(token, strict)
+    assert_fails_at(report, "trust_path", "untrusted_issuer")
+    assert report.check("trust_path").reason == UNCOVERED[:1].upper() + UNCOVERED[1:]
+    assert list(report.trust) == [central_path(issuer_key)]
+    assert_valid(verify(make_credential(), strict))
+    with_default = store_of(trust_document(issuers, policy=[
+        rule(["central"], "all", domains=["example.com"]), rule(["central"])]))
+    assert_valid(verify(token, with_default))
+
+
+def test_policy_without_a_rule_for_another_named_domain(
+        issuer_key: Key, make_credential: MakeCredential) -> None:
+    """Every domain a credential names needs a rule: a device in example.com listing a
+    handle in example.org fails for example.org."""
+    trust = store_of(trust_document(
+        [issuer_entry(ISSUER, issuer_key, ["example.com", "example.org"])],
+        policy=[rule(["central"], domains=["example.com"])]))
+    report = verify(make_credential(instant_messages=[HANDLE, "im:%40alice@example.org"]),
+                    trust)
+    assert_fails_at(report, "trust_path", "untrusted_issuer")
+    assert report.check("trust_path").reason == f"For example.org, {UNCOVERED}"
+
+
 # --------------------------------------------------------------------------------------------
 # Nothing is fetched unless a URL was named
 
@@ -894,5 +1027,5 @@ def test_trust_models_never_touch_the_network(no_network: list[str], pki: Pki,
     # The guard does catch what a fetch would do: a named URL is attempted, and recorded.
     fetched = fetch_statements(["https://alice.example/im"], ca_file=None, timeout=1)
     assert [item.token for item in fetched] == [None]
-    assert fetched[0].failure.startswith("the service cannot be reached")
+    assert fetched[0].failure == "the statement at https://alice.example/im could not be fetched"
     assert no_network != []

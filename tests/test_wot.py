@@ -104,7 +104,7 @@ def judge(me: User, statements: list[Statement], owner: User, device: str,
     if path.ok:
         assert path.key is not None
         assert path.key.thumbprint() == (key or owner.device_keys[device]).thumbprint()
-        assert path.reason == ""
+        assert (path.reason == "") is not path.contradiction
     else:
         assert path.key is None
     return path.ok, path.steps, path.reason
@@ -369,6 +369,118 @@ def test_other_master_key_is_not_me(alice: User, bob: User, figure2: list[Statem
                                  device=parse(bob.device("B1")),
                                  device_key=bob.device_keys["B1"])
     assert not path.ok
+
+
+# --------------------------------------------------------------------------------------------
+# One master key per user: a second one is a contradiction, never a new node
+
+
+@dataclass
+class Planted:
+    """A master key planted for ``victim`` by ``liar``'s user-signing key, with a device-signing
+    key and device ``X`` of the victim under it: the statements an attacker needs."""
+
+    liar: User
+    victim: User
+    master: keys.Key = field(default_factory=keys.generate)
+    dsk: keys.Key = field(default_factory=keys.generate)
+    device_key: keys.Key = field(default_factory=keys.generate)
+
+    @property
+    def statements(self) -> list[Statement]:
+        return [say(self.liar.usk, "user", self.liar.id, subject=self.victim.id,
+                    key=self.master),
+                say(self.master, "dsk", self.victim.id, key=self.dsk),
+                say(self.dsk, "device", self.victim.id, subject=self.victim.device("X"),
+                    key=self.device_key)]
+
+
+def wot_path(me: User, statements: list[Statement], device: str, device_key: keys.Key,
+             max_hops: int) -> tuple[bool, bool, str]:
+    """(ok, contradiction, reason) of the web-of-trust path to ``device``'s key."""
+    path = evaluate_web_of_trust(me=me.uid, master_key=me.master.public(),
+                                 statements=statements, device=parse(device),
+                                 device_key=device_key.public(), max_hops=max_hops)
+    return path.ok, path.contradiction, path.reason
+
+
+@pytest.mark.parametrize("max_hops", [2, 4])
+def test_a_planted_master_key_for_the_anchor_is_a_contradiction(
+        max_hops: int, alice: User, carol: User) -> None:
+    """Attack: Carol, one hop from Alice, vouches for a second master key of Alice's and signs
+    a device of "Alice" under it; with max_hops 2 or more that device was trusted. The trust
+    file pins Alice's master key: the second key is a contradiction, never a node."""
+    planted = Planted(carol, alice)
+    statements = [*alice.statements, *carol.statements, alice.vouch(carol),
+                  *planted.statements]
+    assert wot_path(alice, statements, alice.device("X"), planted.device_key, max_hops) == (
+        False, True, f"a contradiction: {carol.id}'s user-signing key {short(carol.usk)} "
+                     f"vouches for another master key of yours ({alice.id}), "
+                     f"{short(planted.master)}, but the trust file pins your master key "
+                     f"{short(alice.master)}.")
+
+
+@pytest.mark.parametrize("max_hops", [2, 4])
+def test_a_planted_master_key_for_a_reached_user_is_a_contradiction(
+        max_hops: int, alice: User, bob: User, carol: User) -> None:
+    """Attack: Alice vouches for Bob and Carol; Carol vouches for a second master key of Bob's
+    and signs a device of "Bob" under it. Bob has one master key in the web, the one Alice's
+    user-signing key reached first: the planted one is a contradiction."""
+    planted = Planted(carol, bob)
+    statements = [*alice.statements, *bob.statements, *carol.statements, alice.vouch(bob),
+                  alice.vouch(carol), *planted.statements]
+    assert wot_path(alice, statements, bob.device("X"), planted.device_key, max_hops) == (
+        False, True, f"a contradiction: {carol.id}'s user-signing key {short(carol.usk)} "
+                     f"vouches for another master key of {bob.id}, {short(planted.master)}, "
+                     f"but your web of trust reaches {bob.id} with master key "
+                     f"{short(bob.master)}.")
+    # Bob's real device is still reached, and the contradiction flags it too.
+    ok, contradiction, reason = wot_path(alice, statements, bob.device("B1"),
+                                         bob.device_keys["B1"], max_hops)
+    assert (ok, contradiction) == (True, True)
+    assert reason.startswith(f"a contradiction: {carol.id}'s user-signing key ")
+
+
+def test_two_master_keys_at_the_same_distance_are_a_contradiction(alice: User,
+                                                                  carol: User) -> None:
+    """Two users at one hop vouch for different master keys of Dave: neither is Dave's in the
+    web (whichever order the statements come in), and his device is a contradiction."""
+    dave, erin = User("im:dave@example.com", ("D1",)), User("im:erin@example.com", ())
+    planted = Planted(erin, dave)
+    statements = [*alice.statements, *carol.statements, *dave.statements, *erin.statements,
+                  alice.vouch(carol), alice.vouch(erin), carol.vouch(dave), *planted.statements]
+    expected = (False, True, f"a contradiction: {dave.id} is vouched for with 2 master keys "
+                             f"2 hops from you, {short(dave.master)} by {carol.id} and "
+                             f"{short(planted.master)} by {erin.id}.")
+    for order in (statements, statements[::-1]):
+        assert wot_path(alice, order, dave.device("D1"), dave.device_keys["D1"], 2) == expected
+        assert wot_path(alice, order, dave.device("X"), planted.device_key, 2)[:2] == (
+            False, True)
+    # A third user vouching for one of the keys a hop further does not settle the dispute.
+    frank = User("im:frank@example.com", ())
+    later = [*statements, *frank.statements, carol.vouch(frank), frank.vouch(dave)]
+    assert wot_path(alice, later, dave.device("D1"), dave.device_keys["D1"], 3) == expected
+
+
+def test_a_contradiction_elsewhere_in_the_web_does_not_flag_a_path(alice: User, bob: User,
+                                                                   carol: User) -> None:
+    """A contradiction about a user off the path, made by a user off the path, leaves the
+    path alone: Carol lying about Dave does not flag Bob's device."""
+    dave = User("im:dave@example.com", ("D1",))
+    planted = Planted(carol, dave)
+    statements = [*alice.statements, *bob.statements, *carol.statements, *dave.statements,
+                  alice.vouch(bob), alice.vouch(carol), alice.vouch(dave), *planted.statements]
+    assert wot_path(alice, statements, bob.device("B1"), bob.device_keys["B1"], 2) == (
+        True, False, "")
+
+
+def test_the_same_master_key_twice_is_no_contradiction(alice: User, bob: User,
+                                                       carol: User) -> None:
+    """Carol vouching for Bob's real master key, or Alice's, contradicts nothing."""
+    statements = [*alice.statements, *bob.statements, *carol.statements, alice.vouch(bob),
+                  alice.vouch(carol), carol.vouch(bob), carol.vouch(alice)]
+    assert wot_path(alice, statements, bob.device("B1"), bob.device_keys["B1"], 3) == (
+        True, False, "")
 
 
 @functools.cache

@@ -1,4 +1,5 @@
-"""vc_im.trust.x509: minting test certificates and validating x5c chains (the seed's §5.1)."""
+"""vc_im.trust.x509 and x509_mint: minting test certificates and validating x5c chains (the
+seed's §5.1)."""
 
 from __future__ import annotations
 
@@ -24,11 +25,10 @@ from vc_im.trust.x509 import (
     CertificateError,
     describe,
     load_roots,
-    mint_ca,
-    mint_leaf,
     verify_chain,
     x5c_of,
 )
+from vc_im.trust.x509_mint import mint_ca, mint_leaf
 
 #: 2023-11-14T22:13:20Z.
 NOW = 1_700_000_000
@@ -284,6 +284,125 @@ def test_path_length_constraint_is_enforced(ca: tuple[bytes, keys.Key],
                          san_uris=[SEED_DEVICE], subject_name="phone", now=NOW)
     assert len(verify_chain(x5c_of(direct + user_ca[0]), roots, now=NOW + DAY).chain) == 3
     assert failure(x5c_of(too_deep + device_ca[0] + user_ca[0]), roots)[0] == "untrusted_issuer"
+
+
+# Name constraints (RFC 5280 section 4.2.1.10): a CA's dNSName subtrees confine the domains
+# of the IM identifiers its leaves certify.
+
+
+def constrained_leaf(ca: tuple[bytes, keys.Key], alice: keys.Key, san: str,
+                     **constraints: list[str]) -> list[str]:
+    """x5c of a leaf naming ``san``, issued by a sub-CA of ``ca`` with ``constraints``
+    (permitted_domains, excluded_domains), the sub-CA included."""
+    sub = mint_ca(name="sub-ca", now=NOW, issuer_cert_pem=ca[0], issuer_key=ca[1],
+                  **constraints)  # type: ignore[arg-type]
+    leaf = mint_leaf(ca_cert_pem=sub[0], ca_key=sub[1], subject_key=alice, san_uris=[san],
+                     subject_name="phone", now=NOW)
+    return x5c_of(leaf + sub[0])
+
+
+@pytest.mark.parametrize("san", [
+    "im:alice@a.example", "im:%40alice@a.example", "mimi://a.example/u/alice",
+    "im:alice/phone@x.a.example", "mimi://x.y.a.example",
+])
+def test_a_permitted_subtree_admits_its_domain_and_subdomains(
+        san: str, ca: tuple[bytes, keys.Key], roots: tuple[x509.Certificate, ...],
+        alice: keys.Key) -> None:
+    """A sub-CA permitted DNS a.example certifies IM identifiers in a.example and below."""
+    certified = verify_chain(constrained_leaf(ca, alice, san, permitted_domains=["a.example"]),
+                             roots, now=NOW + DAY)
+    assert certified.identifiers == (parse(san),)
+
+
+@pytest.mark.parametrize("san", ["im:alice@b.example", "mimi://b.example/u/alice",
+                                 "im:alice@ba.example", "im:alice@example"])
+def test_a_domain_outside_the_permitted_subtrees_is_refused(
+        san: str, ca: tuple[bytes, keys.Key], roots: tuple[x509.Certificate, ...],
+        alice: keys.Key) -> None:
+    """Attack: a sub-CA constrained to DNS a.example certified an IM URI in b.example. Its
+    leaf's identifiers outside a.example (ba.example included: subtrees end at a label) are
+    refused, untrusted_issuer."""
+    domain = parse(san).domain
+    assert failure(constrained_leaf(ca, alice, san, permitted_domains=["a.example"]),
+                   roots) == (
+        "untrusted_issuer", f"the CA certificate 'CN=sub-ca' permits only names in a.example "
+                            f"(name constraints), and the leaf certifies {san} in {domain}.")
+
+
+@pytest.mark.parametrize(("san", "allowed"), [
+    ("im:alice@a.example", True), ("im:alice@b.example", False),
+    ("mimi://x.b.example/u/bob", False), ("im:alice@xb.example", True),
+])
+def test_an_excluded_subtree_refuses_its_domain_and_subdomains(
+        san: str, allowed: bool, ca: tuple[bytes, keys.Key],
+        roots: tuple[x509.Certificate, ...], alice: keys.Key) -> None:
+    """A sub-CA with DNS b.example excluded certifies anything but b.example and below."""
+    x5c = constrained_leaf(ca, alice, san, excluded_domains=["b.example"])
+    if allowed:
+        assert verify_chain(x5c, roots, now=NOW + DAY).identifiers == (parse(san),)
+    else:
+        assert failure(x5c, roots) == (
+            "untrusted_issuer", f"the CA certificate 'CN=sub-ca' excludes names in b.example "
+                                f"(name constraints), and the leaf certifies {san} in "
+                                f"{parse(san).domain}.")
+
+
+def test_every_ca_of_the_path_constrains(ca: tuple[bytes, keys.Key],
+                                         roots: tuple[x509.Certificate, ...],
+                                         alice: keys.Key) -> None:
+    """A constraint on the first sub-CA binds the CAs below it too: a second-level CA without
+    constraints cannot certify outside them."""
+    outer = mint_ca(name="outer", now=NOW, issuer_cert_pem=ca[0], issuer_key=ca[1],
+                    permitted_domains=["a.example"])
+    inner = mint_ca(name="inner", now=NOW, issuer_cert_pem=outer[0], issuer_key=outer[1])
+    leaf = mint_leaf(ca_cert_pem=inner[0], ca_key=inner[1], subject_key=alice,
+                     san_uris=["im:alice@b.example"], subject_name="phone", now=NOW)
+    assert failure(x5c_of(leaf + inner[0] + outer[0]), roots) == (
+        "untrusted_issuer", "the CA certificate 'CN=outer' permits only names in a.example "
+                            "(name constraints), and the leaf certifies im:alice@b.example in "
+                            "b.example.")
+
+
+def test_a_uri_name_constraint_is_named_not_a_broken_chain(
+        ca: tuple[bytes, keys.Key], roots: tuple[x509.Certificate, ...],
+        alice: keys.Key) -> None:
+    """A sub-CA constrained by URI subtrees (which cryptography's path validation refuses)
+    fails with a reason that names the CA and says to use dNSName subtrees."""
+    sub_key = keys.generate("ES256")
+    issuer = x509.load_pem_x509_certificate(ca[0])
+    public = native(sub_key).public_key()
+    sub = (x509.CertificateBuilder()
+           .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "uri-ca")]))
+           .issuer_name(issuer.subject).public_key(public)
+           .serial_number(x509.random_serial_number())
+           .not_valid_before(datetime.datetime.fromtimestamp(NOW, tz=datetime.UTC))
+           .not_valid_after(datetime.datetime.fromtimestamp(NOW + 30 * DAY, tz=datetime.UTC))
+           .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+           .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False,
+                                        False), critical=True)
+           .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
+           .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
+               native(ca[1]).public_key()), critical=False)  # type: ignore[arg-type]
+           .add_extension(x509.NameConstraints(
+               permitted_subtrees=[x509.UniformResourceIdentifier(".a.example")],
+               excluded_subtrees=None), critical=True)
+           .sign(native(ca[1]), hashes.SHA256())  # type: ignore[arg-type]
+           .public_bytes(serialization.Encoding.PEM))
+    leaf = mint_leaf(ca_cert_pem=sub, ca_key=sub_key, subject_key=alice,
+                     san_uris=["im:alice@a.example"], subject_name="phone", now=NOW)
+    assert failure(x5c_of(leaf + sub), roots) == (
+        "untrusted_issuer", "the x5c chain does not lead to a configured CA root: the CA "
+                            "certificate 'CN=uri-ca' has name constraints of a form "
+                            "cryptography's path validation refuses (URI); constrain the IM "
+                            "identifiers' domains with dNSName subtrees instead.")
+
+
+def test_name_constraints_must_be_domains(ca: tuple[bytes, keys.Key]) -> None:
+    """mint_ca refuses a name constraint that is not a domain name."""
+    with pytest.raises(InputError) as caught:
+        mint_ca(name="sub", now=NOW, issuer_cert_pem=ca[0], issuer_key=ca[1],
+                permitted_domains=["not a domain"])
+    assert caught.value.message.startswith("a name constraint must be a domain name: ")
 
 
 def test_chain_to_another_root_is_untrusted(seed_leaf: bytes) -> None:

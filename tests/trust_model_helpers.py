@@ -18,7 +18,8 @@ from vc_im.keys import Key
 from vc_im.report import Report
 from vc_im.trust import TrustStore, parse_trust
 from vc_im.trust.statements import Statement, create_statement, read_statement
-from vc_im.trust.x509 import mint_ca, mint_leaf, x5c_of
+from vc_im.trust.x509 import x5c_of
+from vc_im.trust.x509_mint import mint_ca, mint_leaf
 
 #: Alice's user identifier: the user part of conftest's DEVICE.
 USER = "im:SvPfLlwBQi-6oddVRrkqpw@example.com"

@@ -5,6 +5,10 @@ say what it found) or fails with one of the stable codes of the CLI contract
 and a one-sentence reason. The first failure ends the pipeline and the checks
 after it are reported as skipped. Verifying never raises for invalid input:
 callers get a :class:`Report`, and may call :meth:`Report.raise_for_failure`.
+
+A check may pass with reservations (a contradiction the trust policy only
+reports): it returns a :class:`Passed` sentence carrying warnings, which end up
+in :attr:`Report.warnings`.
 """
 
 from __future__ import annotations
@@ -58,6 +62,18 @@ CODES = frozenset(code.value for code in Code)
 S = TypeVar("S")
 
 
+class Passed(str):
+    """A passing check's sentence that carries warnings: it passed, but something deserves a
+    look. :func:`run_checks` files the warnings with the check, and the report collects them."""
+
+    warnings: tuple[str, ...]
+
+    def __new__(cls, text: str, warnings: Iterable[str] = ()) -> Passed:
+        sentence = super().__new__(cls, text)
+        sentence.warnings = tuple(warnings)
+        return sentence
+
+
 class Status(StrEnum):
     """What became of one check."""
 
@@ -75,6 +91,8 @@ class Check:
     code: Code | None = None
     reason: str = ""
     path: str | None = None
+    #: What a passing check found worth a look; the report lists them (not the check's JSON).
+    warnings: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, object]:
         """The check as the CLI's ``--json`` report writes it."""
@@ -97,6 +115,15 @@ class Report:
     #: What was verified, when ``ok``: the credential, the presentation or the proof.
     verified: Credential | Presentation | Proof | None = field(default=None, compare=False,
                                                                repr=False)
+    #: Sentences worth a look that fail nothing (a contradiction the policy only reports, a
+    #: statement that could not be fetched): those of the checks, then those given, each once
+    #: and on one line. Nested reports keep their own.
+    warnings: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        carried = [warning for check in self.checks for warning in check.warnings]
+        lines = (printable(warning, lines=False) for warning in (*carried, *self.warnings))
+        object.__setattr__(self, "warnings", tuple(dict.fromkeys(lines)))
 
     @property
     def ok(self) -> bool:
@@ -142,6 +169,8 @@ class Report:
         }
         if self.trust:
             out["trust"] = [dict(path) for path in self.trust]
+        if self.warnings:  # only when there are some: the contract's reports stay as they were
+            out["warnings"] = list(self.warnings)
         return out
 
 
@@ -161,8 +190,9 @@ class CheckFailed(Exception):
 def run_checks(steps: Sequence[tuple[str, Callable[[S], str]]], state: S) -> tuple[Check, ...]:
     """Run ``steps`` in order on ``state``; stop at the first failure, skip the rest.
 
-    A step passes by returning a sentence (possibly empty) and fails by raising
-    :class:`CheckFailed`. A :class:`~vc_im.errors.TokenError` raised inside a step
+    A step passes by returning a sentence (possibly empty; a :class:`Passed` one carries
+    warnings) and fails by raising :class:`CheckFailed`. A
+    :class:`~vc_im.errors.TokenError` raised inside a step
     (malformed JSON, say) fails that step with the error's code. Other errors
     (an unusable replay store, a broken installation) are not the token's
     fault: they propagate to the caller.
@@ -177,7 +207,8 @@ def run_checks(steps: Sequence[tuple[str, Callable[[S], str]]], state: S) -> tup
             code = Code(exc.code) if exc.code in CODES else Code.MALFORMED
             checks.append(Check(name, Status.FAILED, code, _sentence(exc.message)))
         else:
-            checks.append(Check(name, Status.PASSED, None, _sentence(reason)))
+            checks.append(Check(name, Status.PASSED, None, _sentence(reason),
+                                warnings=reason.warnings if isinstance(reason, Passed) else ()))
             continue
         checks.extend(Check(rest, Status.SKIPPED) for rest, _ in steps[index + 1:])
         break

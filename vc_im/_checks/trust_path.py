@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from vc_im._checks.state import CredentialState
 from vc_im.identifiers import IdType, ImId
 from vc_im.keys import Key
-from vc_im.report import CheckFailed
+from vc_im.report import CheckFailed, Passed
 from vc_im.trust.paths import TrustPath
 
 if TYPE_CHECKING:
@@ -63,7 +63,12 @@ def check_trust_path(state: CredentialState) -> str:
             if value not in vouched:
                 raise CheckFailed("untrusted_issuer", f"the self-issued credential names "
                                   f"{value}, which no trust path vouches for")
-    return state.decision.reason
+    # A contradiction a rule only reports is a warning, whichever domain's rule reported it.
+    prefix = {domain: "" if domain == subject.id.domain else f"for {domain}, "
+              for domain, _ in decisions}
+    return Passed(state.decision.reason, [prefix[domain] + warning
+                                          for domain, decision in decisions
+                                          for warning in decision.warnings])
 
 
 def _statement_paths(state: CredentialState, key: Key | None, found: dict[str, TrustPath],

@@ -142,6 +142,8 @@ def print_report(report: Report, *, as_json: bool) -> None:
         emit_json(report.to_json())
     else:
         typer.echo("valid" if report.ok else f"invalid: {report.code}")
+        for warning in _warnings(report):
+            typer.echo(f"warning: {warning}")  # one line, escaped by the report
         _print_checks(report, indent="")
     if report.ok:
         raise typer.Exit(EXIT_OK)
@@ -149,6 +151,14 @@ def print_report(report: Report, *, as_json: bool) -> None:
     reason = failure.reason if failure is not None else "an embedded credential is invalid."
     typer.echo(f"vc-im: invalid ({report.code}): {reason}", err=True)
     raise typer.Exit(EXIT_INVALID)
+
+
+def _warnings(report: Report) -> list[str]:
+    """The report's warnings and its nested reports', each once."""
+    found = dict.fromkeys(report.warnings)
+    for nested in report.credentials:
+        found.update(dict.fromkeys(_warnings(nested)))
+    return list(found)
 
 
 def _print_checks(report: Report, *, indent: str) -> None:
@@ -190,6 +200,9 @@ def verify(
         "(repeatable; nothing else is ever fetched).")] = None,
     ca_file: Annotated[Path | None, typer.Option(
         "--ca-file", help="CA certificates (PEM) for the TLS of --statement-url.")] = None,
+    allow_private_network: Annotated[bool, typer.Option(
+        "--allow-private-network", help="Let --statement-url reach loopback, private and "
+        "link-local addresses, and count a loopback host as a service (for tests).")] = False,
 ) -> None:
     """Verify a credential or presentation; exit 0 when valid, 1 when not."""
     from vc_im.trust import read_trust_file
@@ -199,12 +212,13 @@ def verify(
         trust_store = read_trust_file(trust)
         at = resolve_now(now)
         evidence = gather_evidence(parent or [], statement or [], statement_url or [],
-                                   ca_file, now=at, leeway=leeway)
+                                   ca_file, now=at, leeway=leeway,
+                                   allow_private_network=allow_private_network)
         data = read_token(token_file)
         report = verify_token(data, trust_store, now=at, leeway=leeway, audience=audience,
                               nonce=nonce, store=replay_store_path(store),
                               evidence=evidence)
-    print_report(report, as_json=as_json)
+    print_report(with_fetch_failures(report, evidence), as_json=as_json)
 
 
 #: Statements or parents one verification reads at most (each costs a signature check).
@@ -212,7 +226,8 @@ MAX_EVIDENCE = 64
 
 
 def gather_evidence(parents: list[Path], statements: list[Path], urls: list[str],
-                    ca_file: Path | None, *, now: int, leeway: int) -> Evidence:
+                    ca_file: Path | None, *, now: int, leeway: int,
+                    allow_private_network: bool = False) -> Evidence:
     """Read parent credentials and statements, and fetch the statements the user named."""
     from vc_im.verify import NO_EVIDENCE, Evidence
 
@@ -234,10 +249,23 @@ def gather_evidence(parents: list[Path], statements: list[Path], urls: list[str]
         except StatementError as exc:
             raise InputError(f"the statement {path} is not usable: {exc.message}") from exc
     if urls:
-        read.extend(fetch_statements(urls, ca_file=ca_file))
+        read.extend(fetch_statements(urls, ca_file=ca_file,
+                                     allow_private_network=allow_private_network))
     tokens = tuple(read_text_file(path, limit=65536, what="parent credential").strip()
                    for path in parents)
     return Evidence(tokens, tuple(read))
+
+
+def with_fetch_failures(report: Report, evidence: Evidence) -> Report:
+    """The report, with a warning for each statement URL that could not be fetched: a failed
+    fetch is never silent, whether or not a trust model used the statement."""
+    from dataclasses import replace
+
+    from vc_im.trust.wellknown import FetchedStatement
+
+    failures = tuple(item.failure for item in evidence.statements
+                     if isinstance(item, FetchedStatement) and item.token is None)
+    return replace(report, warnings=(*report.warnings, *failures)) if failures else report
 
 
 @app.command("inspect")

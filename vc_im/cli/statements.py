@@ -76,6 +76,8 @@ def _print_path(path: TrustPath, ignored: list[dict[str, str]], *, as_json: bool
         if path.ok:
             assert path.key is not None
             typer.echo(f"trusted ({path.method}): key {path.key.thumbprint()}")
+            if path.contradiction:
+                typer.echo(f"warning: {path.reason}")
         else:
             typer.echo(f"not trusted ({path.method}): {path.reason}")
         for step in path.steps:
@@ -192,6 +194,9 @@ def wellknown_command(
                                                  "system's.")] = None,
     timeout: Annotated[float, typer.Option("--timeout", min=0.1, max=60.0, help="Seconds per "
                                            "URL.")] = 5.0,
+    allow_private_network: Annotated[bool, typer.Option(
+        "--allow-private-network", help="Let --url reach loopback, private and link-local "
+        "addresses, and count a loopback host as a service (for tests).")] = False,
     now: NowOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -209,7 +214,8 @@ def wellknown_command(
         read, ignored = _read_statements(statement or [], moment)
         evidence: list[Statement | FetchedStatement] = list(read)
         if url:
-            evidence.extend(fetch_statements(url, ca_file=ca_file, timeout=timeout))
+            evidence.extend(fetch_statements(url, ca_file=ca_file, timeout=timeout,
+                                             allow_private_network=allow_private_network))
         path = evaluate_well_known(identity=identity_id, key=bound, statements=evidence,
                                    threshold=threshold, now=moment)
     _print_path(path, ignored, as_json=as_json)

@@ -50,7 +50,8 @@ def ca_command(
     """Make a CA with a new P-256 key: a self-signed root, or an intermediate CA."""
     from vc_im import keys
     from vc_im.errors import InputError
-    from vc_im.trust.x509 import MAX_PEM_BYTES, describe, mint_ca
+    from vc_im.trust.x509 import MAX_PEM_BYTES, describe
+    from vc_im.trust.x509_mint import mint_ca
 
     with errors_to_exit():
         if (issuer_cert is None) != (issuer_key is None):
@@ -83,7 +84,8 @@ def leaf_command(
 ) -> None:
     """Make a client certificate like the seed's mock-up, naming the --san identifiers."""
     from vc_im import keys
-    from vc_im.trust.x509 import MAX_PEM_BYTES, describe, mint_leaf
+    from vc_im.trust.x509 import MAX_PEM_BYTES, describe
+    from vc_im.trust.x509_mint import mint_leaf
 
     with errors_to_exit():
         ca_pem = read_input_bytes(str(ca_cert), limit=MAX_PEM_BYTES)

@@ -5,15 +5,18 @@ The draft's trust models each have a module: a central authority and the trust f
 (:mod:`~vc_im.trust.paths`, :mod:`~vc_im.trust.policy`), X.509 chains
 (:mod:`~vc_im.trust.x509`), signed statements (:mod:`~vc_im.trust.statements`), the web
 of trust (:mod:`~vc_im.trust.wot`) and well-known service cross-signing
-(:mod:`~vc_im.trust.wellknown`). Only the light modules load with the package;
+(:mod:`~vc_im.trust.wellknown`, which counts services by registrable domain with
+:mod:`~vc_im.trust.services`). Only the light modules load with the package;
 ``cryptography.x509`` and the network code load when a trust file or a command uses them.
 """
 
 from __future__ import annotations
 
-from vc_im.trust.paths import METHODS, TrustPath
+from vc_im.trust.paths import TrustMethod, TrustPath
 from vc_im.trust.policy import Decision, decide
 from vc_im.trust.store import (
+    Combine,
+    OnContradiction,
     PolicyRule,
     TrustedIssuer,
     TrustStore,
@@ -23,9 +26,11 @@ from vc_im.trust.store import (
 )
 
 __all__ = [
-    "METHODS",
+    "Combine",
     "Decision",
+    "OnContradiction",
     "PolicyRule",
+    "TrustMethod",
     "TrustPath",
     "TrustStore",
     "TrustedIssuer",

@@ -9,15 +9,28 @@ and a report can explain the decision link by link.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from vc_im.keys import Key
 
-METHODS = ("central", "cascade", "x509", "web_of_trust", "well_known")
+
+class TrustMethod(StrEnum):
+    """A trust model; the value is its name in the trust file's policy and in reports."""
+
+    CENTRAL = "central"
+    CASCADE = "cascade"
+    X509 = "x509"
+    WEB_OF_TRUST = "web_of_trust"
+    WELL_KNOWN = "well_known"
 
 
 @dataclass(frozen=True, slots=True)
 class TrustPath:
-    """One trust model's answer for one identifier."""
+    """One trust model's answer for one identifier.
+
+    ``method`` may be given as the method's name; it is stored as a :class:`TrustMethod`
+    (ValueError for a name that is none), so a path never carries an unknown method.
+    """
 
     method: str
     ok: bool
@@ -26,6 +39,9 @@ class TrustPath:
     reason: str = ""
     #: Positive evidence for another key (a contradiction), not merely missing evidence.
     contradiction: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "method", TrustMethod(self.method))
 
     def explain(self) -> str:
         """One line: the method, then its links or why it failed."""

@@ -24,7 +24,6 @@ already trusts.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import uuid
 from collections.abc import Mapping
@@ -41,6 +40,7 @@ from vc_im.errors import InputError, KeyFileError, TokenError
 from vc_im.identifiers import IdentifierError, IdType, ImId, parse
 from vc_im.keys import Key, key_from_jwk
 from vc_im.times import MAX_NUMERIC_DATE, numeric_date_problem, seconds_to_rfc3339
+from vc_im.trust.services import ip_literal
 
 __all__ = [
     "DEFAULT_LEEWAY",
@@ -185,15 +185,15 @@ def short_thumbprint(key: Key) -> str:
 
 
 def normalize_host(host: str) -> str:
-    """A host as independence is judged: lower-case A-labels without a final dot, or an IP.
+    """A host as one name: lower-case A-labels without a final dot, or an IP address in its
+    one form (``127.1`` and ``::ffff:127.0.0.1`` are ``127.0.0.1``).
 
     Raises :class:`ValueError` when ``host`` is not a DNS name or an IP address.
     """
     text = host.strip("[]") if host.startswith("[") else host
-    try:
-        return str(ipaddress.ip_address(text))
-    except ValueError:
-        pass
+    address = ip_literal(text)
+    if address is not None:
+        return str(address)
     text = text.removesuffix(".")
     if not text.isascii():
         try:

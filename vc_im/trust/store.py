@@ -20,15 +20,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from vc_im import _jose as strictjson
 from vc_im import identifiers
 from vc_im.errors import KeyFileError, TrustFileError, VcImError
 from vc_im.keys import Key, key_from_jwk
-from vc_im.trust.paths import METHODS
+from vc_im.trust.paths import TrustMethod
 
 if TYPE_CHECKING:
     from cryptography.x509 import Certificate
@@ -63,17 +64,51 @@ class WebOfTrustAnchor:
 
 
 @dataclass(frozen=True, slots=True)
+class Combine:
+    """How many of a rule's methods must vouch: any one, all of them, or at least k.
+
+    ``at_least`` is k, or None for all of them; :attr:`ANY` and :attr:`ALL` are the two
+    named rules (``"any"`` is k = 1).
+    """
+
+    at_least: int | None
+
+    ANY: ClassVar[Combine]
+    ALL: ClassVar[Combine]
+
+    def __post_init__(self) -> None:
+        if self.at_least is not None and (isinstance(self.at_least, bool)
+                                          or self.at_least < 1):
+            raise ValueError("a policy rule needs at least one vouching method.")
+
+    def needed(self, methods: int) -> int:
+        """How many of ``methods`` methods must vouch."""
+        return methods if self.at_least is None else self.at_least
+
+
+Combine.ANY = Combine(1)
+Combine.ALL = Combine(None)
+
+
+class OnContradiction(StrEnum):
+    """What a contradiction between trust methods does: fail the credential, or be reported."""
+
+    FAIL = "fail"
+    REPORT = "report"
+
+
+@dataclass(frozen=True, slots=True)
 class PolicyRule:
     """Which trust methods apply to which domains, and how their answers combine.
 
-    ``combine`` is ``"any"``, ``"all"`` or a number k (at least k methods agree).
-    ``contradiction`` is ``"fail"`` (the default) or ``"report"``.
+    ``domains`` None is the default rule (``["*"]``). A rule without methods covers no
+    method at all: :meth:`TrustStore.rule_for` gives one for a domain no rule names.
     """
 
     domains: frozenset[str] | None
-    methods: tuple[str, ...]
-    combine: str | int = "any"
-    contradiction: str = "fail"
+    methods: tuple[TrustMethod, ...]
+    combine: Combine = Combine.ANY
+    contradiction: OnContradiction = OnContradiction.FAIL
 
     def applies_to(self, domain: str) -> bool:
         """Whether this rule governs identifiers in ``domain`` (None means every domain)."""
@@ -99,18 +134,24 @@ class TrustStore:
         """The trusted issuer with exactly this id, or None."""
         return self.issuers.get(issuer_id)
 
-    def configured_methods(self) -> tuple[str, ...]:
+    def configured_methods(self) -> tuple[TrustMethod, ...]:
         """The trust methods this file gives anchors for, in a fixed order."""
-        present = {"central": bool(self.issuers), "cascade": bool(self.issuers),
-                   "x509": bool(self.x509_roots), "web_of_trust": self.web_of_trust is not None,
-                   "well_known": self.well_known_threshold is not None}
-        return tuple(method for method in METHODS if present[method])
+        present = {TrustMethod.CENTRAL: bool(self.issuers),
+                   TrustMethod.CASCADE: bool(self.issuers),
+                   TrustMethod.X509: bool(self.x509_roots),
+                   TrustMethod.WEB_OF_TRUST: self.web_of_trust is not None,
+                   TrustMethod.WELL_KNOWN: self.well_known_threshold is not None}
+        return tuple(method for method in TrustMethod if present[method])
 
     def rule_for(self, domain: str) -> PolicyRule:
-        """The first policy rule for ``domain``; without one, any configured method will do."""
+        """The first policy rule for ``domain``. Without a policy, any configured method will
+        do; a policy that neither names ``domain`` nor has a default rule (``["*"]``) fails
+        closed: the rule it gives has no methods, so nothing vouches there."""
         for rule in self.policy:
             if rule.applies_to(domain):
                 return rule
+        if self.policy:
+            return PolicyRule(frozenset({domain}), ())
         return PolicyRule(None, self.configured_methods())
 
 
@@ -268,25 +309,35 @@ def _parse_rule(raw: Any, where: str, store: TrustStore) -> PolicyRule:
         if domains is None:
             raise TrustFileError(f"{where} needs \"domains\" (or [\"*\"] for every domain).")
     methods = raw.get("methods")
+    names = [method.value for method in TrustMethod]
     if (not isinstance(methods, list) or not methods
-            or not all(isinstance(m, str) and m in METHODS for m in methods)
+            or not all(isinstance(m, str) and m in names for m in methods)
             or len(set(methods)) != len(methods)):
         raise TrustFileError(f"{where}: \"methods\" must be distinct names among "
-                             f"{', '.join(METHODS)}.")
-    missing = [m for m in methods if m not in store.configured_methods()]
+                             f"{', '.join(names)}.")
+    chosen = tuple(TrustMethod(m) for m in methods)
+    missing = [m for m in chosen if m not in store.configured_methods()]
     if missing:
-        raise TrustFileError(f"{where} uses the method {missing[0]!r}, but the trust file "
+        raise TrustFileError(f"{where} uses the method {missing[0].value!r}, but the trust file "
                              "configures no anchor for it.")
-    combine = raw.get("combine", "any")
-    valid_k = (isinstance(combine, dict) and set(combine) == {"k"}
-               and isinstance(combine["k"], int) and not isinstance(combine["k"], bool)
-               and 1 <= combine["k"] <= len(methods))
-    if combine not in ("any", "all") and not valid_k:
-        raise TrustFileError(f"{where}: \"combine\" must be \"any\", \"all\" or "
-                             f"{{\"k\": N}} with N from 1 to {len(methods)}.")
-    contradiction = raw.get("contradiction", "fail")
-    if contradiction not in ("fail", "report"):
-        raise TrustFileError(f"{where}: \"contradiction\" must be \"fail\" or \"report\".")
-    return PolicyRule(domains, tuple(methods),
-                      int(combine["k"]) if isinstance(combine, dict) else str(combine),
-                      contradiction)
+    return PolicyRule(domains, chosen, _parse_combine(raw.get("combine", "any"), where,
+                                                      len(chosen)),
+                      _parse_contradiction(raw.get("contradiction", "fail"), where))
+
+
+def _parse_combine(raw: Any, where: str, methods: int) -> Combine:
+    if raw == "any":
+        return Combine.ANY
+    if raw == "all":
+        return Combine.ALL
+    if (isinstance(raw, dict) and set(raw) == {"k"} and isinstance(raw["k"], int)
+            and not isinstance(raw["k"], bool) and 1 <= raw["k"] <= methods):
+        return Combine(raw["k"])
+    raise TrustFileError(f"{where}: \"combine\" must be \"any\", \"all\" or "
+                         f"{{\"k\": N}} with N from 1 to {methods}.")
+
+
+def _parse_contradiction(raw: Any, where: str) -> OnContradiction:
+    if isinstance(raw, str) and raw in {option.value for option in OnContradiction}:
+        return OnContradiction(raw)
+    raise TrustFileError(f"{where}: \"contradiction\" must be \"fail\" or \"report\".")

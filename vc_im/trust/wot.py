@@ -17,7 +17,6 @@ the link that is missing or revoked.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -111,46 +110,127 @@ def _build(statements: Sequence[Statement]) -> _Graph:
     return _Graph(links, tuple(revoked), tuple(active))
 
 
-def _search(graph: _Graph, start: _Node, device: ImId, device_key: Key,
-            max_hops: int | None) -> tuple[tuple[str, ...] | None, list[_Node]]:
-    """Breadth first from ``start``: the steps to the device key (or None), and the users
-    reached in order. Each (user, master key) is visited once, so cycles end."""
-    queue: deque[_Node] = deque([start])
-    seen = {start.slot}
-    reached: list[_Node] = []
-    while queue:
-        node = queue.popleft()
-        reached.append(node)
-        found = graph.device_link(node, device, device_key)
-        if found is not None:
-            dsk, link = found
-            assert dsk.key is not None
-            return (
-                *node.steps,
-                f"{node.user}'s master key {short(node.master)} signed its device-signing key "
-                f"{short(dsk.key)}",
-                f"{node.user}'s device-signing key {short(dsk.key)} signed device {device}'s "
-                f"key {short(device_key)}",
-            ), reached
-        if max_hops is not None and node.hops >= max_hops:
-            continue
-        for usk, link in graph.vouched(node):
-            assert usk.key is not None
-            assert link.key is not None
-            assert isinstance(link.subject, ImId)
-            slot = (link.subject, link.key.thumbprint())
-            if slot in seen:
-                continue  # a cycle, or a user already reached by a path as short
-            seen.add(slot)
-            queue.append(_Node(
-                link.subject, link.key, node.hops + 1,
+@dataclass(frozen=True, slots=True)
+class _Dispute:
+    """Two master keys for one user: the web gives a user one master key, so a second is a
+    contradiction, never a node."""
+
+    user: ImId
+    #: The users whose user-signing keys vouched for the keys in dispute.
+    vouchers: tuple[ImId, ...]
+    sentence: str
+
+    def touches(self, users: set[ImId]) -> bool:
+        """Whether the dispute is about, or was raised by, one of ``users``."""
+        return self.user in users or any(voucher in users for voucher in self.vouchers)
+
+
+_Claim = tuple[_Node, Statement, Statement]  # (voucher, user-signing key statement, user link)
+
+
+def _walk(graph: _Graph, start: _Node, max_hops: int | None,
+          ) -> tuple[list[_Node], list[_Dispute]]:
+    """Breadth first from ``start``, one hop at a time: the users reached (each once, with one
+    master key, in order) and the disputes met on the way.
+
+    The anchor's master key is pinned by the trust file, and a user reached at some distance
+    keeps the master key that reached them; a user-signing link naming another key for either
+    is a dispute. Two keys offered for a new user at the same distance are a dispute too, and
+    that user is not reached, then or later: neither key has the better claim. So the answer
+    does not depend on the order statements come in, and cycles end."""
+    reached: dict[ImId, _Node] = {start.user: start}
+    disputes: list[_Dispute] = []
+    disputed: set[ImId] = set()
+    level = [start]
+    while level and (max_hops is None or level[0].hops < max_hops):
+        offers: dict[ImId, list[_Claim]] = {}
+        for node in level:
+            for usk, link in graph.vouched(node):
+                assert isinstance(link.subject, ImId)
+                offers.setdefault(link.subject, []).append((node, usk, link))
+        level = []
+        for user, claims in offers.items():
+            known = reached.get(user)
+            if known is not None:
+                disputes.extend(_against_known(known, claims, start))
+                continue
+            by_key = {_key(link).thumbprint(): (node, usk, link) for node, usk, link in claims}
+            if user in disputed:
+                continue
+            if len(by_key) > 1:
+                disputes.append(_tie(user, sorted(by_key.values(), key=_claim_order)))
+                disputed.add(user)
+                continue
+            node, usk, link = claims[0]
+            reached[user] = _Node(
+                user, _key(link), node.hops + 1,
                 (*node.steps,
                  f"{node.user}'s master key {short(node.master)} signed its user-signing key "
-                 f"{short(usk.key)}",
-                 f"{node.user}'s user-signing key {short(usk.key)} signed {link.subject}'s "
-                 f"master key {short(link.key)}"),
-                (*node.via, node.user) if node.hops else node.via))
-    return None, reached
+                 f"{short(_key(usk))}",
+                 f"{node.user}'s user-signing key {short(_key(usk))} signed {user}'s master key "
+                 f"{short(_key(link))}"),
+                (*node.via, node.user) if node.hops else node.via)
+            level.append(reached[user])
+    return list(reached.values()), disputes
+
+
+def _key(statement: Statement) -> Key:
+    assert statement.key is not None
+    return statement.key
+
+
+def _claim_order(claim: _Claim) -> tuple[str, str]:
+    """A fixed order for naming the claims of a dispute: by voucher, then by key."""
+    return str(claim[0].user), _key(claim[2]).thumbprint()
+
+
+def _against_known(known: _Node, claims: list[_Claim], start: _Node) -> list[_Dispute]:
+    """A dispute for each claim of another master key for a user already reached."""
+    disputes = []
+    for node, usk, link in sorted(claims, key=_claim_order):
+        if _same(_key(link), known.master):
+            continue
+        said = (f"{node.user}'s user-signing key {short(_key(usk))} vouches for another master "
+                "key of ")
+        if known is start:
+            sentence = (f"{said}yours ({known.user}), {short(_key(link))}, but the trust file "
+                        f"pins your master key {short(known.master)}")
+        else:
+            sentence = (f"{said}{known.user}, {short(_key(link))}, but your web of trust "
+                        f"reaches {known.user} with master key {short(known.master)}")
+        disputes.append(_Dispute(known.user, (node.user,), sentence))
+    return disputes
+
+
+def _tie(user: ImId, claims: list[_Claim]) -> _Dispute:
+    """Several master keys offered for a new user at one distance."""
+    hops = claims[0][0].hops + 1
+    offered = ", ".join(f"{short(_key(link))} by {node.user}" for node, _usk, link in claims)
+    offered = " and ".join(offered.rsplit(", ", 1))
+    return _Dispute(user, tuple(dict.fromkeys(node.user for node, _usk, _link in claims)),
+                    f"{user} is vouched for with {len(claims)} master keys {hops} "
+                    f"hop{'s' if hops != 1 else ''} from you, {offered}")
+
+
+def _find(graph: _Graph, reached: list[_Node], owner: ImId, device: ImId,
+          device_key: Key) -> tuple[_Node, tuple[str, ...]] | None:
+    """The owner's node and the steps to the device key, when the owner's device-signing key
+    signed it (only the owner's own device-signing key may)."""
+    for node in reached:
+        if node.user != owner:
+            continue
+        found = graph.device_link(node, device, device_key)
+        if found is None:
+            return None
+        dsk, _link = found
+        return node, (
+            *node.steps,
+            f"{node.user}'s master key {short(node.master)} signed its device-signing key "
+            f"{short(_key(dsk))}",
+            f"{node.user}'s device-signing key {short(_key(dsk))} signed device {device}'s "
+            f"key {short(device_key)}",
+        )
+    return None
 
 
 def evaluate_web_of_trust(*, me: ImId, master_key: Key, statements: Sequence[Statement],
@@ -160,6 +240,11 @@ def evaluate_web_of_trust(*, me: ImId, master_key: Key, statements: Sequence[Sta
     ``max_hops`` counts user-signing links: 0 trusts only the verifier's own devices, 1
     also the devices of users whose master key the verifier's user-signing key signed.
     Statements must already be read (signature and times checked) one by one.
+
+    A user has one master key in the web: a link naming a second one (for the verifier, or
+    for a user already reached) is a contradiction. When one concerns the device's user or a
+    user on the path to it, or was raised by one of them, the path is flagged
+    (``contradiction``, the reason naming it), whether or not the device is reached.
     """
     if me.type not in _PARTY_TYPES:
         raise InputError(f"the web of trust starts from a user or handle, and {me} is a "
@@ -175,9 +260,19 @@ def evaluate_web_of_trust(*, me: ImId, master_key: Key, statements: Sequence[Sta
     graph = _build(statements)
     start = _Node(me, master_key.public(), 0,
                   (f"your master key {short(master_key)} anchors {me}",), ())
-    steps, reached = _search(graph, start, device, device_key, max_hops)
-    if steps is not None:
+    reached, disputes = _walk(graph, start, max_hops)
+    found = _find(graph, reached, owner, device, device_key)
+    if found is not None:
+        node, steps = found
+        flagged = [d for d in disputes if d.touches({me, *node.via, owner})]
+        if flagged:
+            return TrustPath(METHOD, True, device_key.public(), steps,
+                             f"a contradiction: {flagged[0].sentence}.", contradiction=True)
         return TrustPath(METHOD, True, device_key.public(), steps)
+    flagged = [d for d in disputes if d.user == owner]
+    if flagged:
+        return TrustPath(METHOD, False, None, (), f"a contradiction: {flagged[0].sentence}.",
+                         contradiction=True)
     contradiction, reason = _why_not(graph, start, reached, owner, device, device_key,
                                      max_hops)
     return TrustPath(METHOD, False, None, (), reason + ".", contradiction)
@@ -199,9 +294,10 @@ def _revoked_by(revocation: Statement) -> str:
 def _why_not(graph: _Graph, start: _Node, reached: list[_Node], owner: ImId, device: ImId,
              device_key: Key, max_hops: int) -> tuple[bool, str]:
     """(contradiction, reason) for a device key the web does not reach."""
-    steps, everyone = _search(graph, start, device, device_key, None)
-    if steps is not None:
-        far = everyone[-1]  # the user whose device-signing key signed the device key
+    everyone, _disputes = _walk(graph, start, None)
+    beyond = _find(graph, everyone, owner, device, device_key)
+    if beyond is not None:
+        far = beyond[0]  # the user whose device-signing key signed the device key
         hops = far.hops
         via = f" (via {', '.join(map(str, far.via))})" if far.via else ""
         return False, (f"{owner} is {hops} hop{'s' if hops != 1 else ''} from you{via}, more "

@@ -1,4 +1,4 @@
-"""X.509 certificates for IM identifiers (the seed's §5.1): mint them, and validate x5c chains.
+"""X.509 certificates for IM identifiers (the seed's §5.1): validate x5c chains.
 
 A JWS may carry its signer's certificate chain in the ``x5c`` header (RFC 7515 §4.1.6:
 standard base64 of DER, leaf first, each next certificate certifying the one before).
@@ -16,6 +16,13 @@ why vc_im keeps it:
   any key vc_im signs with (Ed25519, ES256, ES256K, RS256).
 * A leaf with an extended key usage must list clientAuth; leaves are never CAs; a CA needs
   basicConstraints CA:TRUE (critical) and keyCertSign.
+
+One rule is added: cryptography applies a CA's name constraints to DNS and IP names only, and
+refuses URI-form constraints outright, so nothing would confine the im: and mimi:// URIs a
+sub-CA certifies. vc_im applies each CA's dNSName subtrees (RFC 5280 §4.2.1.10: a subtree is
+a domain and every name below it, label by label) to the domains of the leaf's IM
+identifiers: each must lie in one of a CA's permitted subtrees, when it has any, and in none
+of its excluded ones.
 
 One rule is replaced: the web PKI profile (CA/Browser Forum) forbids a critical
 subjectAltName when the subject is not empty, but the seed's mock-up client certificate
@@ -38,9 +45,9 @@ from typing import Final
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, SignatureAlgorithmOID
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import SignatureAlgorithmOID
 from cryptography.x509.verification import (
     Criticality,
     ExtensionPolicy,
@@ -53,7 +60,7 @@ from cryptography.x509.verification import (
 from vc_im import keys
 from vc_im.errors import InputError, KeyFileError, TokenError
 from vc_im.identifiers import IdentifierError, ImId, parse
-from vc_im.times import MAX_NUMERIC_DATE, seconds_to_rfc3339
+from vc_im.times import seconds_to_rfc3339
 
 __all__ = [
     "MAX_CERTIFICATE_BYTES",
@@ -63,8 +70,6 @@ __all__ = [
     "CertifiedKey",
     "describe",
     "load_roots",
-    "mint_ca",
-    "mint_leaf",
     "verify_chain",
     "x5c_of",
 ]
@@ -78,7 +83,6 @@ MAX_PEM_BYTES: Final = 1 << 20
 #: Base64 of MAX_CERTIFICATE_BYTES: a longer x5c entry is refused before decoding.
 _MAX_X5C_CHARS: Final = 4 * -(-MAX_CERTIFICATE_BYTES // 3)
 _BASE64: Final = re.compile(r"\A[A-Za-z0-9+/]+={0,2}\Z")
-_DAY: Final = 86_400
 #: The signature algorithms cryptography's path validation never accepts (named early).
 _EDWARDS_SIGNATURES: Final = frozenset({SignatureAlgorithmOID.ED25519,
                                         SignatureAlgorithmOID.ED448})
@@ -225,8 +229,9 @@ def verify_chain(x5c: Sequence[str], roots: Sequence[x509.Certificate], *,
     Ed448-signed certificate (cryptography's path validation refuses them); path validation
     to one of ``roots`` (at most four intermediates); the x5c certificates must be the
     validated path's first certificates, in order (RFC 7515 §4.1.6); a leaf key usage, if
-    present, allows digital signatures; the leaf's key is one vc_im verifies with; and its
-    subjectAltName holds at least one im: or mimi:// URI, each a valid identifier.
+    present, allows digital signatures; the leaf's key is one vc_im verifies with; its
+    subjectAltName holds at least one im: or mimi:// URI, each a valid identifier; and the
+    domain of each lies within every CA's dNSName name constraints.
     """
     certificates = _decode_x5c(x5c)
     roles = ["leaf certificate", *(f"CA certificate x5c[{index}]"
@@ -253,7 +258,8 @@ def verify_chain(x5c: Sequence[str], roots: Sequence[x509.Certificate], *,
     except VerificationError as exc:
         _check_roots_validity(certificates, roots, now)
         raise CertificateError(
-            f"the x5c chain does not lead to a configured CA root: {_reason(exc)}",
+            f"the x5c chain does not lead to a configured CA root: "
+            f"{_unsupported_constraints(certificates, roots) or _reason(exc)}",
             code="untrusted_issuer") from exc
     if len(path) < len(certificates) or any(
             path[index] != certificate for index, certificate in enumerate(certificates)):
@@ -261,7 +267,10 @@ def verify_chain(x5c: Sequence[str], roots: Sequence[x509.Certificate], *,
                                "certifying the one before it (RFC 7515 section 4.1.6).",
                                code="malformed")
     _check_signing_usage(leaf)
-    return CertifiedKey(key=_key_of(leaf), identifiers=_identifiers(leaf),
+    identifiers = _identifiers(leaf)
+    for ca in path[1:]:
+        _check_name_constraints(ca, identifiers)
+    return CertifiedKey(key=_key_of(leaf), identifiers=identifiers,
                         subject=_subject(leaf), chain=tuple(_subject(c) for c in path))
 
 
@@ -365,6 +374,79 @@ def _reason(exc: VerificationError) -> str:
     return (text if len(text) <= 200 else text[:197] + "...") + "."
 
 
+def _name_constraints(certificate: x509.Certificate) -> x509.NameConstraints | None:
+    try:
+        return certificate.extensions.get_extension_for_class(x509.NameConstraints).value
+    except x509.ExtensionNotFound:
+        return None
+
+
+def _dns_subtrees(subtrees: Sequence[x509.GeneralName] | None) -> tuple[str, ...]:
+    """The dNSName subtrees among ``subtrees``, lower-case, without a final dot."""
+    return tuple(name.value.lower().removesuffix(".") for name in subtrees or ()
+                 if isinstance(name, x509.DNSName))
+
+
+def _within(domain: str, subtree: str) -> bool:
+    """RFC 5280 §4.2.1.10 for dNSName: the subtree's name with zero or more labels added on
+    the left (a leading dot, as some CAs write it, admits only the names below)."""
+    if not subtree:
+        return True
+    if subtree.startswith("."):
+        return domain.endswith(subtree)
+    return domain == subtree or domain.endswith("." + subtree)
+
+
+def _check_name_constraints(ca: x509.Certificate, identifiers: Sequence[ImId]) -> None:
+    """Each identifier's domain lies in one of the CA's permitted dNSName subtrees (when it
+    has any) and in none of its excluded ones."""
+    constraints = _name_constraints(ca)
+    if constraints is None:
+        return
+    permitted = _dns_subtrees(constraints.permitted_subtrees)
+    excluded = _dns_subtrees(constraints.excluded_subtrees)
+    for identifier in identifiers:
+        domain = identifier.domain
+        if permitted and not any(_within(domain, subtree) for subtree in permitted):
+            raise CertificateError(
+                f"the CA certificate {_shown(_subject(ca))} permits only names in "
+                f"{', '.join(permitted)} (name constraints), and the leaf certifies "
+                f"{identifier} in {domain}.", code="untrusted_issuer")
+        barred = next((subtree for subtree in excluded if _within(domain, subtree)), None)
+        if barred is not None:
+            raise CertificateError(
+                f"the CA certificate {_shown(_subject(ca))} excludes names in {barred} (name "
+                f"constraints), and the leaf certifies {identifier} in "
+                f"{domain}.", code="untrusted_issuer")
+
+
+#: The name forms whose constraints cryptography's path validation applies.
+_SUPPORTED_CONSTRAINTS: Final = (x509.DNSName, x509.IPAddress)
+_FORM_NAMES: Final[dict[type[x509.GeneralName], str]] = {
+    x509.UniformResourceIdentifier: "URI", x509.RFC822Name: "email",
+    x509.DirectoryName: "directory name", x509.OtherName: "other name",
+    x509.RegisteredID: "registered ID"}
+
+
+def _unsupported_constraints(certificates: Sequence[x509.Certificate],
+                             roots: Sequence[x509.Certificate]) -> str | None:
+    """After a failed validation: name a CA whose name constraints have a form
+    cryptography refuses (it fails the whole chain with "unsupported name constraint")."""
+    for ca in (*certificates[1:], *roots):
+        constraints = _name_constraints(ca)
+        if constraints is None:
+            continue
+        forms = sorted({_FORM_NAMES.get(type(name), type(name).__name__)
+                        for name in (*(constraints.permitted_subtrees or ()),
+                                     *(constraints.excluded_subtrees or ()))
+                        if not isinstance(name, _SUPPORTED_CONSTRAINTS)})
+        if forms:
+            return (f"the CA certificate {_shown(_subject(ca))} has name constraints of a form "
+                    f"cryptography's path validation refuses ({', '.join(forms)}); constrain "
+                    "the IM identifiers' domains with dNSName subtrees instead.")
+    return None
+
+
 def _ee_policy() -> ExtensionPolicy:
     """The web PKI end-entity policy, with the seed's critical subjectAltName allowed."""
     return ExtensionPolicy.webpki_defaults_ee().require_present(
@@ -428,162 +510,6 @@ def _san_uris(certificate: x509.Certificate) -> list[str]:
     except x509.ExtensionNotFound:
         return []
     return list(san.value.get_values_for_type(x509.UniformResourceIdentifier))
-
-
-# --------------------------------------------------------------------------------------
-# Minting test CAs and leaves
-# --------------------------------------------------------------------------------------
-
-def mint_ca(*, name: str, key: keys.Key | None = None, now: int, days: int = 3650,
-            issuer_cert_pem: bytes | None = None, issuer_key: keys.Key | None = None,
-            path_length: int | None = None) -> tuple[bytes, keys.Key]:
-    """A CA certificate (PEM) and its private key, valid from ``now`` for ``days`` days.
-
-    Self-signed (a root) unless ``issuer_cert_pem`` and ``issuer_key`` are given, which
-    makes an intermediate CA: the seed's cascading model, where a user certificate may issue
-    device certificates. A fresh P-256 key is made when ``key`` is None; a given key must be
-    ES256 or RS256 (see the module notes). The subject is ``CN=<name>``.
-    """
-    ca_key = keys.generate("ES256") if key is None else key
-    _require_ca_key(ca_key)
-    subject = _name(common_name=name)
-    if (issuer_cert_pem is None) != (issuer_key is None):
-        raise InputError("an intermediate CA needs both the issuing CA's certificate and its "
-                         "key.")
-    if issuer_cert_pem is not None and issuer_key is not None:
-        issuer = _issuing_ca(issuer_cert_pem, issuer_key)
-        issuer_name, signer = issuer.subject, issuer_key
-    else:
-        issuer_name, signer = subject, ca_key
-    if path_length is not None and path_length < 0:
-        raise InputError("the CA path length must not be negative.")
-    builder = (_builder(subject, issuer_name, ca_key, now, days)
-               .add_extension(x509.BasicConstraints(ca=True, path_length=path_length),
-                              critical=True)
-               .add_extension(_key_usage(key_cert_sign=True, crl_sign=True), critical=True))
-    if signer is not ca_key:
-        builder = builder.add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(_native_public(signer)),
-            critical=False)
-    return _sign(builder, signer), ca_key
-
-
-def mint_leaf(*, ca_cert_pem: bytes, ca_key: keys.Key, subject_key: keys.Key,
-              san_uris: Sequence[str], subject_name: str, now: int, days: int = 90) -> bytes:
-    """An end-entity certificate (PEM) for ``subject_key``, shaped like the seed's mock-up.
-
-    KeyUsage digitalSignature (critical), ExtendedKeyUsage clientAuth, BasicConstraints
-    CA:FALSE (critical), subjectAltName URIs (critical, as in the seed), subject
-    ``O=<domain>, CN=<subject_name>``. The URIs must be valid identifiers of one domain,
-    which becomes ``O``; they are written in canonical form. The issuing CA is the first
-    certificate of ``ca_cert_pem``. Validity is inclusive (RFC 5280), so 90 days end one
-    second before now + 90 days, as in the seed (Jul 6 06:41:50 to Oct 4 06:41:49).
-    """
-    _require_ca_key(ca_key)
-    issuer = _issuing_ca(ca_cert_pem, ca_key)
-    if not san_uris:
-        raise InputError("a leaf certificate needs at least one subjectAltName URI.")
-    identifiers: list[ImId] = []
-    for uri in san_uris:
-        try:
-            identifiers.append(parse(uri))
-        except IdentifierError as exc:
-            raise InputError(f"the subjectAltName URI {_shown(uri)} is not a valid "
-                             f"identifier: {exc.message}", code="bad_identifier") from exc
-    domains = sorted({identifier.domain for identifier in identifiers})
-    if len(domains) != 1:
-        raise InputError("the subjectAltName identifiers name more than one domain ("
-                         f"{', '.join(domains)}); a leaf certifies identifiers of one domain.",
-                         code="bad_identifier")
-    subject = _name(organization=domains[0], common_name=subject_name)
-    public = subject_key.public()
-    builder = (_builder(subject, issuer.subject, public, now, days)
-               .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-               .add_extension(_key_usage(digital_signature=True), critical=True)
-               .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]),
-                              critical=False)
-               .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-                   _native_public(ca_key)), critical=False)
-               .add_extension(x509.SubjectAlternativeName(
-                   [x509.UniformResourceIdentifier(str(identifier))
-                    for identifier in identifiers]), critical=True))
-    return _sign(builder, ca_key)
-
-
-def _require_ca_key(key: keys.Key) -> None:
-    if key.alg not in ("ES256", "RS256"):
-        raise KeyFileError(f"the CA key is an {key.alg} key, but {_CA_KEY_RULE}; vc_im "
-                           "mints CAs with ES256 or RS256 keys.")
-    if not key.is_private:
-        raise KeyFileError("the CA key is public only, but signing certificates needs its "
-                           "private key.")
-
-
-def _issuing_ca(ca_cert_pem: bytes, ca_key: keys.Key) -> x509.Certificate:
-    """The first certificate of ``ca_cert_pem``, checked to be a CA matching ``ca_key``."""
-    issuer = _read_certificates(ca_cert_pem, "CA certificate")[0]
-    if not _is_ca(issuer):
-        raise InputError(f"the certificate {_shown(_subject(issuer))} is not a CA "
-                         "(basicConstraints CA:TRUE), so it cannot issue certificates.")
-    try:
-        issuer_key = _key_of(issuer)
-    except CertificateError as exc:
-        raise KeyFileError(f"the CA certificate's key cannot be used: {exc.message}") from exc
-    if issuer_key.thumbprint() != ca_key.thumbprint():
-        raise KeyFileError("the CA key does not belong to the CA certificate.")
-    return issuer
-
-
-def _builder(subject: x509.Name, issuer: x509.Name, key: keys.Key, now: int,
-             days: int) -> x509.CertificateBuilder:
-    if days < 1:
-        raise InputError("a certificate must be valid for at least one day.")
-    not_after = now + days * _DAY - 1
-    if now < 0 or not_after > MAX_NUMERIC_DATE:
-        raise InputError("the certificate's validity must lie between 1970 and 9999.")
-    public = _native_public(key)
-    return (x509.CertificateBuilder()
-            .subject_name(subject).issuer_name(issuer).public_key(public)
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(datetime.datetime.fromtimestamp(now, tz=datetime.UTC))
-            .not_valid_after(datetime.datetime.fromtimestamp(not_after, tz=datetime.UTC))
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False))
-
-
-def _sign(builder: x509.CertificateBuilder, signer: keys.Key) -> bytes:
-    native = serialization.load_pem_private_key(signer.to_pem(private=True), password=None)
-    if not isinstance(native, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
-        raise KeyFileError("the CA key is neither EC nor RSA.")  # pragma: no cover
-    certificate = builder.sign(native, hashes.SHA256())
-    return certificate.public_bytes(serialization.Encoding.PEM)
-
-
-def _native_public(
-        key: keys.Key) -> ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey | rsa.RSAPublicKey:
-    native = serialization.load_pem_public_key(key.to_pem(private=False))
-    if not isinstance(native, ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
-                      | rsa.RSAPublicKey):  # pragma: no cover
-        raise KeyFileError("the key cannot be put in a certificate.")
-    return native
-
-
-def _name(*, common_name: str, organization: str | None = None) -> x509.Name:
-    attributes = []
-    try:
-        if organization is not None:
-            attributes.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization))
-        attributes.append(x509.NameAttribute(NameOID.COMMON_NAME, common_name))
-    except ValueError as exc:
-        raise InputError("a certificate name must be 1 to 64 characters.") from exc
-    return x509.Name(attributes)
-
-
-def _key_usage(*, digital_signature: bool = False, key_cert_sign: bool = False,
-               crl_sign: bool = False) -> x509.KeyUsage:
-    return x509.KeyUsage(digital_signature=digital_signature, content_commitment=False,
-                         key_encipherment=False, data_encipherment=False, key_agreement=False,
-                         key_cert_sign=key_cert_sign, crl_sign=crl_sign, encipher_only=False,
-                         decipher_only=False)
 
 
 # --------------------------------------------------------------------------------------

@@ -1,0 +1,65 @@
+"""vc_im.report: checks run in order, and warnings that a passing check carries reach the report
+and its JSON."""
+
+from __future__ import annotations
+
+from vc_im.report import Check, CheckFailed, Passed, Report, Status, run_checks
+
+
+def passes(_state: object) -> str:
+    """A check that passes quietly."""
+    return "fine"
+
+
+def passes_with_a_warning(_state: object) -> str:
+    """A check that passes but has something to say."""
+    return Passed("fine, mostly", ["trust methods contradict each other: a names key X"])
+
+
+def fails(_state: object) -> str:
+    """A check that fails."""
+    raise CheckFailed("untrusted_issuer", "nobody vouches for it")
+
+
+def test_a_passing_check_carries_its_warnings_to_the_report() -> None:
+    """A check that returns a Passed sentence passes, and its warnings become the report's."""
+    checks = run_checks([("one", passes), ("two", passes_with_a_warning)], None)
+    assert [(c.name, c.status, c.reason) for c in checks] == [
+        ("one", Status.PASSED, "Fine."), ("two", Status.PASSED, "Fine, mostly.")]
+    report = Report("credential", checks)
+    assert report.ok
+    assert report.warnings == ("trust methods contradict each other: a names key X",)
+    assert report.to_json()["warnings"] == [
+        "trust methods contradict each other: a names key X"]
+
+
+def test_warnings_given_and_carried_are_kept_once_in_order() -> None:
+    """Warnings the caller adds follow the checks' own, each once, also after replace()."""
+    from dataclasses import replace
+
+    checks = run_checks([("two", passes_with_a_warning)], None)
+    report = Report("credential", checks, warnings=("the statement at U could not be fetched",))
+    expected = ("trust methods contradict each other: a names key X",
+                "the statement at U could not be fetched")
+    assert report.warnings == expected
+    assert replace(report, warnings=report.warnings).warnings == expected
+
+
+def test_without_warnings_the_json_has_no_warnings_member() -> None:
+    """A report without warnings writes exactly the contract's members (and trust)."""
+    report = Report("credential", run_checks([("one", passes), ("two", fails)], None))
+    assert report.warnings == ()
+    assert list(report.to_json()) == ["ok", "kind", "checks", "credentials"]
+
+
+def test_a_failed_check_carries_no_warnings() -> None:
+    """Warnings belong to passing checks: a check that fails has none."""
+    (check,) = run_checks([("one", fails)], None)
+    assert check == Check("one", Status.FAILED, "untrusted_issuer", "Nobody vouches for it.")
+    assert check.warnings == ()
+
+
+def test_a_warning_is_one_escaped_line() -> None:
+    """A warning quoting hostile text (a newline, a terminal escape) stays on one inert line."""
+    report = Report("credential", (), warnings=("a.example names key X\nvalid\x1b[2J",))
+    assert report.warnings == ("a.example names key X\\x0avalid\\x1b[2J",)
