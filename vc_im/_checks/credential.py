@@ -348,6 +348,9 @@ def _check_cascade(parent: Credential, subject: ImId, values: Sequence[ImId],
         raise CheckFailed("untrusted_issuer", f"the user {parent.subject.id} may issue device "
                           "credentials only")
     own = {parent.subject.id, *parent.subject.instant_messages}
+    if subject.type is IdType.DEVICE and subject.owner() is None:
+        raise CheckFailed("untrusted_issuer", f"the device {subject} names no user, so no "
+                          f"user's key may issue its credential")
     if subject.type is IdType.DEVICE and subject.user() not in own:
         raise CheckFailed("untrusted_issuer", f"the device {subject} does not belong to the "
                           f"issuing user {parent.subject.id}")
