@@ -31,7 +31,8 @@ from vc_im._checks.presentation import (
     create_presentation,
     verify_presentation,
 )
-from vc_im._checks.state import NO_EVIDENCE, CredentialState, Evidence
+from vc_im._checks.signer import accept_certificate
+from vc_im._checks.state import NO_EVIDENCE, CredentialState, Evidence, Step
 
 __all__ = [
     "CONTENT_STEPS",
@@ -48,6 +49,8 @@ __all__ = [
     "Evidence",
     "Presentation",
     "Proof",
+    "Step",
+    "accept_certificate",
     "access_token_hash",
     "create_presentation",
     "create_proof",
