@@ -46,6 +46,7 @@ from vc_im._checks.common import (
     check_header_names,
     issuer_of,
     numeric_date,
+    refuse_high_s,
 )
 from vc_im._checks.signer import check_issuer_key, self_issued
 from vc_im._checks.state import NO_EVIDENCE, CredentialState, Evidence, Step
@@ -118,6 +119,7 @@ def check_signature(state: CredentialState) -> str:
     assert state.unverified is not None
     assert state.key is not None
     if not jose.verify_signature(state.unverified, state.key):
+        refuse_high_s(state.unverified, state.key)
         raise CheckFailed("bad_signature", f"the signature does not verify with the issuer's "
                           f"key {state.key.kid!r}")
     return f"{state.unverified.alg} signature verified"

@@ -13,6 +13,7 @@ from vc_im._jose.jws import (
     b64url_decode,
     b64url_encode,
     peek_unverified,
+    refused_high_s,
     sign,
     verify_signature,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "dumps_compact",
     "loads",
     "peek_unverified",
+    "refused_high_s",
     "sign",
     "verify_signature",
 ]
