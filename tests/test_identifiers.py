@@ -332,8 +332,8 @@ def test_user_of_a_non_device_is_an_error() -> None:
     assert _reject(parse("im:%40alice@example.com").user) == \
         "a handle identifier is not a device, so it has no user."
     assert _reject(parse("mimi://a.example/d/ClientA1").user) == (
-        "this mimi:// device does not name its user: it has 1 path segments, not a user and "
-        "a device.")
+        "the device mimi://a.example/d/ClientA1 names no user: a mimi:// device names its "
+        "user only with exactly two path segments, and it has 1.")
 
 
 def test_in_domain_is_exact_after_normalisation() -> None:

@@ -22,6 +22,7 @@ from joserfc.jwk import RSAKey
 
 from vc_im import keys
 from vc_im.errors import KeyFileError
+from vc_im.files import OutputFileError
 from vc_im.keys import (
     ALGORITHMS,
     DEFAULT_ALG,
@@ -379,7 +380,8 @@ def test_keys_are_hashable_and_compare_by_value(generated: dict[str, Key]) -> No
 
 def test_private_file_overwrite_keeps_mode_0600(generated: dict[str, Key], tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    """Overwriting a 0644 file leaves mode 0600, and the file is 0600 before it takes the name."""
+    """Overwriting (force) a 0644 file leaves mode 0600, and the file is 0600 before it takes
+    the name."""
     path = tmp_path / "issuer.jwk"
     path.write_text("old", encoding="utf-8")
     os.chmod(path, 0o644)
@@ -393,7 +395,7 @@ def test_private_file_overwrite_keeps_mode_0600(generated: dict[str, Key], tmp_p
     monkeypatch.setattr(os, "replace", spying_replace)
     old_umask = os.umask(0)
     try:
-        write_private_key(path, generated["Ed25519"])
+        write_private_key(path, generated["Ed25519"], force=True)
     finally:
         os.umask(old_umask)
     assert modes == [0o600]
@@ -405,8 +407,9 @@ def test_private_file_overwrite_keeps_mode_0600(generated: dict[str, Key], tmp_p
 def test_write_into_missing_directory_fails(generated: dict[str, Key], tmp_path: Path) -> None:
     """Writing into a directory that does not exist fails with the path in the sentence."""
     path = tmp_path / "missing" / "issuer.jwk"
-    error = refusal(lambda: write_private_key(path, generated["Ed25519"]), "cannot be written")
-    assert str(path) in error.message
+    with pytest.raises(OutputFileError, match="cannot be written") as caught:
+        write_private_key(path, generated["Ed25519"])
+    assert str(path) in caught.value.message
 
 
 def test_read_key_file_errors_name_the_path(tmp_path: Path) -> None:

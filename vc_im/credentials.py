@@ -16,8 +16,14 @@ from collections.abc import Sequence
 
 from vc_im import _jose as jose
 from vc_im import identifiers
-from vc_im._checks import CONTENT_STEPS, CredentialState, verify_credential
-from vc_im.errors import InputError
+from vc_im._checks import (
+    CONTENT_STEPS,
+    CredentialState,
+    Step,
+    accept_certificate,
+    verify_credential,
+)
+from vc_im.errors import InputError, TokenError
 from vc_im.identifiers import IdentifierError, ImId
 from vc_im.keys import Key
 from vc_im.model import Credential, CredentialType, Encoding, Subject
@@ -43,6 +49,22 @@ def _is_identifier(value: str) -> bool:
     except IdentifierError:
         return False
     return True
+
+
+def _certificate_step(key: Key, issuer: str, x5c: Sequence[str]) -> Step:
+    """The verifier's x5c rule as an issuing step: the leaf certifies the signing key and
+    the issuer or the subject; the identifiers step then holds every value to it."""
+    from vc_im.trust.x509 import read_leaf
+
+    try:
+        certified = read_leaf(x5c)
+    except TokenError as exc:
+        raise InputError(f"refusing to issue under this x5c chain ({exc.code}): "
+                         f"{exc.message}") from exc
+    if certified.key.thumbprint() != key.thumbprint():
+        raise InputError("refusing to issue: the x5c leaf certificate certifies another key, "
+                         "not the issuer key that signs.")
+    return ("issuer_key", lambda state: accept_certificate(state, issuer, certified))
 
 
 def issue_credential(
@@ -116,7 +138,8 @@ def issue_credential(
     payload = credential.payload(encoding)
     parts = jose.Parts(header, payload)
     state = CredentialState(token=parts, trust=None, now=now, encoding=encoding, unverified=parts)
-    for check in run_checks(CONTENT_STEPS, state):
+    steps = (_certificate_step(key, issuer, x5c), *CONTENT_STEPS) if x5c else CONTENT_STEPS
+    for check in run_checks(steps, state):
         if check.status is Status.FAILED:
             raise InputError(f"refusing to issue an invalid credential ({check.code}): "
                              f"{check.reason}")

@@ -165,13 +165,32 @@ class ImId:
         return serialise(self)
 
     def user(self) -> ImId:
-        """The user (an XMPP bare JID: the handle) whose device this is."""
+        """The user (an XMPP bare JID: the handle) whose device this is.
+
+        Raises :class:`IdentifierError` when this is not a device, or is a device that
+        names no user: a ``mimi://`` device names its user only with exactly two path
+        segments (``/d/alice/laptop``); ``/d/laptop`` names none. :meth:`owner` says None
+        for those instead.
+        """
+        owner = self.owner()
+        if owner is None:
+            raise IdentifierError(f"the device {serialise(self)} names no user: a mimi:// "
+                                  "device names its user only with exactly two path "
+                                  f"segments, and it has {len(self.parts)}.")
+        return owner
+
+    def owner(self) -> ImId | None:
+        """The user of this device, or None when the device names no user.
+
+        Trust that runs through a user (a web of trust, well-known statements, a user
+        issuing for its own devices) can never reach such a device. Raises
+        :class:`IdentifierError` when this is not a device at all.
+        """
         if self.type is not IdType.DEVICE:
             raise IdentifierError(f"a {self.type.value} identifier is not a device, so it has "
                                   "no user.")
         if len(self.parts) != 2:
-            raise IdentifierError("this mimi:// device does not name its user: it has "
-                                  f"{len(self.parts)} path segments, not a user and a device.")
+            return None
         kind = IdType.HANDLE if self.protocol == "xmpp" else IdType.USER
         return ImId(self.scheme, self.protocol, kind, self.parts[:1], self.domain)
 

@@ -28,12 +28,9 @@ can put them after a prefix of their own.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
 import re
-import tempfile
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -450,45 +447,29 @@ def read_key_file(path: Path, *, require: Require = "any") -> Key:
         raise fail(f"the key file {path} is unusable: {exc.message}") from exc
 
 
-def write_private_key(path: Path, key: Key) -> None:
+def write_private_key(path: Path, key: Key, *, force: bool = False) -> None:
     """Write the private JWK with mode 0600, atomically.
 
     The JSON goes to a new file in the same directory, created with mode 0600
-    (never readable by others, whatever the umask), then replaces ``path``.
-    An existing file is overwritten; a symlink at ``path`` is replaced, not followed.
+    (never readable by others, whatever the umask), then takes the name ``path``.
+    An existing file is refused unless ``force``; a symlink at ``path`` is never
+    followed (see :func:`vc_im.files.write_new_file`).
     """
     if not key.is_private:
         raise fail("the key is public only; there is no private key to write.")
-    _write_atomically(path, key.private_jwk(), 0o600)
+    _write_atomically(path, key.private_jwk(), 0o600, force=force)
 
 
-def write_public_key(path: Path, key: Key) -> None:
-    """Write the public JWK (mode 0644), atomically."""
-    _write_atomically(path, dict(key.public_jwk), 0o644)
+def write_public_key(path: Path, key: Key, *, force: bool = False) -> None:
+    """Write the public JWK (mode 0644), atomically, under the same rules."""
+    _write_atomically(path, dict(key.public_jwk), 0o644, force=force)
 
 
-def _write_atomically(path: Path, jwk: Mapping[str, str], mode: int) -> None:
-    path = Path(path)
+def _write_atomically(path: Path, jwk: Mapping[str, str], mode: int, *,
+                      force: bool = False) -> None:
+    from vc_im.files import write_new_file
+
     text = json.dumps(jwk, indent=2) + "\n"
-    directory = path.parent if str(path.parent) else Path(".")
-    try:
-        # mkstemp opens with O_EXCL and mode 0600 from creation.
-        descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
-                                                 dir=directory)
-    except OSError as exc:
-        raise fail(f"the key file {path} cannot be written: "
-                    f"{exc.strerror or type(exc).__name__}.") from exc
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            os.fchmod(handle.fileno(), mode)
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise fail(f"the key file {path} cannot be written: "
-                    f"{exc.strerror or type(exc).__name__}.") from exc
+    write_new_file(Path(path), text.encode("utf-8"), mode=mode, force=force)
 
 

@@ -29,7 +29,8 @@ from vc_im._checks.presentation import (
     create_presentation,
     verify_presentation,
 )
-from vc_im._checks.state import CredentialState
+from vc_im._checks.signer import accept_certificate
+from vc_im._checks.state import CredentialState, Step
 
 __all__ = [
     "CONTENT_STEPS",
@@ -42,6 +43,8 @@ __all__ = [
     "MAX_LEEWAY",
     "PRESENTATION_STEPS",
     "CredentialState",
+    "Step",
+    "accept_certificate",
     "access_token_hash",
     "create_presentation",
     "create_proof",

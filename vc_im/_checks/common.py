@@ -152,3 +152,11 @@ def numeric_date(payload: Mapping[str, Any], claim: str, *, required: bool) -> i
     if problem is not None:
         raise CheckFailed("malformed", problem, f"$.{claim}")
     return int(value)
+
+
+def refuse_high_s(unverified: jose.Unverified, key: Key) -> None:
+    """After a signature failed: say so precisely when only its high S was refused."""
+    if jose.refused_high_s(unverified, key):
+        raise CheckFailed("bad_signature", "the ES256K signature's S value is in the upper half "
+                          "of the curve order (the malleable twin of a low-S signature); vc_im "
+                          "refuses high-S secp256k1 signatures")

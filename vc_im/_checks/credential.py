@@ -46,6 +46,7 @@ from vc_im._checks.common import (
     check_header_names,
     issuer_of,
     numeric_date,
+    refuse_high_s,
 )
 from vc_im._checks.signer import check_issuer_key, self_issued
 from vc_im._checks.state import CredentialState, Step
@@ -126,6 +127,7 @@ def check_signature(state: CredentialState) -> str:
     assert isinstance(state.unverified, jose.Unverified)
     assert state.key is not None
     if not jose.verify_signature(state.unverified, state.key):
+        refuse_high_s(state.unverified, state.key)
         raise CheckFailed("bad_signature", f"the signature does not verify with the issuer's "
                           f"key {state.key.kid!r}")
     return f"{state.unverified.alg} signature verified"
@@ -356,6 +358,9 @@ def _check_cascade(parent: Credential, subject: ImId, values: Sequence[ImId],
         raise CheckFailed("untrusted_issuer", f"the user {parent.subject.id} may issue device "
                           "credentials only")
     own = {parent.subject.id, *parent.subject.instant_messages}
+    if subject.type is IdType.DEVICE and subject.owner() is None:
+        raise CheckFailed("untrusted_issuer", f"the device {subject} names no user, so no "
+                          f"user's key may issue its credential")
     if subject.type is IdType.DEVICE and subject.user() not in own:
         raise CheckFailed("untrusted_issuer", f"the device {subject} does not belong to the "
                           f"issuing user {parent.subject.id}")

@@ -34,6 +34,7 @@ from vc_im._checks.common import (
     check_format,
     check_header_names,
     numeric_date,
+    refuse_high_s,
 )
 from vc_im._checks.credential import verify_credential
 from vc_im.errors import InputError, KeyFileError
@@ -197,6 +198,7 @@ def check_signature(state: DpopState) -> str:
     assert state.unverified is not None
     assert state.key is not None
     if not jose.verify_signature(state.unverified, state.key):
+        refuse_high_s(state.unverified, state.key)
         raise CheckFailed("bad_signature", "the signature does not verify with the header's jwk")
     return "signature verified"
 

@@ -38,6 +38,7 @@ from vc_im._checks.common import (
     check_format,
     check_header_names,
     numeric_date,
+    refuse_high_s,
     subject_of,
 )
 from vc_im._checks.credential import verify_credential
@@ -426,6 +427,7 @@ def check_signature(state: PresentationState) -> str:
     assert state.holder_key is not None
     if jose.verify_signature(state.unverified, state.holder_key):
         return f"signed by the holder key {state.holder_key.thumbprint()}"
+    refuse_high_s(state.unverified, state.holder_key)
     if state.header_named_key:
         raise CheckFailed("bad_signature", "the signature does not verify with the holder key "
                           "the header names")

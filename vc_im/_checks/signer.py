@@ -26,7 +26,7 @@ from vc_im.report import CheckFailed, Report
 from vc_im.trust.paths import TrustPath
 
 if TYPE_CHECKING:
-    pass
+    from vc_im.trust.x509 import CertifiedKey
 
 
 def check_issuer_key(state: CredentialState) -> str:
@@ -80,6 +80,27 @@ def _x509_signer(state: CredentialState, iss: str) -> str:
 
     assert state.trust is not None
     certified = verify_chain(state.header["x5c"], state.trust.x509_roots, now=state.now)
+    certifies = accept_certificate(state, iss, certified)
+    state.signer_paths.append(TrustPath("x509", True, steps=(
+        *(f"{below} is certified by {above}" for below, above in
+          zip(certified.chain, certified.chain[1:], strict=False)),
+        f"{certified.chain[-1]} is a configured root",
+        f"the leaf certifies {certifies} for key {certified.key.thumbprint()}")))
+    listed = state.trust.issuer(iss)
+    if listed is not None and any(key.thumbprint() == certified.key.thumbprint()
+                                  for key in listed.keys):
+        # The trust file also lists this issuer with this very key: both methods vouch.
+        state.issuer = listed
+        state.signer_paths.append(_central_path(iss, certified.key))
+    return f"certificate {certified.subject}, key {certified.key.thumbprint()}"
+
+
+def accept_certificate(state: CredentialState, iss: str, certified: CertifiedKey) -> str:
+    """Whether a leaf that certifies ``certified`` may sign this credential: it names the
+    subject (and then signs only self-issued credentials naming what it certifies) or the
+    issuer as a provider (and then only its domain). Sets the signing key and what the
+    identifiers check must hold to; returns what the leaf certifies. The issuer runs it too,
+    before it signs."""
     issuer_id = maybe_identifier(iss)
     subject_id = maybe_identifier(subject_of(state.payload))
     certifies = ", ".join(map(str, certified.identifiers))
@@ -106,18 +127,7 @@ def _x509_signer(state: CredentialState, iss: str) -> str:
         raise CheckFailed("unsupported_alg", f"the certificate's key verifies only "
                           f"{certified.key.alg} signatures, not {alg}")
     state.key = certified.key
-    state.signer_paths.append(TrustPath("x509", True, steps=(
-        *(f"{below} is certified by {above}" for below, above in
-          zip(certified.chain, certified.chain[1:], strict=False)),
-        f"{certified.chain[-1]} is a configured root",
-        f"the leaf certifies {certifies} for key {certified.key.thumbprint()}")))
-    listed = state.trust.issuer(iss)
-    if listed is not None and any(key.thumbprint() == certified.key.thumbprint()
-                                  for key in listed.keys):
-        # The trust file also lists this issuer with this very key: both methods vouch.
-        state.issuer = listed
-        state.signer_paths.append(_central_path(iss, certified.key))
-    return f"certificate {certified.subject}, key {certified.key.thumbprint()}"
+    return certifies
 
 
 def _cascade_signer(state: CredentialState, iss: str) -> str:

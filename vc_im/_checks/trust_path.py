@@ -83,9 +83,17 @@ def _statement_paths(state: CredentialState, key: Key | None, found: dict[str, T
     assert state.trust is not None
     assert state.credential is not None
     subject = state.credential.subject.id
-    own = subject.user() if subject.type is IdType.DEVICE else subject
+    own = subject.owner() if subject.type is IdType.DEVICE else subject
     vouched: set[ImId] = set()
     paths: dict[ImId, TrustPath] = {}
+    if own is None:  # statements vouch through a user, and this device names none
+        why = (f"the device {subject} names no user, so no web-of-trust or well-known "
+               "statement can vouch for it.")
+        for method, configured in (("web_of_trust", state.trust.web_of_trust is not None),
+                                   ("well_known", state.trust.well_known_threshold is not None)):
+            if configured:
+                found[method] = TrustPath(method, False, reason=why)
+        return vouched, paths
     statements = state.evidence.statements
     if not statements or key is None:
         return vouched, paths

@@ -13,6 +13,7 @@ from vc_im._jose.jws import (
     Parts,
     Unverified,
     peek_unverified,
+    refused_high_s,
     sign,
     verify_signature,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "dumps_compact",
     "loads",
     "peek_unverified",
+    "refused_high_s",
     "sign",
     "uint_decode",
     "uint_encode",

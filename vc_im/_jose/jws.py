@@ -34,6 +34,13 @@ MAX_TOKEN_BYTES = 65536
 VERIFY_ALGORITHMS = frozenset({"Ed25519", "EdDSA", "ES256", "ES256K", "RS256"})
 
 _SEGMENT = re.compile(r"\A[A-Za-z0-9_-]*\Z")
+#: ECDSA group orders (SEC 2). A signature (r, s) and its twin (r, n - s) verify alike, so
+#: vc_im signs with the low S only, and refuses a high S where secp256k1 users expect it.
+_ORDERS = {"ES256": 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551,
+           "ES256K": 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141}
+#: Algorithms whose high-S signatures verify refuses. ES256 keeps accepting them: RFC 7518
+#: does not ask for low S, and other implementations emit high-S P-256 signatures.
+_LOW_S_ONLY = frozenset({"ES256K"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,19 +122,50 @@ def verify_signature(unverified: Unverified, key: Key) -> bool:
     """Whether the token's signature verifies with ``key`` under the header's alg.
 
     The key decides which algorithms it accepts; a key never verifies under
-    another key type's algorithm (no algorithm confusion).
+    another key type's algorithm (no algorithm confusion). A high-S ES256K
+    signature never verifies (see :func:`refused_high_s`).
     """
     alg = unverified.alg
     if alg is None or alg not in VERIFY_ALGORITHMS or not key.accepts(alg):
         return False
+    if alg in _LOW_S_ONLY and _high_s(alg, unverified.signature):
+        return False
+    return _verifies(unverified.token, key, alg)
+
+
+def refused_high_s(unverified: Unverified, key: Key) -> bool:
+    """Whether :func:`verify_signature` refused this signature only for its high S: an
+    ES256K signature whose low-S twin verifies with ``key`` (for a precise reason)."""
+    alg = unverified.alg
+    if alg not in _LOW_S_ONLY or not key.accepts(alg) or not _high_s(alg, unverified.signature):
+        return False
+    head = unverified.token.rsplit(".", 1)[0]
+    return _verifies(f"{head}.{b64url_encode(_low_s(alg, unverified.signature))}", key, alg)
+
+
+def _verifies(token: str, key: Key, alg: str) -> bool:
     try:
         with warnings.catch_warnings():
             # joserfc warns that EdDSA is deprecated (RFC 9864); vc_im accepts it on purpose.
             warnings.simplefilter("ignore", SecurityWarning)
-            jws.deserialize_compact(unverified.token, key.jose_key(alg), registry=_registry(alg))
+            jws.deserialize_compact(token, key.jose_key(alg), registry=_registry(alg))
     except (JoseError, ValueError, KeyFileError):
         return False
     return True
+
+
+def _high_s(alg: str, signature: bytes) -> bool:
+    """An ECDSA JWS signature (r || s, RFC 7518 §3.4) whose s exceeds half the order."""
+    half = len(signature) // 2
+    return len(signature) == 64 and int.from_bytes(signature[half:], "big") > _ORDERS[alg] // 2
+
+
+def _low_s(alg: str, signature: bytes) -> bytes:
+    """The low-S form of an ECDSA JWS signature: s becomes n - s when s is high."""
+    if alg not in _ORDERS or not _high_s(alg, signature):
+        return signature
+    s = int.from_bytes(signature[32:], "big")
+    return signature[:32] + (_ORDERS[alg] - s).to_bytes(32, "big")
 
 
 def sign(header: Mapping[str, Any], payload: Mapping[str, Any], key: Key) -> str:
@@ -142,7 +180,11 @@ def sign(header: Mapping[str, Any], payload: Mapping[str, Any], key: Key) -> str
         raise KeyFileError(f"the header asks for {header['alg']}, but the key signs {key.alg}.")
     protected = {"alg": key.alg, **{k: v for k, v in header.items() if k != "alg"}}
     try:
-        return jws.serialize_compact(protected, strictjson.dumps_compact(payload),
-                                     key.jose_key(key.alg), registry=_registry(key.alg))
+        token = jws.serialize_compact(protected, strictjson.dumps_compact(payload),
+                                      key.jose_key(key.alg), registry=_registry(key.alg))
     except JoseError as exc:
         raise KeyFileError(f"signing failed: {exc.description or exc.error}.") from exc
+    if key.alg not in _ORDERS:
+        return token
+    head, signature = token.rsplit(".", 1)  # ECDSA: always the low-S twin
+    return f"{head}.{b64url_encode(_low_s(key.alg, b64url_decode(signature, what='signature')))}"

@@ -10,7 +10,7 @@ import contextlib
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NoReturn
+from typing import BinaryIO, NoReturn
 
 import typer
 
@@ -42,10 +42,15 @@ def errors_to_exit() -> Iterator[None]:
 def read_input_bytes(source: str | None, *, limit: int, what: str = "input") -> bytes:
     """Read a file, or stdin for ``-``/None, refusing more than ``limit`` bytes.
 
-    Reads at most ``limit + 1`` bytes so an oversized input costs no memory.
+    Reads at most ``limit + 1`` bytes so an oversized input costs no memory. A closed
+    stdin (``0<&-``: Python then has no ``sys.stdin``) is a usage error, not a crash.
     """
     if source is None or source == "-":
-        data = sys.stdin.buffer.read(limit + 1)
+        stream: BinaryIO | None = getattr(sys.stdin, "buffer", None)
+        if stream is None:
+            raise InputError(f"standard input is closed; name the {what} file, or pipe the "
+                             f"{what} in.")
+        data = stream.read(limit + 1)
     else:
         with Path(source).open("rb") as handle:
             data = handle.read(limit + 1)

@@ -60,14 +60,21 @@ def keygen(
                                             "thumbprint).")] = None,
     public_out: Annotated[Path | None, typer.Option("--public-out",
                                                     help="Also write the public JWK here.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace existing output files "
+                                        "(a symlink is replaced, never followed).")] = False,
 ) -> None:
     """Make a key pair: the private JWK goes to --out, the public JWK to stdout."""
     from vc_im import keys
+    from vc_im.files import check_distinct_outputs, check_new_file
     with errors_to_exit():
+        check_distinct_outputs({"--out": out, "--public-out": public_out})
+        for path in (out, public_out):
+            if path is not None:
+                check_new_file(path, force=force)
         key = keys.generate(alg.value, kid=kid)
-        keys.write_private_key(out, key)
+        keys.write_private_key(out, key, force=force)
         if public_out is not None:
-            keys.write_public_key(public_out, key)
+            keys.write_public_key(public_out, key, force=force)
         emit_json(dict(key.public_jwk))
 
 

@@ -23,25 +23,52 @@ def _step(text: str) -> None:
     typer.echo(f"$ {text}")
 
 
+#: The files the demo writes; the replay store's SQLite files come and go with it.
+FILES = ("issuer.jwk", "device.jwk", "device.pub.jwk", "alice.vc.jwt", "trust.json",
+         "alice.vp.jwt")
+STORE = "replay.sqlite3"
+STORE_FILES = (STORE, f"{STORE}-wal", f"{STORE}-shm", f"{STORE}-journal")
+
+
 @app.command()
 def demo(
     directory: Annotated[Path | None, typer.Option("--dir", help="Keep the demo's files here "
                                                    "(default: a temporary directory).")]
     = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace the demo's files (and start "
+                                        "a new replay store) in an existing --dir.")] = False,
 ) -> None:
     """Run keygen, issue, verify, nonce, present and verify on the MIMI draft's Alice."""
     if directory is None:
         with tempfile.TemporaryDirectory(prefix="vc-im-demo-") as tmp:
-            _run(Path(tmp))
-    else:
-        directory.mkdir(parents=True, exist_ok=True)
-        _run(directory)
+            _run(Path(tmp), force=False)
+        return
+    with errors_to_exit():
+        _prepare(directory, force=force)
+    _run(directory, force=force)
 
 
-def _run(where: Path) -> None:
+def _prepare(directory: Path, *, force: bool) -> None:
+    """Make ``directory``; refuse (before writing anything) if a demo file is already there,
+    unless ``force``, which also removes the old replay store (its entries, never a
+    symlink's target)."""
+    from vc_im.errors import InputError
+    from vc_im.files import check_new_file
+
+    if directory.exists() and not directory.is_dir():
+        raise InputError(f"--dir {directory} exists and is not a directory.")
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in (*FILES, *STORE_FILES):
+        check_new_file(directory / name, force=force)
+    for name in STORE_FILES:
+        (directory / name).unlink(missing_ok=True)
+
+
+def _run(where: Path, *, force: bool) -> None:
     from vc_im import keys
     from vc_im.cli.credentials import _print_checks
     from vc_im.credentials import issue_credential
+    from vc_im.files import write_new_file
     from vc_im.presentations import create_presentation
     from vc_im.replay import ReplayStore
     from vc_im.times import now_seconds
@@ -53,12 +80,12 @@ def _run(where: Path) -> None:
         typer.echo(f"vc-im demo: files in {where}")
         _step("vc-im keygen --out issuer.jwk   # the IM provider's identity service")
         issuer_key = keys.generate("Ed25519")
-        keys.write_private_key(where / "issuer.jwk", issuer_key)
+        keys.write_private_key(where / "issuer.jwk", issuer_key, force=force)
         typer.echo(json.dumps(dict(issuer_key.public_jwk)))
         _step("vc-im keygen --out device.jwk --public-out device.pub.jwk   # Alice's device")
         device_key = keys.generate("Ed25519")
-        keys.write_private_key(where / "device.jwk", device_key)
-        keys.write_public_key(where / "device.pub.jwk", device_key)
+        keys.write_private_key(where / "device.jwk", device_key, force=force)
+        keys.write_public_key(where / "device.pub.jwk", device_key, force=force)
         typer.echo(json.dumps(dict(device_key.public_jwk)))
         _step(f"vc-im issue --key issuer.jwk --issuer {ISSUER} --subject '{DEVICE}' "
               "--fn 'Alice M. Smith' --org 'Example Corp' --unit Engineering "
@@ -67,15 +94,16 @@ def _run(where: Path) -> None:
             issuer_key, issuer=ISSUER, subject=DEVICE, fn="Alice M. Smith", now=now,
             organization="Example Corp", unit="Engineering", instant_messages=[HANDLE],
             holder_key=device_key.public())
-        (where / "alice.vc.jwt").write_text(credential + "\n", encoding="ascii")
+        write_new_file(where / "alice.vc.jwt", (credential + "\n").encode("ascii"), force=force)
         typer.echo(credential)
         trust = {"issuers": [{"id": ISSUER, "keys": [dict(issuer_key.public_jwk)],
                               "domains": ["example.com"]}]}
-        (where / "trust.json").write_text(json.dumps(trust, indent=2) + "\n", encoding="utf-8")
+        write_new_file(where / "trust.json", (json.dumps(trust, indent=2) + "\n").encode(),
+                       force=force)
         _step("cat trust.json   # what the verifier trusts")
         typer.echo(json.dumps(trust, indent=2))
         trust_store = read_trust_file(where / "trust.json")
-        store = where / "replay.sqlite3"
+        store = where / STORE
         _step("vc-im verify alice.vc.jwt --trust trust.json")
         report = verify_token(credential, trust_store, now=now, store=store)
         typer.echo("valid" if report.ok else f"invalid: {report.code}")
@@ -88,7 +116,8 @@ def _run(where: Path) -> None:
               f"--nonce {nonce} > alice.vp.jwt")
         presentation = create_presentation(device_key, [credential], audience=VERIFIER,
                                            nonce=nonce, now=now)
-        (where / "alice.vp.jwt").write_text(presentation + "\n", encoding="ascii")
+        write_new_file(where / "alice.vp.jwt", (presentation + "\n").encode("ascii"),
+                       force=force)
         typer.echo(presentation)
         _step(f"vc-im verify alice.vp.jwt --trust trust.json --audience {VERIFIER} "
               f"--nonce {nonce} --store replay.sqlite3")

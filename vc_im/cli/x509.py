@@ -27,6 +27,8 @@ app.add_typer(x509_app, name="x509")
 
 NowOption = Annotated[str | None, typer.Option(
     "--now", help="Valid from this time (RFC 3339 or epoch seconds; default: now).")]
+ForceOption = Annotated[bool, typer.Option(
+    "--force", help="Replace existing output files (a symlink is replaced, never followed).")]
 
 
 @x509_app.command("ca")
@@ -46,16 +48,21 @@ def ca_command(
         "--issuer-key", help="The private key of --issuer-cert.")] = None,
     path_length: Annotated[int | None, typer.Option(
         "--path-length", min=0, help="At most this many CAs below this one.")] = None,
+    force: ForceOption = False,
 ) -> None:
     """Make a CA with a new P-256 key: a self-signed root, or an intermediate CA."""
     from vc_im import keys
     from vc_im.errors import InputError
+    from vc_im.files import check_distinct_outputs, check_new_file, write_new_file
     from vc_im.trust.x509 import MAX_PEM_BYTES, describe
     from vc_im.trust.x509_mint import mint_ca
 
     with errors_to_exit():
         if (issuer_cert is None) != (issuer_key is None):
             raise InputError("--issuer-cert and --issuer-key go together.")
+        check_distinct_outputs({"--out-cert": out_cert, "--out-key": out_key})
+        check_new_file(out_cert, force=force)
+        check_new_file(out_key, force=force)
         issuer_pem = (read_input_bytes(str(issuer_cert), limit=MAX_PEM_BYTES)
                       if issuer_cert is not None else None)
         signer = (keys.read_key_file(issuer_key, require="private")
@@ -63,8 +70,8 @@ def ca_command(
         certificate, key = mint_ca(name=name, now=resolve_now(now), days=days,
                                    issuer_cert_pem=issuer_pem, issuer_key=signer,
                                    path_length=path_length)
-        keys.write_private_key(out_key, key)
-        out_cert.write_bytes(certificate)
+        keys.write_private_key(out_key, key, force=force)
+        write_new_file(out_cert, certificate, force=force)
         _print(describe(certificate))
 
 
@@ -81,20 +88,23 @@ def leaf_command(
     now: NowOption = None,
     days: Annotated[int, typer.Option("--days", min=1, max=36500,
                                       help="Validity in days.")] = 90,
+    force: ForceOption = False,
 ) -> None:
     """Make a client certificate like the seed's mock-up, naming the --san identifiers."""
     from vc_im import keys
+    from vc_im.files import check_new_file, write_new_file
     from vc_im.trust.x509 import MAX_PEM_BYTES, describe
     from vc_im.trust.x509_mint import mint_leaf
 
     with errors_to_exit():
+        check_new_file(out, force=force)
         ca_pem = read_input_bytes(str(ca_cert), limit=MAX_PEM_BYTES)
         signer = keys.read_key_file(ca_key, require="private")
         subject_key = keys.read_key_file(key, require="public")
         certificate = mint_leaf(ca_cert_pem=ca_pem, ca_key=signer, subject_key=subject_key,
                                 san_uris=san, subject_name=name, now=resolve_now(now),
                                 days=days)
-        out.write_bytes(certificate)
+        write_new_file(out, certificate, force=force)
         _print(describe(certificate))
 
 

@@ -70,6 +70,7 @@ __all__ = [
     "CertifiedKey",
     "describe",
     "load_roots",
+    "read_leaf",
     "verify_chain",
     "x5c_of",
 ]
@@ -272,6 +273,20 @@ def verify_chain(x5c: Sequence[str], roots: Sequence[x509.Certificate], *,
         _check_name_constraints(ca, identifiers)
     return CertifiedKey(key=_key_of(leaf), identifiers=identifiers,
                         subject=_subject(leaf), chain=tuple(_subject(c) for c in path))
+
+
+def read_leaf(x5c: Sequence[str]) -> CertifiedKey:
+    """What an x5c chain's leaf certifies, the chain NOT validated (no roots are needed).
+
+    For an issuer checking its own chain before it signs; a verifier calls
+    :func:`verify_chain`. Raises :class:`CertificateError` as that function does for an
+    unreadable chain, a leaf key vc_im cannot verify with or SAN identifiers it refuses.
+    """
+    certificates = _decode_x5c(x5c)
+    _check_signing_usage(certificates[0])
+    return CertifiedKey(key=_key_of(certificates[0]), identifiers=_identifiers(certificates[0]),
+                        subject=_subject(certificates[0]),
+                        chain=tuple(_subject(c) for c in certificates))
 
 
 def _decode_x5c(x5c: object) -> tuple[x509.Certificate, ...]:
