@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from trust_model_helpers import public_jwk, store_of, trust_document, wellknown
 
 from vc_im import keys
-from vc_im._checks import Evidence
+from vc_im.model import Evidence
 from vc_im.credentials import issue_credential
 from vc_im.dpop import create_proof, verify_proof
 from vc_im.errors import InputError
