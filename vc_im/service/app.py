@@ -58,8 +58,11 @@ class Verifier:
         self.store_location = config.store or str(default_store_path())
         self.trust: TrustStore = read_trust_file(config.trust)
         self._local = threading.local()
-        self._stores: list[ReplayBackend] = []
         self._lock = threading.Lock()
+        # Opened once before serving and kept open: a SQLite file is created and put in WAL
+        # mode here, not by many worker threads at once (a race SQLite reports as an I/O
+        # error); a network store only parses its URL (it connects on first use).
+        self._stores: list[ReplayBackend] = [open_store(self.store_location)]
 
     def reload_trust(self) -> bool:
         """Read the trust file again; keep the old one if the new one is unusable."""
