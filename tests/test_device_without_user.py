@@ -22,12 +22,11 @@ from hypothesis import strategies as st
 from trust_model_helpers import public_jwk, store_of, trust_document, wellknown
 
 from vc_im import keys
-from vc_im.model import Evidence
 from vc_im.credentials import issue_credential
 from vc_im.dpop import create_proof, verify_proof
 from vc_im.errors import InputError
 from vc_im.identifiers import IdentifierError, IdType, ImId, parse
-from vc_im.model import CredentialType
+from vc_im.model import CredentialType, Evidence
 from vc_im.presentations import create_presentation, verify_presentation
 from vc_im.report import Report, Status
 from vc_im.trust.statements import Statement

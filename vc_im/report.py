@@ -53,6 +53,7 @@ class Code(StrEnum):
     REVOKED = "revoked"
     SUSPENDED = "suspended"
     TRUST_CONTRADICTION = "trust_contradiction"
+    STORE_UNAVAILABLE = "store_unavailable"
 
 
 #: The codes' values, for callers that hold plain strings.

@@ -437,13 +437,16 @@ def check_signature(state: PresentationState) -> str:
 
 def check_replay(state: PresentationState) -> str:
     """Consume the nonce and the (iss, jti) pair: the same presentation is accepted once."""
-    from vc_im.replay import ReplayOutcome, opened
+    from vc_im.replay import ReplayOutcome, StoreUnavailable, opened
 
     payload = state.payload
-    with opened(state.store) as store:
-        outcome = store.consume_presentation(
-            nonce=str(payload["nonce"]), issuer=str(payload["iss"]), jti=str(payload["jti"]),
-            now=state.now, expires_at=int(payload["exp"]) + max(state.leeway, MAX_LEEWAY))
+    try:
+        with opened(state.store) as store:
+            outcome = store.consume_presentation(
+                nonce=str(payload["nonce"]), issuer=str(payload["iss"]), jti=str(payload["jti"]),
+                now=state.now, expires_at=int(payload["exp"]) + max(state.leeway, MAX_LEEWAY))
+    except StoreUnavailable as exc:  # fail closed: unrecorded means not accepted
+        raise CheckFailed("store_unavailable", exc.message) from exc
     if outcome is ReplayOutcome.REPLAY:
         raise CheckFailed("replay", "this nonce or this presentation (iss, jti) was already "
                           "used")

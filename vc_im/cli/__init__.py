@@ -16,6 +16,7 @@ from vc_im.cli import (  # noqa: F401  (each module registers its commands)
     keys,
     presentations,
     replay,
+    serve,
     statements,
     uri,
     x509,

@@ -107,16 +107,3 @@ def printable(text: str) -> str:
 
     return safe(text)
 
-
-def replay_store_path(option: Path | None) -> Path | None:
-    """The replay store a command uses: ``--store``, else the default under
-    ``XDG_STATE_HOME`` (the library never picks one). None when no home is known: a
-    presentation then fails to find a store, while a credential needs none."""
-    if option is not None:
-        return option
-    from vc_im.replay import ReplayStoreError, default_store_path
-
-    try:
-        return default_store_path()
-    except ReplayStoreError:
-        return None

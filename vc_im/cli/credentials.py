@@ -18,9 +18,9 @@ from vc_im.cli._common import (
     printable,
     read_input_bytes,
     read_text_file,
-    replay_store_path,
     resolve_now,
 )
+from vc_im.cli.replay import STORE_HELP, replay_store_location
 
 if TYPE_CHECKING:
     from vc_im.report import Report
@@ -193,8 +193,8 @@ def verify(
     now: Annotated[str | None, typer.Option("--now", help="Verify as of this time.")] = None,
     leeway: Annotated[int, typer.Option("--leeway", min=0, max=86400,
                                         help="Clock leeway in seconds.")] = 60,
-    store: Annotated[Path | None, typer.Option("--store", help="The replay store "
-                                               "(SQLite).")] = None,
+    store: Annotated[str | None, typer.Option("--store", metavar="PATH|URL",
+                                              help=STORE_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     parent: Annotated[list[Path] | None, typer.Option(
         "--parent", help="A user credential that lets its key issue device credentials "
@@ -223,7 +223,7 @@ def verify(
                                    allow_private_network=allow_private_network)
         data = read_token(token_file)
         report = verify_token(data, trust_store, now=at, leeway=leeway, audience=audience,
-                              nonce=nonce, store=replay_store_path(store),
+                              nonce=nonce, store=replay_store_location(store),
                               evidence=evidence)
     print_report(with_fetch_failures(report, evidence), as_json=as_json)
 

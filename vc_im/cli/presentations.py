@@ -8,8 +8,9 @@ from typing import Annotated
 import typer
 
 from vc_im.cli._app import app
-from vc_im.cli._common import errors_to_exit, read_text_file, replay_store_path, resolve_now
+from vc_im.cli._common import errors_to_exit, read_text_file, resolve_now
 from vc_im.cli.credentials import Format, print_report, read_token
+from vc_im.cli.replay import STORE_HELP, replay_store_location
 
 dpop_app = typer.Typer(help="Create and verify RFC 9449 DPoP proofs.", no_args_is_help=True)
 app.add_typer(dpop_app, name="dpop")
@@ -81,7 +82,8 @@ def dpop_verify(
     now: Annotated[str | None, typer.Option("--now", help="Verify as of this time.")] = None,
     leeway: Annotated[int, typer.Option("--leeway", min=0, max=86400,
                                         help="Clock leeway in seconds.")] = 60,
-    store: Annotated[Path | None, typer.Option("--store", help="The replay store.")] = None,
+    store: Annotated[str | None, typer.Option("--store", metavar="PATH|URL",
+                                              help=STORE_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Verify a DPoP proof for one request; exit 0 when valid, 1 when not."""
@@ -98,5 +100,5 @@ def dpop_verify(
         report = verify_proof(read_token(token_file), htm=htm, htu=htu, now=resolve_now(now),
                               leeway=leeway, nonce=nonce, access_token=access_token,
                               credential=bound, trust=trust_store,
-                              store=replay_store_path(store))
+                              store=replay_store_location(store))
     print_report(report, as_json=as_json)

@@ -1,7 +1,8 @@
-"""``vc-im nonce``: issue a verifier nonce and record it in the replay store."""
+"""``vc-im nonce`` and ``vc-im store``: verifier nonces and the replay store they live in."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -9,6 +10,27 @@ import typer
 
 from vc_im.cli._app import app
 from vc_im.cli._common import errors_to_exit
+
+store_app = typer.Typer(help="Create (PostgreSQL) and inspect a replay store.",
+                        no_args_is_help=True)
+app.add_typer(store_app, name="store")
+
+STORE_HELP = ("The replay store: a path or sqlite:///PATH (default: "
+              "$XDG_STATE_HOME/vc-im/replay.sqlite3), postgresql://... or redis://....")
+
+
+def replay_store_location(option: str | None) -> str | Path | None:
+    """The replay store a command uses: ``--store`` (a path or a URL), else the default
+    under ``XDG_STATE_HOME`` (the library never picks one). None when no home is known: a
+    presentation then fails to find a store, while a credential needs none."""
+    if option is not None:
+        return option
+    from vc_im.replay import ReplayStoreError, default_store_path
+
+    try:
+        return default_store_path()
+    except ReplayStoreError:
+        return None
 
 
 @app.command("nonce")
@@ -26,23 +48,60 @@ def nonce(
         ),
     ] = None,
     store: Annotated[
-        Path | None,
-        typer.Option(
-            "--store",
-            metavar="PATH",
-            help="The replay store (default: $XDG_STATE_HOME/vc-im/replay.sqlite3).",
-        ),
+        str | None, typer.Option("--store", metavar="PATH|URL", help=STORE_HELP)
     ] = None,
 ) -> None:
     """Print a fresh verifier nonce (256 bits, base64url) and record it with a TTL."""
     with errors_to_exit():
-        from vc_im.replay import ReplayStore, default_store_path
+        from vc_im.replay import default_store_path, open_store
         from vc_im.times import now_seconds, parse_duration, parse_time
 
         ttl_seconds = parse_duration(ttl)
         at = now_seconds() if now is None else parse_time(now)
-        path = default_store_path() if store is None else store
-        with ReplayStore.open(path) as replay_store:
+        location = default_store_path() if store is None else store
+        with open_store(location) as replay_store:
             # A simulated clock must not purge rows that are still live in real time.
             value = replay_store.issue_nonce(now=at, ttl=ttl_seconds, purge=now is None)
         typer.echo(value)
+
+
+@store_app.command("migrate")
+def migrate(
+    url: Annotated[str, typer.Argument(metavar="URL", help="postgresql://... (or a path or "
+                                       "redis://..., which need nothing).")],
+) -> None:
+    """Create or upgrade the store's schema to this version of vc-im (idempotent)."""
+    with errors_to_exit():
+        from vc_im.replay import open_store
+
+        with open_store(url) as replay_store:
+            migrate_now = getattr(replay_store, "migrate", None)
+            version = migrate_now() if migrate_now is not None else 1
+            where = replay_store.location
+        typer.echo(f"replay store {where}: schema version {version}")
+
+
+@store_app.command("stats")
+def stats(
+    url: Annotated[str, typer.Argument(metavar="PATH|URL", help="The replay store.")],
+    now: Annotated[str | None, typer.Option("--now", metavar="TIME",
+                                            help="Count as of this time.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Print how many nonces and tokens the store holds, and the oldest expiry."""
+    with errors_to_exit():
+        from vc_im.replay import open_store
+        from vc_im.times import now_seconds, parse_time, seconds_to_rfc3339
+
+        at = now_seconds() if now is None else parse_time(now)
+        with open_store(url) as replay_store:
+            counts = replay_store.stats(now=at)
+    if as_json:
+        typer.echo(json.dumps(counts.as_json(), sort_keys=True))
+        return
+    oldest = "none" if counts.oldest_expiry is None else seconds_to_rfc3339(counts.oldest_expiry)
+    typer.echo(f"backend: {counts.backend}\n"
+               f"nonces outstanding: {counts.nonces_outstanding}\n"
+               f"nonces consumed: {counts.nonces_consumed}\n"
+               f"tokens seen: {counts.tokens_seen}\n"
+               f"oldest expiry: {oldest}")

@@ -1,4 +1,4 @@
-"""The replay store: verifier nonces, and the tokens already accepted.
+"""The embedded replay store (SQLite): verifier nonces, and the tokens already accepted.
 
 A verifier must refuse a presentation or a DPoP proof it has already accepted, even when
 several ``vc-im`` processes verify at once and even after one of them was killed. The
@@ -21,42 +21,28 @@ answers do not depend on when :meth:`ReplayStore.purge` last ran.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
-import hashlib
-import hmac
 import os
-import secrets
 import sqlite3
 from collections.abc import Iterator
-from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
 
-from vc_im.errors import InputError
+from vc_im.replay._base import (
+    BUSY_TIMEOUT_SECONDS,
+    DEFAULT_NONCE_TTL,
+    ISSUED_NONCE_RETENTION,
+    ReplayOutcome,
+    ReplayStoreError,
+    StoreStats,
+    check_keep,
+    check_ttl,
+    issued_here,
+    new_nonce,
+    replay_key,
+)
 
-__all__ = [
-    "BUSY_TIMEOUT_SECONDS",
-    "DEFAULT_NONCE_TTL",
-    "ISSUED_NONCE_RETENTION",
-    "NONCE_BYTES",
-    "ReplayOutcome",
-    "ReplayStore",
-    "ReplayStoreError",
-    "default_store_path",
-]
-
-#: Seconds an issued nonce stays usable (CONTRACT.md's default).
-DEFAULT_NONCE_TTL = 300
-#: Bytes in an issued nonce: 16 random, 16 of MAC under the store's secret (the contract asks
-#: for at least 128 bits).
-NONCE_BYTES = 32
-#: Seconds an issued nonce's row is kept after its TTL; after that its MAC still marks it as
-#: this store's own, so it stays expired instead of passing as a caller-chosen nonce.
-ISSUED_NONCE_RETENTION = 86_400
-#: How long a transaction waits for another process's write lock before giving up.
-BUSY_TIMEOUT_SECONDS = 10.0
+__all__ = ["ReplayStore"]
 
 _SCHEMA_VERSION = 1
 # nonce.key: SHA-256 of ("nonce", value). nonce.expires_at: the end of an issued nonce's
@@ -76,72 +62,6 @@ _SCHEMA = (
     " value BLOB NOT NULL)",
     "INSERT OR IGNORE INTO secret (id, value) VALUES (1, randomblob(32))",
 )
-
-
-class ReplayStoreError(InputError):
-    """The replay store cannot be used: not a database, no permission, or locked too long."""
-
-    code = "replay_store"
-
-
-class ReplayOutcome(StrEnum):
-    """What consuming a presentation or a DPoP proof decided."""
-
-    ACCEPTED = "accepted"
-    REPLAY = "replay"
-    NONCE_EXPIRED = "nonce_expired"
-
-
-def default_store_path() -> Path:
-    """The CLI's default store; the library never picks one by itself.
-
-    ``${XDG_STATE_HOME:-$HOME/.local/state}/vc-im/replay.sqlite3``, read now, not at import."""
-    state_home = os.environ.get("XDG_STATE_HOME", "")
-    if state_home:
-        base = Path(state_home)
-    else:
-        try:
-            base = Path.home() / ".local" / "state"
-        except (RuntimeError, KeyError) as exc:
-            raise ReplayStoreError(
-                "cannot find the default replay store: HOME is unknown; pass --store."
-            ) from exc
-    return base / "vc-im" / "replay.sqlite3"
-
-
-def replay_key(kind: str, *fields: str) -> bytes:
-    """SHA-256 of ``kind`` and ``fields``, each prefixed by its length, so fields never blur.
-
-    ``surrogatepass`` because JSON strings may hold lone surrogates, and they must hash,
-    not crash.
-    """
-    digest = hashlib.sha256()
-    for part in (kind, *fields):
-        data = part.encode("utf-8", "surrogatepass")
-        digest.update(len(data).to_bytes(8, "big"))
-        digest.update(data)
-    return digest.digest()
-
-
-def _new_nonce(secret: bytes) -> str:
-    """16 random bytes and a 16-byte MAC of them under the store's secret: 256 bits, of which
-    128 are random, and recognisable as this store's own."""
-    random_part = secrets.token_bytes(NONCE_BYTES // 2)
-    tag = hmac.new(secret, random_part, hashlib.sha256).digest()[: NONCE_BYTES // 2]
-    return base64.urlsafe_b64encode(random_part + tag).rstrip(b"=").decode("ascii")
-
-
-def _issued_here(nonce: str, secret: bytes) -> bool:
-    """Whether ``nonce`` is one this store issued (its MAC verifies), rows or not."""
-    if len(nonce) != 43:
-        return False
-    try:
-        raw = base64.urlsafe_b64decode(nonce + "=")
-    except (ValueError, binascii.Error):
-        return False
-    half = NONCE_BYTES // 2
-    expected = hmac.new(secret, raw[:half], hashlib.sha256).digest()[:half]
-    return len(raw) == NONCE_BYTES and hmac.compare_digest(raw[half:], expected)
 
 
 def _store_error(
@@ -196,11 +116,12 @@ class ReplayStore:
     instance belongs to one thread; processes share the file safely.
     """
 
-    __slots__ = ("_busy_timeout", "_conn", "path")
+    __slots__ = ("_busy_timeout", "_conn", "location", "path")
 
     def __init__(self, path: Path, conn: sqlite3.Connection, busy_timeout: float) -> None:
         """Wrap an open connection; use :meth:`open` instead."""
         self.path = path
+        self.location = str(path)
         self._conn = conn
         self._busy_timeout = busy_timeout
 
@@ -296,11 +217,9 @@ class ReplayStore:
         Expired rows are purged in the same transaction unless ``purge`` is false (for a
         simulated ``now``, which must not drop rows that are live in real time).
         """
-        if isinstance(ttl, bool) or not isinstance(ttl, int) or ttl <= 0:
-            raise InputError(f"the nonce TTL must be a positive number of seconds, not {ttl!r}.")
-        expires_at = now + ttl
+        expires_at = now + check_ttl(ttl)
         with self._transaction() as conn:
-            nonce = _new_nonce(self._secret(conn))
+            nonce = new_nonce(self._secret(conn))
             if purge:
                 self._purge(conn, now)
             conn.execute(
@@ -336,10 +255,7 @@ class ReplayStore:
     def _consume(
         self, token_key: bytes, nonce: str | None, *, now: int, expires_at: int
     ) -> ReplayOutcome:
-        if expires_at <= now:
-            raise InputError(
-                "a replay entry must be kept until after now; pass the token's exp plus the leeway."
-            )
+        check_keep(now, expires_at)
         nonce_key = None if nonce is None else replay_key("nonce", nonce)
         with self._transaction() as conn:
             seen = conn.execute(
@@ -355,7 +271,7 @@ class ReplayStore:
                 return ReplayOutcome.REPLAY
             if row is not None and row[0] is not None and now >= row[0]:
                 return ReplayOutcome.NONCE_EXPIRED
-            if row is None and nonce is not None and _issued_here(nonce, self._secret(conn)):
+            if row is None and nonce is not None and issued_here(nonce, self._secret(conn)):
                 # Issued here, and its row purged long after its TTL: still expired.
                 return ReplayOutcome.NONCE_EXPIRED
             if nonce_key is not None:
@@ -388,21 +304,22 @@ class ReplayStore:
         dropped += conn.execute("DELETE FROM seen WHERE keep_until <= ?", (now,)).rowcount
         return dropped
 
+    def stats(self, *, now: int) -> StoreStats:
+        """Counts of the rows that still count at ``now``, and the oldest ``keep_until``."""
+        with self._transaction() as conn:
+            outstanding, consumed, oldest_nonce = conn.execute(
+                "SELECT coalesce(sum(consumed = 0), 0), coalesce(sum(consumed), 0),"
+                " min(keep_until) FROM nonce WHERE keep_until > ?", (now,)).fetchone()
+            seen, oldest_seen = conn.execute(
+                "SELECT count(*), min(keep_until) FROM seen WHERE keep_until > ?",
+                (now,)).fetchone()
+        oldest = [value for value in (oldest_nonce, oldest_seen) if value is not None]
+        return StoreStats("sqlite", int(outstanding), int(consumed), int(seen),
+                          min(oldest) if oldest else None)
 
-#: A replay store, or the path of one to open for this call.
-StoreLike = ReplayStore | Path
-
-
-@contextlib.contextmanager
-def opened(store: StoreLike | None) -> Iterator[ReplayStore]:
-    """The store to consume in: an open :class:`ReplayStore` is used as it is (its
-    connection stays the caller's); a path is opened for this call and closed after.
-    The library never chooses a location: without a store, this raises."""
-    if store is None:
-        raise ReplayStoreError("accepting a presentation or proof consumes it in a replay "
-                               "store, and none was given.")
-    if isinstance(store, ReplayStore):
-        yield store
-        return
-    with ReplayStore.open(store) as owned:
-        yield owned
+    def ping(self) -> None:
+        """Raise :class:`ReplayStoreError` unless the database answers."""
+        try:
+            self._conn.execute("SELECT 1").fetchone()
+        except sqlite3.Error as exc:
+            raise _store_error(self.path, exc, self._busy_timeout) from exc
