@@ -49,6 +49,7 @@ class Code(StrEnum):
     REVOKED = "revoked"
     SUSPENDED = "suspended"
     TRUST_CONTRADICTION = "trust_contradiction"
+    STATUS_UNAVAILABLE = "status_unavailable"
 
 
 #: The codes' values, for callers that hold plain strings.
@@ -94,6 +95,8 @@ class Report:
     credentials: tuple[Report, ...] = ()
     #: The trust paths weighed for a credential (method, ok, steps, reason), JSON-ready.
     trust: tuple[Mapping[str, object], ...] = ()
+    #: The status entries checked (list, index, purpose, status), JSON-ready.
+    status: tuple[Mapping[str, object], ...] = ()
     #: What was verified, when ``ok``: the credential, the presentation or the proof.
     verified: Credential | Presentation | Proof | None = field(default=None, compare=False,
                                                                repr=False)
@@ -142,6 +145,8 @@ class Report:
         }
         if self.trust:
             out["trust"] = [dict(path) for path in self.trust]
+        if self.status:
+            out["status"] = [dict(entry) for entry in self.status]
         return out
 
 

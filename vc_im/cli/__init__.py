@@ -17,6 +17,7 @@ from vc_im.cli import (  # noqa: F401  (each module registers its commands)
     presentations,
     replay,
     statements,
+    status,
     uri,
     x509,
 )
