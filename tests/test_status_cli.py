@@ -107,7 +107,8 @@ def test_revoke_suspend_reinstate_three_devices(tmp_path: Path, fmt: str) -> Non
     assert p.verify(one, LATER, ok=False)["checks"][-1]["code"] == "revoked"
     again = vc_im("status", "reinstate", "--registry", p.registry, "--subject", device(1),
                   "--now", LATER, ok=None)
-    assert again.returncode == 2 and "final" in again.stderr
+    assert again.returncode == 2
+    assert "final" in again.stderr
 
 
 def test_revoke_user_revokes_every_current_device(tmp_path: Path) -> None:
@@ -141,7 +142,8 @@ def test_renew_links_old_and_new_with_new_indexes(tmp_path: Path) -> None:
                 p.key, "--now", LATER).stdout.strip()
     (tmp_path / "new.jwt").write_text(new)
     listed = json.loads(vc_im("issued", "list", "--registry", p.registry, "--json").stdout)
-    assert listed[0]["renewed_by"] == listed[1]["id"] and listed[1]["renews"] == old_id["id"]
+    assert listed[0]["renewed_by"] == listed[1]["id"]
+    assert listed[1]["renews"] == old_id["id"]
     assert listed[0]["subject"] == listed[1]["subject"] == device(1)
     old_indexes = {(e["list"], e["index"]) for e in listed[0]["entries"]}
     new_indexes = {(e["list"], e["index"]) for e in listed[1]["entries"]}
@@ -160,5 +162,30 @@ def test_publish_replaces_its_lists_and_refuses_other_files(tmp_path: Path) -> N
     (p.lists / "vc1-revocation").write_text("something else\n")
     result = vc_im("status", "publish", "--registry", p.registry, "--key", p.key,
                    "--out-dir", p.lists, ok=None)
-    assert result.returncode == 2 and "refusing" in result.stderr
+    assert result.returncode == 2
+    assert "refusing" in result.stderr
     assert (p.lists / "vc1-revocation").read_text() == "something else\n"
+
+
+def test_a_presentation_holding_a_revoked_credential_fails_with_revoked(tmp_path: Path) -> None:
+    p = Provider(tmp_path, "vc1")
+    holder = tmp_path / "holder.jwk"
+    vc_im("keygen", "--out", holder, "--public-out", tmp_path / "holder.pub")
+    credential = tmp_path / "bound.jwt"
+    credential.write_text(vc_im(
+        "issue", "--key", p.key, "--issuer", ISSUER, "--subject", device(1), "--fn", "Alice",
+        "--holder-key", tmp_path / "holder.pub", "--registry", p.registry,
+        "--now", NOW).stdout.strip())
+    vc_im("status", "revoke", "--registry", p.registry, "--subject", device(1), "--now", NOW)
+    p.publish(NOW)
+    presentation = tmp_path / "vp.jwt"
+    presentation.write_text(vc_im(
+        "present", "--key", holder, "--credential", credential, "--audience",
+        "https://verifier.example", "--nonce", "n-0123456789abcdef", "--now", LATER
+    ).stdout.strip())
+    report = p.verify(presentation, LATER, "--audience", "https://verifier.example",
+                      "--nonce", "n-0123456789abcdef", "--store", tmp_path / "replay.db",
+                      ok=False)
+    nested = report["credentials"][0]
+    assert status_check(nested)["code"] == "revoked"
+    assert nested["status"][0]["list"].endswith("vc1-revocation")
