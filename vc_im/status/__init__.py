@@ -10,10 +10,28 @@ and the lists a verifier is handed (:mod:`vc_im.status.sources`).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from vc_im.status.bitstring import MAX_BITS, MIN_ENTRIES, StatusUnavailable, decode, encode
 from vc_im.status.lists import Purpose, StatusEntry, StatusList, sign_list, verify_list
-from vc_im.status.registry import DEFAULT_LIST_SIZE, IssuedCredential, Registry, StatusListInfo
 from vc_im.status.sources import StatusSources
+
+if TYPE_CHECKING:
+    from vc_im.status.registry import (
+        DEFAULT_LIST_SIZE,
+        IssuedCredential,
+        Registry,
+        StatusListInfo,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    """The registry (and sqlite3) load only when an issuer asks for them."""
+    if name in ("DEFAULT_LIST_SIZE", "IssuedCredential", "Registry", "StatusListInfo"):
+        from vc_im.status import registry
+
+        return getattr(registry, name)
+    raise AttributeError(name)
 
 __all__ = ["DEFAULT_LIST_SIZE", "MAX_BITS", "MIN_ENTRIES", "IssuedCredential", "Purpose",
            "Registry", "StatusEntry", "StatusList", "StatusListInfo", "StatusSources",
