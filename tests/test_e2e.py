@@ -30,7 +30,7 @@ pytestmark = pytest.mark.slow
 
 CREDENTIAL_CHECKS = ["format", "header", "alg", "issuer_key", "signature", "claims", "time",
                      "consistency", "types", "context", "jsonld", "schema", "identifiers",
-                     "holder_key", "trust_path"]
+                     "holder_key", "trust_path", "status"]
 RACERS = 4
 
 

@@ -120,6 +120,8 @@ def test_type_sets_hold_the_expected_iris() -> None:
         f"{CRED}VerifiableCredential",
         "https://vc-im.example/ns#ImDeviceCredential",
         "https://vc-im.example/ns#ImUserCredential",
+        "https://w3id.org/vc/status-list#StatusList2021Entry",
+        "https://www.w3.org/ns/credentials/status#BitstringStatusListEntry",
     }) == CREDENTIAL_TYPES
     assert frozenset({
         f"{CRED}VerifiablePresentation", f"{CRED}EnvelopedVerifiableCredential",
@@ -384,7 +386,8 @@ def test_non_object_document_is_rejected() -> None:
 def test_document_loader_is_built_once() -> None:
     """The process-wide loader is one object, serving exactly the pinned URLs."""
     assert document_loader() is document_loader()
-    assert document_loader().urls == frozenset({V1_CONTEXT, V2_CONTEXT, VCIM_CONTEXT})
+    assert document_loader().urls == frozenset({V1_CONTEXT, V2_CONTEXT, VCIM_CONTEXT,
+                                                "https://w3id.org/vc/status-list/2021/v1"})
 
 
 def test_loader_refuses_unknown_urls() -> None:
@@ -553,7 +556,8 @@ def test_module_exports() -> None:
     """The public names of vc_im._linked.jsonld are pinned."""
     assert set(jsonld.__all__) == {
         "CREDENTIAL_TYPES", "PINNED_CONTEXTS", "PRESENTATION_TYPES", "V1_CONTEXT", "V2_CONTEXT",
-        "VCARD_NAMESPACE", "VCIM_CONTEXT", "ContextLoader", "JsonLdRejected", "PinnedContext",
+        "VCARD_NAMESPACE", "VCIM_CONTEXT", "STATUS_LIST_2021_CONTEXT", "ContextLoader",
+        "JsonLdRejected", "PinnedContext",
         "check_context", "document_loader", "expand_checked",
     }
 

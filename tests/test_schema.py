@@ -54,7 +54,9 @@ def test_vc1_payload_with_every_optional_member_is_valid() -> None:
         "id": payload["jti"], "issuer": payload["iss"],
         "issuanceDate": "2023-11-14T22:13:20Z", "expirationDate": "2023-11-21T22:13:20Z",
         "credentialStatus": {"id": "https://im.example.com/status/1#94567",
-                             "type": "StatusList2021Entry"},
+                             "type": "StatusList2021Entry", "statusPurpose": "revocation",
+                             "statusListIndex": "94567",
+                             "statusListCredential": "https://im.example.com/status/1"},
     })
     payload["vc"]["credentialSubject"]["id"] = payload["sub"]
     assert validate(payload, "credential-vc1") == ()

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from vc_im import _jose as jose
 from vc_im import identifiers
@@ -84,6 +85,7 @@ def issue_credential(
     encoding: Encoding = Encoding.VC1,
     may_issue_devices: bool = False,
     x5c: Sequence[str] | None = None,
+    status: Sequence[Mapping[str, Any]] = (),
 ) -> str:
     """Sign a credential about ``subject`` with the issuer's private ``key``; return the JWT.
 
@@ -91,7 +93,8 @@ def issue_credential(
     in their canonical form. ``may_issue_devices`` lets the subject of an
     ImUserCredential issue its own devices' credentials with its holder key;
     ``x5c`` puts the signer's certificate chain in the header; a self-issued
-    credential (issuer == subject) carries its public key as the header's jwk.
+    credential (issuer == subject) carries its public key as the header's jwk; ``status``
+    holds its ``credentialStatus`` entries (see :mod:`vc_im.status`).
     Raises :class:`~vc_im.errors.InputError` for anything the verifier would
     reject.
     """
@@ -126,6 +129,7 @@ def issue_credential(
         expires_at=now + valid_for,
         holder_key=holder_key.public() if holder_key is not None else None,
         may_issue_devices=may_issue_devices,
+        status=tuple(status),
     )
     header: dict[str, object] = {"alg": key.alg, "typ": encoding.typ, "kid": key.kid}
     if x5c:

@@ -22,12 +22,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from vc_im._linked import V1_CONTEXT, V2_CONTEXT, VCIM_CONTEXT
+from vc_im._linked import STATUS_LIST_2021_CONTEXT, V1_CONTEXT, V2_CONTEXT, VCIM_CONTEXT
 from vc_im.identifiers import ImId
 from vc_im.keys import Key
 from vc_im.times import seconds_to_rfc3339
 
 if TYPE_CHECKING:
+    from vc_im.status.sources import StatusSources
     from vc_im.trust.statements import Statement
     from vc_im.trust.wellknown import FetchedStatement
 
@@ -92,6 +93,8 @@ class Credential:
     holder_jkt: str | None = None
     #: An ImUserCredential may let its subject's key issue its own devices' credentials.
     may_issue_devices: bool = False
+    #: ``credentialStatus`` entries as the credential carries them (at most one per purpose).
+    status: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def bound_thumbprint(self) -> str | None:
@@ -107,6 +110,13 @@ class Credential:
         if self.may_issue_devices:
             subject["mayIssueDeviceCredentials"] = True
         cnf = self._cnf()
+        contexts = list(encoding.contexts)
+        status: Any = None
+        if self.status:
+            status = dict(self.status[0]) if len(self.status) == 1 else [
+                dict(entry) for entry in self.status]
+            if encoding is Encoding.VC1:  # StatusList2021 terms come from their own context
+                contexts.append(STATUS_LIST_2021_CONTEXT)
         if encoding is Encoding.VC1:
             del subject["id"]  # carried by ``sub``
             claims: dict[str, Any] = {
@@ -116,13 +126,15 @@ class Credential:
             if cnf is not None:
                 claims["cnf"] = cnf
             claims["vc"] = {
-                "@context": list(encoding.contexts),
+                "@context": contexts,
                 "type": ["VerifiableCredential", self.type.value],
                 "credentialSubject": subject,
             }
+            if status is not None:
+                claims["vc"]["credentialStatus"] = status
             return claims
         payload: dict[str, Any] = {
-            "@context": list(encoding.contexts),
+            "@context": contexts,
             "id": self.id,
             "type": ["VerifiableCredential", self.type.value],
             "issuer": self.issuer,
@@ -134,6 +146,8 @@ class Credential:
         }
         if cnf is not None:
             payload["cnf"] = cnf
+        if status is not None:
+            payload["credentialStatus"] = status
         return payload
 
     def _cnf(self) -> dict[str, Any] | None:
@@ -208,6 +222,8 @@ class Evidence:
 
     parents: tuple[str, ...] = ()
     statements: tuple[Statement | FetchedStatement, ...] = ()
+    #: Status list credentials for the ``status`` check (``--status-list``).
+    status: StatusSources | None = None
 
 
 NO_EVIDENCE = Evidence()

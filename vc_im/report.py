@@ -54,6 +54,7 @@ class Code(StrEnum):
     SUSPENDED = "suspended"
     TRUST_CONTRADICTION = "trust_contradiction"
     STORE_UNAVAILABLE = "store_unavailable"
+    STATUS_UNAVAILABLE = "status_unavailable"
 
 
 #: The codes' values, for callers that hold plain strings.
@@ -113,6 +114,8 @@ class Report:
     credentials: tuple[Report, ...] = ()
     #: The trust paths weighed for a credential (method, ok, steps, reason), JSON-ready.
     trust: tuple[Mapping[str, object], ...] = ()
+    #: The status entries checked (list, index, purpose, status), JSON-ready.
+    status: tuple[Mapping[str, object], ...] = ()
     #: What was verified, when ``ok``: the credential, the presentation or the proof.
     verified: Credential | Presentation | Proof | None = field(default=None, compare=False,
                                                                repr=False)
@@ -170,6 +173,8 @@ class Report:
         }
         if self.trust:
             out["trust"] = [dict(path) for path in self.trust]
+        if self.status:
+            out["status"] = [dict(entry) for entry in self.status]
         if self.warnings:  # only when there are some: the contract's reports stay as they were
             out["warnings"] = list(self.warnings)
         return out

@@ -25,6 +25,8 @@ the one documented in README.md:
                       (central issuer, cascade, X.509, web of trust,
                       well-known statements) agree that the subject's key
                       is trusted, without contradiction
+``status``            each credentialStatus entry's bit is clear in a signed
+                      list from the issuer (revocation, suspension)
 ====================  =====================================================
 
 Claims read before ``signature`` are used to find the key or to reject, never
@@ -50,6 +52,7 @@ from vc_im._checks.common import (
 )
 from vc_im._checks.signer import check_issuer_key, self_issued
 from vc_im._checks.state import CredentialState, Step
+from vc_im._checks.status import check_status, check_status_entries
 from vc_im._checks.trust_path import check_trust_path, path_json
 from vc_im.errors import KeyFileError, TokenError
 from vc_im.identifiers import IdentifierError, IdType, ImId
@@ -258,9 +261,11 @@ def check_context(state: CredentialState) -> str:
     from vc_im import _linked as jsonld  # pyld loads only when a credential gets this far
 
     path = "$.vc['@context']" if state.encoding is Encoding.VC1 else "$['@context']"
-    jsonld.check_context(state.model.get("@context"), expected=[state.encoding.contexts],
-                         path=path)
-    return "the @context is " + ", ".join(state.encoding.contexts)
+    contexts: tuple[str, ...] = state.encoding.contexts
+    if state.encoding is Encoding.VC1 and "credentialStatus" in state.model:
+        contexts += (jsonld.STATUS_LIST_2021_CONTEXT,)  # StatusList2021's terms, third
+    jsonld.check_context(state.model.get("@context"), expected=[contexts], path=path)
+    return "the @context is " + ", ".join(contexts)
 
 
 def check_jsonld(state: CredentialState) -> str:
@@ -280,6 +285,7 @@ def check_schema(state: CredentialState) -> str:
         first = problems[0]
         more = f" ({len(problems) - 1} more problems)" if len(problems) > 1 else ""
         raise CheckFailed("schema_invalid", f"{first.message}{more}", first.path)
+    check_status_entries(state)
     return f"valid against the schema {name}"
 
 
@@ -422,7 +428,7 @@ CONTENT_STEPS: tuple[Step, ...] = (
     ("holder_key", check_holder_key),
 )
 #: The trust decision, which issuing skips: the issuer vouches for what it signs.
-TRUST_STEPS: tuple[Step, ...] = (("trust_path", check_trust_path),)
+TRUST_STEPS: tuple[Step, ...] = (("trust_path", check_trust_path), ("status", check_status))
 CREDENTIAL_STEPS: tuple[Step, ...] = SIGNATURE_STEPS + CONTENT_STEPS + TRUST_STEPS
 
 
@@ -438,7 +444,8 @@ def verify_credential(token: str | bytes | jose.Unverified, trust: TrustStore, *
     checks = run_checks(CREDENTIAL_STEPS, state)
     trust_paths = tuple(path_json(path) for path in state.decision.paths) if (
         state.decision is not None) else ()
-    report = Report("credential", checks, tuple(state.nested), trust=trust_paths)
+    report = Report("credential", checks, tuple(state.nested), trust=trust_paths,
+                    status=tuple(state.status))
     if report.ok:
         return replace(report, verified=state.credential)
     return report

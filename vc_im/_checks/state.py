@@ -51,6 +51,8 @@ class CredentialState(ParsedToken):
     certified_ids: frozenset[ImId] | None = None
     nested: list[Report] = field(default_factory=list)
     decision: Decision | None = None
+    #: What the ``status`` check looked at: list, index, purpose and what it found.
+    status: list[dict[str, object]] = field(default_factory=list)
 
 
 Step = tuple[str, Callable[[CredentialState], str]]

@@ -64,6 +64,7 @@ __all__ = [
     "CREDENTIAL_TYPES",
     "PINNED_CONTEXTS",
     "PRESENTATION_TYPES",
+    "STATUS_LIST_2021_CONTEXT",
     "V1_CONTEXT",
     "V2_CONTEXT",
     "VCARD_NAMESPACE",
@@ -79,13 +80,16 @@ __all__ = [
 V1_CONTEXT = "https://www.w3.org/2018/credentials/v1"
 V2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 VCIM_CONTEXT = "https://vc-im.example/contexts/v1"
+STATUS_LIST_2021_CONTEXT = "https://w3id.org/vc/status-list/2021/v1"
 VCARD_NAMESPACE = "http://www.w3.org/2006/vcard/ns"
 
 _CRED = "https://www.w3.org/2018/credentials#"
 _VCIM = "https://vc-im.example/ns#"
 
 CREDENTIAL_TYPES = frozenset(
-    {f"{_CRED}VerifiableCredential", f"{_VCIM}ImDeviceCredential", f"{_VCIM}ImUserCredential"}
+    {f"{_CRED}VerifiableCredential", f"{_VCIM}ImDeviceCredential", f"{_VCIM}ImUserCredential",
+     "https://w3id.org/vc/status-list#StatusList2021Entry",
+     "https://www.w3.org/ns/credentials/status#BitstringStatusListEntry"}
 )
 """Expanded IRIs of the types a credential may carry."""
 
@@ -119,6 +123,11 @@ PINNED_CONTEXTS: tuple[PinnedContext, ...] = (
         VCIM_CONTEXT,
         "vc-im-v1.jsonld",
         "2f7b206e20e5145db5457660364f2788d9e742b448628d2b322d97c3070787ae",
+    ),
+    PinnedContext(  # npm @digitalbazaar/vc-status-list-context 3.1.1 (contexts/SOURCES.md)
+        STATUS_LIST_2021_CONTEXT,
+        "status-list-2021-v1.jsonld",
+        "634d71c159289f068c96012e4511c657fdf82ac4231900081bda3ba24e2e1160",
     ),
 )
 """The only contexts vc_im ever loads (W3C's exact bytes for v1 and v2, and ours)."""
@@ -240,7 +249,8 @@ def check_context(
     """
     if not isinstance(value, list):
         raise JsonLdRejected(f"{path} must be a list of context URLs", path=path)
-    known = {V1_CONTEXT, V2_CONTEXT, VCIM_CONTEXT}.union(*map(set, expected))
+    known = {V1_CONTEXT, V2_CONTEXT, VCIM_CONTEXT, STATUS_LIST_2021_CONTEXT}.union(
+        *map(set, expected))
     for index, item in enumerate(value):
         _check_context_item(item, f"{path}[{index}]", known)
     firsts = list(dict.fromkeys(option[0] for option in expected if option))

@@ -44,7 +44,7 @@ __all__ = ["SCHEMA_BASE", "SchemaName", "SchemaProblem", "validate"]
 SCHEMA_BASE = "https://vc-im.example/schemas/"
 """Every schema's ``$id`` starts with this; ``<name>.schema.json`` follows."""
 
-SchemaName = Literal["credential-vc1", "credential-vc2"]
+SchemaName = Literal["credential-vc1", "credential-vc2", "status-list-vc1", "status-list-vc2"]
 
 # Mirrors jsonschema's own JSON path rendering so that all paths look alike.
 _PLAIN_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]*$")

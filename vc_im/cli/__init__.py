@@ -18,6 +18,7 @@ from vc_im.cli import (  # noqa: F401  (each module registers its commands)
     replay,
     serve,
     statements,
+    status,
     uri,
     x509,
 )

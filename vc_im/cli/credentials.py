@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -107,6 +107,9 @@ def issue(
     x5c: Annotated[Path | None, typer.Option("--x5c", help="PEM certificate chain of the "
                                              "issuer key (leaf first), put in the header.")]
     = None,
+    registry: Annotated[Path | None, typer.Option(
+        "--registry", help="Record the credential in this registry and give it a random index "
+        "in each of its status lists.")] = None,
 ) -> None:
     """Issue an ImDeviceCredential (or ImUserCredential) and print it as a compact JWS."""
     from vc_im import keys
@@ -123,14 +126,21 @@ def issue(
             chain = x5c_of(read_text_file(x5c, what="certificate chain").encode("ascii"))
         holder = (keys.read_key_file(holder_key, require="public")
                   if holder_key is not None else None)
-        token = issue_credential(
-            issuer_key, issuer=issuer, subject=subject, fn=fn, now=resolve_now(now),
-            credential_type=(CredentialType.DEVICE if type_ is CredentialKind.DEVICE
-                             else CredentialType.USER),
+        fields: dict[str, Any] = dict(
+            subject=subject, fn=fn, credential_type=(
+                CredentialType.DEVICE if type_ is CredentialKind.DEVICE else CredentialType.USER),
             organization=org, unit=unit, instant_messages=im or (), holder_key=holder,
             credential_id=credential_id, valid_for=parse_duration(valid_for),
-            encoding=Encoding(format_.value), may_issue_devices=may_issue_devices, x5c=chain,
-        )
+            may_issue_devices=may_issue_devices, x5c=chain)
+        if registry is not None:
+            from vc_im.status import Registry
+
+            with Registry.open(registry) as reg:
+                token = reg.issue(issuer_key, issuer=issuer, encoding=Encoding(format_.value),
+                                  now=resolve_now(now), **fields)
+        else:
+            token = issue_credential(issuer_key, issuer=issuer, now=resolve_now(now),
+                                     encoding=Encoding(format_.value), **fields)
         typer.echo(token)
 
 
@@ -210,6 +220,11 @@ def verify(
     allow_private_network: Annotated[bool, typer.Option(
         "--allow-private-network", help="Let --statement-url reach loopback, private and "
         "link-local addresses, and count a loopback host as a service (for tests).")] = False,
+    status_list: Annotated[list[Path] | None, typer.Option(
+        "--status-list", help="A status list credential file (repeatable; matched by id).")]
+    = None,
+    status_optional: Annotated[bool, typer.Option(
+        "--status-optional", help="A status list that was not given only warns.")] = False,
 ) -> None:
     """Verify a credential or presentation; exit 0 when valid, 1 when not."""
     from vc_im.trust import read_trust_file
@@ -221,6 +236,13 @@ def verify(
         evidence = gather_evidence(parent or [], statement or [], statement_url or [],
                                    ca_file, now=at, leeway=leeway,
                                    allow_private_network=allow_private_network)
+        if status_list or status_optional:
+            from dataclasses import replace
+
+            from vc_im.status import StatusSources
+            evidence = replace(evidence, status=StatusSources(tuple(
+                read_text_file(path, limit=65537, what="status list").strip()
+                for path in status_list or ()), optional=status_optional))
         data = read_token(token_file)
         report = verify_token(data, trust_store, now=at, leeway=leeway, audience=audience,
                               nonce=nonce, store=replay_store_location(store),
