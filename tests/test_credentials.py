@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import DEVICE, HANDLE, ISSUER, NOW, claims_of
 
+from tests.conftest import DEVICE, HANDLE, ISSUER, NOW, claims_of
 from vc_im import keys
 from vc_im._checks.credential import verify_credential
 from vc_im._linked.jsonld import V1_CONTEXT, V2_CONTEXT, VCIM_CONTEXT

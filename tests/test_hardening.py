@@ -19,10 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import DEVICE, HANDLE, ISSUER, NOW, VERIFIER, claims_of
 from cryptography import x509 as cx509
 from cryptography.hazmat.primitives import serialization
-from presentation_helpers import (
+from typer.testing import CliRunner, Result
+
+import vc_im._jose.jws as jose
+from tests.conftest import DEVICE, HANDLE, ISSUER, NOW, VERIFIER, claims_of
+from tests.helpers.presentations import (
     HTM,
     HTU,
     NONCE,
@@ -36,7 +39,7 @@ from presentation_helpers import (
     vp1_payload,
     vp2_payload,
 )
-from trust_model_helpers import (
+from tests.helpers.trust_models import (
     USER,
     Pki,
     issuer_entry,
@@ -47,9 +50,6 @@ from trust_model_helpers import (
     trust_document,
     wellknown,
 )
-from typer.testing import CliRunner, Result
-
-import vc_im._jose.jws as jose
 from vc_im import keys
 from vc_im._checks.credential import Evidence, verify_credential
 from vc_im._checks.presentation import verify_presentation
@@ -380,7 +380,7 @@ def test_dpop_proof_replayed_with_a_looser_leeway(device_key: Key, tmp_path: Pat
 def dripping_https(head: bytes, drip: bytes, interval: float) -> Iterator[tuple[str, Path]]:
     """A loopback HTTPS service (test_wellknown's CA) that answers one request with ``head``
     at once, then ``drip`` one byte every ``interval`` seconds: yields (URL, CA file)."""
-    from test_wellknown import mint_tls
+    from tests.trust.test_wellknown import mint_tls
 
     stop = threading.Event()
     with tempfile.TemporaryDirectory() as directory, socket.socket() as listener:

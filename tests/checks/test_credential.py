@@ -15,11 +15,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import DEVICE, HANDLE, ISSUER, NOW, claims_of
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import vc_im._jose.jws as jose
+from tests.conftest import DEVICE, HANDLE, ISSUER, NOW, claims_of
 from vc_im import keys
 from vc_im._checks.credential import CREDENTIAL_STEPS, DEFAULT_LEEWAY, verify_credential
 from vc_im._linked.jsonld import V1_CONTEXT, V2_CONTEXT, VCIM_CONTEXT

@@ -9,8 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import DEVICE, HANDLE, NOW
-from presentation_helpers import (
+
+import vc_im._jose.jws as jose
+import vc_im._jose.strictjson as strictjson
+from tests.conftest import DEVICE, HANDLE, NOW
+from tests.helpers.presentations import (
     DPOP_CHECKS,
     DROP,
     HTM,
@@ -27,9 +30,6 @@ from presentation_helpers import (
     public_members,
     with_bad_signature,
 )
-
-import vc_im._jose.jws as jose
-import vc_im._jose.strictjson as strictjson
 from vc_im import identifiers, keys
 from vc_im._checks.dpop import Proof, access_token_hash, create_proof, normalize_htu, verify_proof
 from vc_im.errors import InputError

@@ -9,8 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import DEVICE, HANDLE, NOW, SHARED, VERIFIER
-from presentation_helpers import (
+
+import vc_im._jose.jws as jose
+import vc_im._jose.strictjson as strictjson
+from tests.conftest import DEVICE, HANDLE, NOW, SHARED, VERIFIER
+from tests.helpers.presentations import (
     DROP,
     JTI,
     NONCE,
@@ -27,9 +30,6 @@ from presentation_helpers import (
     vp2_payload,
     with_bad_signature,
 )
-
-import vc_im._jose.jws as jose
-import vc_im._jose.strictjson as strictjson
 from vc_im import identifiers, keys
 from vc_im._checks.presentation import Presentation, create_presentation, verify_presentation
 from vc_im._linked.jsonld import V1_CONTEXT, V2_CONTEXT, VCIM_CONTEXT

@@ -2,7 +2,7 @@
 
 Each test quotes (or paraphrases) the contract statement it checks in its docstring and runs
 the commands as the contract writes them. Every run is also checked against the rules that
-hold for every command (see :class:`contract_helpers.Cli`): exit code 0, 1 or 2, never a
+hold for every command (see :class:`tests.helpers.contract.Cli`): exit code 0, 1 or 2, never a
 traceback, nothing on stderr after a success, reports of the contract's shape, and stable
 failure codes only.
 """
@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from contract_helpers import (
+
+from tests.helpers.contract import (
     CONTRACT_CODES,
     PRIVATE_MEMBERS,
     STABLE_CODES,
@@ -41,7 +42,7 @@ from contract_helpers import (
 
 pytestmark = pytest.mark.slow
 
-CONTRACT = Path(__file__).resolve().parents[2] / "shared" / "CONTRACT.md"
+CONTRACT = Path(__file__).resolve().parents[3] / "shared" / "CONTRACT.md"
 #: 2023-11-14T22:13:20Z.
 NOW = 1_700_000_000
 DAY = 86_400

@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import DEVICE, HANDLE, ISSUER, VERIFIER
-from presentation_helpers import (
+
+import vc_im._jose.jws as jose
+from tests.conftest import DEVICE, HANDLE, ISSUER, VERIFIER
+from tests.helpers.presentations import (
     DPOP_CHECKS,
     HTM,
     HTU,
@@ -23,8 +25,6 @@ from presentation_helpers import (
     json_report,
     vc_im,
 )
-
-import vc_im._jose.jws as jose
 
 pytestmark = pytest.mark.slow
 

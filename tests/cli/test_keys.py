@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import RFC8037_PRIVATE
 from typer.testing import CliRunner
 
+from tests.conftest import RFC8037_PRIVATE
 from vc_im import keys
 from vc_im.cli import app
 

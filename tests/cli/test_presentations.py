@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import DEVICE, HANDLE, NOW, VERIFIER
-from presentation_helpers import (
+
+import vc_im._jose.jws as jose
+from tests.conftest import DEVICE, HANDLE, NOW, VERIFIER
+from tests.helpers.presentations import (
     HTM,
     HTU,
     NONCE,
@@ -25,8 +27,6 @@ from presentation_helpers import (
     json_report,
     vc_im,
 )
-
-import vc_im._jose.jws as jose
 from vc_im import keys
 from vc_im._checks.dpop import create_proof
 from vc_im._checks.presentation import create_presentation, verify_presentation

@@ -298,7 +298,7 @@ def test_wellknown_contradiction(k: Keys, tmp_path: Path) -> None:
 
 def test_wellknown_fetches_from_loopback(k: Keys) -> None:
     """--url fetches over HTTPS with --ca-file; one service meets --threshold 1."""
-    from test_wellknown import loopback_https
+    from tests.trust.test_wellknown import loopback_https
 
     routes: dict[str, tuple[int, dict[str, str], bytes]] = {}
     with loopback_https(routes) as (base, ca):

@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import DEVICE, HANDLE, ISSUER, NOW
-from trust_model_helpers import (
+from typer.testing import CliRunner, Result
+
+from tests.conftest import DEVICE, HANDLE, ISSUER, NOW
+from tests.helpers.trust_models import (
     ALICE,
     B1,
     BOB,
@@ -25,8 +27,6 @@ from trust_model_helpers import (
     short,
     trust_document,
 )
-from typer.testing import CliRunner, Result
-
 from vc_im import keys
 from vc_im.cli._app import app
 from vc_im.keys import Key
@@ -281,7 +281,7 @@ def test_cli_wellknown_statement_url(tmp_path: Path) -> None:
     """One statement from a file and one fetched with --statement-url (trusting --ca-file)
     make two services for the device's user and for the handle it lists: ok. Without
     --ca-file the fetches fail TLS and one service is not enough."""
-    from test_wellknown import loopback_https
+    from tests.trust.test_wellknown import loopback_https
 
     device, device_public, device_key = keygen(tmp_path, "device")
     token = issue(tmp_path / "self.jwt", "--key", device, "--issuer", DEVICE,

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from vc_im.cli import app
 
-VECTORS = Path(__file__).parent / "vectors" / "identifiers"
+VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "identifiers"
 SEED = json.loads((VECTORS / "seed-examples.json").read_text(encoding="utf-8"))["examples"]
 REJECTED = json.loads((VECTORS / "rejected.json").read_text(encoding="utf-8"))["rejected"]
 CONVERSIONS = json.loads(

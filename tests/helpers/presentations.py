@@ -11,9 +11,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final, Protocol
 
-from conftest import DEVICE, HANDLE, ISSUER, NOW, VERIFIER
-
 import vc_im._jose.jws as jose
+from tests.conftest import DEVICE, HANDLE, ISSUER, NOW, VERIFIER
 from vc_im import identifiers
 from vc_im._linked.jsonld import V1_CONTEXT, V2_CONTEXT, VCIM_CONTEXT
 from vc_im.keys import Key

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from conftest import NOW
 
+from tests.conftest import NOW
 from vc_im import keys
 from vc_im.keys import Key
 from vc_im.report import Report

@@ -24,7 +24,7 @@ from vc_im._jose.jws import (
 )
 from vc_im.errors import KeyFileError, TokenError
 
-VECTORS = Path(__file__).resolve().parents[2] / "shared" / "vectors" / "jose-rfc"
+VECTORS = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "jose-rfc"
 
 
 def vector(name: str) -> dict[str, Any]:
@@ -118,7 +118,7 @@ def test_rfc8037_a4_ed25519_verifies() -> None:
 
 def test_rfc8037_a4_signature_is_reproduced(issuer_key: keys.Key) -> None:
     """The RFC 8037 private key reproduces the A.4 signature byte for byte (deterministic)."""
-    from conftest import sign_bytes
+    from tests.conftest import sign_bytes
 
     rfc = vector("rfc8037-ed25519.json")
     assert issuer_key.public_jwk["x"] == rfc["public_jwk"]["x"]

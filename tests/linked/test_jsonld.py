@@ -34,8 +34,8 @@ from vc_im._linked.jsonld import (
 from vc_im._linked.resources import contexts_dir
 from vc_im.errors import TokenError, VcImError
 
-VECTORS = Path(__file__).resolve().parent / "vectors" / "credentials"
-SHARED_CONTEXTS = Path(__file__).resolve().parents[2] / "shared" / "vectors" / "contexts"
+VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "credentials"
+SHARED_CONTEXTS = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "contexts"
 CRED = "https://www.w3.org/2018/credentials#"
 VCARD = "http://www.w3.org/2006/vcard/ns#"
 JWT = "https://www.iana.org/assignments/jwt#"

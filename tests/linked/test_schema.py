@@ -15,7 +15,7 @@ from vc_im._linked.resources import schemas_dir
 from vc_im._linked.schema import SCHEMA_BASE, SchemaProblem, validate
 from vc_im.errors import InputError, VcImError
 
-VECTORS = Path(__file__).resolve().parent / "vectors" / "credentials"
+VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "credentials"
 PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "k", "oth"]
 SECRET = "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A"
 MILLISECONDS = (

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import claims_of
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import vc_im._jose.jws as jose
+from tests.conftest import claims_of
 from vc_im import keys
 from vc_im.errors import InputError, KeyFileError
 from vc_im.identifiers import parse

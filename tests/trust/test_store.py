@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ISSUER
-from trust_model_helpers import Pki
 
+from tests.conftest import ISSUER
+from tests.helpers.trust_models import Pki
 from vc_im import identifiers, keys
 from vc_im.errors import TrustFileError
 from vc_im.trust import PolicyRule, TrustedIssuer, TrustStore, parse_trust, read_trust_file

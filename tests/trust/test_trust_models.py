@@ -9,9 +9,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import DEVICE, HANDLE, ISSUER, NOW, VERIFIER, claims_of
-from presentation_helpers import NONCE, SignRaw, assert_fails_at, assert_valid, public_members
-from trust_model_helpers import (
+
+from tests.conftest import DEVICE, HANDLE, ISSUER, NOW, VERIFIER, claims_of
+from tests.helpers.presentations import (
+    NONCE,
+    SignRaw,
+    assert_fails_at,
+    assert_valid,
+    public_members,
+)
+from tests.helpers.trust_models import (
     ALICE,
     B1,
     BOB,
@@ -32,7 +39,6 @@ from trust_model_helpers import (
     trust_document,
     wellknown,
 )
-
 from vc_im import keys
 from vc_im._checks.credential import Evidence, verify_credential
 from vc_im._checks.presentation import create_presentation, verify_presentation
