@@ -5,17 +5,16 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 import vc_im._jose.jws as jose
+from tests.helpers.vectors import vector_path, vector_text
 from vc_im.errors import TokenError
 from vc_im.lint import Inspection, inspect
 
-SEED_VC = Path(__file__).resolve().parent / "vectors" / "seed" / "vc-claims.json"
-SPEC_NOTES = Path(__file__).resolve().parents[2] / "shared" / "SPEC-NOTES.md"
+SEED_VC = vector_path("seed", "vc-claims.json")
 
 #: The DPoP figure of the seed draft (SPEC-NOTES §1.3), header and claims, verbatim.
 DPOP_HEADER = """{
@@ -50,9 +49,7 @@ def codes(result: Inspection) -> Counter[str]:
 
 def test_seed_vector_is_the_spec_notes_text() -> None:
     """tests/vectors/seed/vc-claims.json is exactly the VC figure quoted in SPEC-NOTES §1.3."""
-    if not SPEC_NOTES.is_file():
-        pytest.skip(f"{SPEC_NOTES} is not available")
-    text = SPEC_NOTES.read_text(encoding="utf-8")
+    text = vector_text("spec-notes", "SPEC-NOTES-1.3.md")
     start = text.index("```text\n", text.index("**VC figure**")) + len("```text\n")
     assert SEED_VC.read_text(encoding="utf-8") == text[start:text.index("```", start)]
 

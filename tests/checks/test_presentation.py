@@ -12,7 +12,7 @@ import pytest
 
 import vc_im._jose.jws as jose
 import vc_im._jose.strictjson as strictjson
-from tests.conftest import DEVICE, HANDLE, NOW, SHARED, VERIFIER
+from tests.conftest import DEVICE, HANDLE, NOW, VERIFIER
 from tests.helpers.presentations import (
     DROP,
     JTI,
@@ -30,6 +30,7 @@ from tests.helpers.presentations import (
     vp2_payload,
     with_bad_signature,
 )
+from tests.helpers.vectors import vector_text
 from vc_im import identifiers, keys
 from vc_im._checks.presentation import Presentation, create_presentation, verify_presentation
 from vc_im._linked.jsonld import V1_CONTEXT, V2_CONTEXT, VCIM_CONTEXT
@@ -277,10 +278,8 @@ def test_bare_credential_where_a_presentation_is_expected(trust: TrustStore, sto
 def test_vc_data_model_spec_example_is_refused(trust: TrustStore, store: Path) -> None:
     """The VC Data Model 1.1 spec's JWT presentation is recognised as a presentation and refused
     for its examples @context (a vocabulary vc_im does not accept)."""
-    path = SHARED / "vectors" / "vcdm-1.1" / "vp-jwt-example.jwt"
-    if not path.exists():
-        pytest.skip(f"the public vectors are not at {path}")
-    report = verify_token(path.read_text().strip(), trust, now=1541493724,
+    token = vector_text("vcdm-1.1", "vp-jwt-example.jwt").strip()
+    report = verify_token(token, trust, now=1541493724,
                           audience="did:example:4a57546973436f6f6c4a4a57573",
                           nonce="343s$FSFDa-", store=store)
     assert report.kind == "presentation"

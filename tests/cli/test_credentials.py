@@ -15,13 +15,14 @@ from typer.testing import CliRunner, Result
 
 import vc_im._jose.jws as jose
 from tests.conftest import DEVICE, HANDLE, ISSUER, NOW, claims_of
+from tests.helpers.vectors import vector_path
 from vc_im import keys
 from vc_im._checks.credential import CREDENTIAL_STEPS
 from vc_im.cli import app
 from vc_im.model import Encoding
 from vc_im.times import seconds_to_rfc3339 as rfc3339
 
-SEED_VC = Path(__file__).resolve().parents[1] / "vectors" / "seed" / "vc-claims.json"
+SEED_VC = vector_path("seed", "vc-claims.json")
 EXP = NOW + 90 * 86400
 STEP_NAMES = [name for name, _ in CREDENTIAL_STEPS]
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}

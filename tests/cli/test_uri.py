@@ -12,13 +12,12 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from tests.helpers.vectors import vector_json
 from vc_im.cli import app
 
-VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "identifiers"
-SEED = json.loads((VECTORS / "seed-examples.json").read_text(encoding="utf-8"))["examples"]
-REJECTED = json.loads((VECTORS / "rejected.json").read_text(encoding="utf-8"))["rejected"]
-CONVERSIONS = json.loads(
-    (VECTORS / "conversions.json").read_text(encoding="utf-8"))["conversions"]
+SEED = vector_json("identifiers", "seed-examples.json")["examples"]
+REJECTED = vector_json("identifiers", "rejected.json")["rejected"]
+CONVERSIONS = vector_json("identifiers", "conversions.json")["conversions"]
 
 
 def uri(*args: str) -> Any:

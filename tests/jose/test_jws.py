@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import vc_im._jose.jws as jose
+from tests.helpers.vectors import vector_json
 from vc_im import keys
 from vc_im._jose.jws import (
     MAX_TOKEN_BYTES,
@@ -24,15 +24,10 @@ from vc_im._jose.jws import (
 )
 from vc_im.errors import KeyFileError, TokenError
 
-VECTORS = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "jose-rfc"
-
 
 def vector(name: str) -> dict[str, Any]:
-    """A JOSE vector file from ../shared/vectors/jose-rfc (skipped when absent)."""
-    path = VECTORS / name
-    if not path.is_file():
-        pytest.skip(f"the public vector {path} is not available")
-    value: dict[str, Any] = json.loads(path.read_text())
+    """A JOSE vector file from tests/vectors/jose-rfc."""
+    value: dict[str, Any] = vector_json("jose-rfc", name)
     return value
 
 

@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import vc_im._linked.jsonld as jsonld
+from tests.helpers.vectors import vector_json, vector_path
 from vc_im._linked.jsonld import (
     CREDENTIAL_TYPES,
     PINNED_CONTEXTS,
@@ -34,8 +35,6 @@ from vc_im._linked.jsonld import (
 from vc_im._linked.resources import contexts_dir
 from vc_im.errors import TokenError, VcImError
 
-VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "credentials"
-SHARED_CONTEXTS = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "contexts"
 CRED = "https://www.w3.org/2018/credentials#"
 VCARD = "http://www.w3.org/2006/vcard/ns#"
 JWT = "https://www.iana.org/assignments/jwt#"
@@ -46,7 +45,7 @@ REMOTE = "https://example.org/ctx"
 
 def vector(name: str) -> Any:
     """A decoded credential from tests/vectors/credentials."""
-    return json.loads((VECTORS / name).read_text(encoding="utf-8"))
+    return vector_json("credentials", name)
 
 
 def rejection(document: Mapping[str, Any], **kwargs: Any) -> JsonLdRejected:
@@ -77,16 +76,14 @@ def custom_loader(directory: Path, url: str, context: Mapping[str, Any]) -> Cont
 
 
 @pytest.mark.parametrize(
-    ("filename", "shared_name"),
+    ("filename", "public_name"),
     [("credentials-v1.jsonld", "credentials_v1.jsonld"),
      ("credentials-v2.jsonld", "credentials_v2.jsonld")],
 )
-def test_w3c_contexts_are_exact_copies(filename: str, shared_name: str) -> None:
+def test_w3c_contexts_are_exact_copies(filename: str, public_name: str) -> None:
     """The shipped W3C contexts are byte-for-byte the public copies."""
-    shared = SHARED_CONTEXTS / shared_name
-    if not shared.is_file():
-        pytest.skip(f"public context copy {shared} is not available")
-    assert (contexts_dir() / filename).read_bytes() == shared.read_bytes()
+    public = vector_path("contexts", public_name)
+    assert (contexts_dir() / filename).read_bytes() == public.read_bytes()
 
 
 def test_every_shipped_context_matches_its_pin() -> None:

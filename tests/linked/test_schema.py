@@ -11,11 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import vc_im._linked.schema as schema
+from tests.helpers.vectors import vector_json
 from vc_im._linked.resources import schemas_dir
 from vc_im._linked.schema import SCHEMA_BASE, SchemaProblem, validate
 from vc_im.errors import InputError, VcImError
 
-VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "credentials"
 PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "k", "oth"]
 SECRET = "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A"
 MILLISECONDS = (
@@ -25,7 +25,7 @@ MILLISECONDS = (
 
 def vector(name: str) -> Any:
     """A decoded credential from tests/vectors/credentials (duplicate names: last one wins)."""
-    return json.loads((VECTORS / name).read_text(encoding="utf-8"))
+    return vector_json("credentials", name)
 
 
 def paths(problems: tuple[SchemaProblem, ...]) -> list[str]:
