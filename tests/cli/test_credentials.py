@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
 import stat
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
 import vc_im._jose.jws as jose
 from tests.conftest import DEVICE, HANDLE, ISSUER, NOW, claims_of
+from tests.helpers.cli import run_cli, run_process
 from tests.helpers.vectors import vector_path
 from vc_im import keys
 from vc_im._checks.credential import CREDENTIAL_STEPS
-from vc_im.cli import app
 from vc_im.model import Encoding
 from vc_im.times import seconds_to_rfc3339 as rfc3339
 
@@ -27,18 +24,6 @@ EXP = NOW + 90 * 86400
 STEP_NAMES = [name for name, _ in CREDENTIAL_STEPS]
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
 
-RUNNER = CliRunner()
-
-
-def run(*args: object, input: bytes | str | None = None) -> Result:
-    """Invoke vc-im in-process; no traceback ever, and success writes nothing to stderr."""
-    result = RUNNER.invoke(app, [str(a) for a in args], input=input)
-    assert "Traceback" not in result.stdout + result.stderr
-    assert result.exception is None or isinstance(result.exception, SystemExit), (
-        result.exception)
-    if result.exit_code == 0:
-        assert result.stderr == ""
-    return result
 
 
 def assert_one_sentence_exit_2(result: Result) -> str:
@@ -49,16 +34,6 @@ def assert_one_sentence_exit_2(result: Result) -> str:
     assert result.stderr.endswith(".\n")
     assert result.stderr.count("\n") == 1
     return result.stderr
-
-
-def vc_im(*args: object, cwd: Path,
-          stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-    """Run ``python -m vc_im ARGS`` in a real process, elsewhere than the repository."""
-    env = {**os.environ, "XDG_STATE_HOME": str(cwd / "state")}
-    result = subprocess.run([sys.executable, "-m", "vc_im", *map(str, args)], cwd=cwd,
-                            input=stdin, capture_output=True, env=env, timeout=60, check=False)
-    assert b"Traceback" not in result.stdout + result.stderr
-    return result
 
 
 @pytest.fixture(scope="session")
@@ -83,8 +58,8 @@ def holder_files(tmp_path_factory: pytest.TempPathFactory,
 def issue_token(issuer_file: Path) -> Callable[..., str]:
     """Run vc-im issue for Alice's device with extra options; return the token."""
     def issue(*extra: object) -> str:
-        result = run("issue", "--key", issuer_file, "--issuer", ISSUER, "--subject", DEVICE,
-                     "--fn", "Alice M. Smith", "--now", NOW, *extra)
+        result = run_cli("issue", "--key", issuer_file, "--issuer", ISSUER, "--subject", DEVICE,
+                         "--fn", "Alice M. Smith", "--now", NOW, *extra)
         assert result.exit_code == 0, result.stderr
         assert result.stdout.endswith("\n")
         assert result.stdout.count("\n") == 1
@@ -104,7 +79,7 @@ def token_file(tmp_path: Path, issue_token: Callable[..., str]) -> Path:
 def verify(token: Path | str, trust_file: Path, *extra: object,
            input: bytes | str | None = None) -> Result:
     """Run vc-im verify as of NOW."""
-    return run("verify", token, "--trust", trust_file, "--now", NOW, *extra, input=input)
+    return run_cli("verify", token, "--trust", trust_file, "--now", NOW, *extra, input=input)
 
 
 # --- keygen ------------------------------------------------------------------------------------
@@ -113,7 +88,7 @@ def verify(token: Path | str, trust_file: Path, *extra: object,
 def test_keygen_each_alg(alg: str, tmp_path: Path) -> None:
     """keygen writes a 0600 private JWK and prints its public JWK, kid the RFC 7638 thumbprint."""
     out = tmp_path / "key.jwk"
-    result = run("keygen", "--alg", alg, "--out", out)
+    result = run_cli("keygen", "--alg", alg, "--out", out)
     assert result.exit_code == 0
     public = json.loads(result.stdout)
     assert result.stdout.endswith("}\n")
@@ -132,8 +107,8 @@ def test_keygen_each_alg(alg: str, tmp_path: Path) -> None:
 
 def test_keygen_defaults_and_options(tmp_path: Path) -> None:
     """The default alg is Ed25519; --kid names the key; --public-out also writes the public JWK."""
-    result = run("keygen", "--out", tmp_path / "a.jwk", "--kid", "issuer-key-1",
-                 "--public-out", tmp_path / "a.pub.jwk")
+    result = run_cli("keygen", "--out", tmp_path / "a.jwk", "--kid", "issuer-key-1",
+                     "--public-out", tmp_path / "a.pub.jwk")
     assert result.exit_code == 0
     public = json.loads(result.stdout)
     assert (public["kty"], public["crv"], public["alg"], public["kid"]) == (
@@ -143,7 +118,7 @@ def test_keygen_defaults_and_options(tmp_path: Path) -> None:
 
 def test_keygen_refuses_an_unknown_alg(tmp_path: Path) -> None:
     """An alg vc_im does not sign with is a usage error (exit 2), and no key file appears."""
-    result = run("keygen", "--alg", "HS256", "--out", tmp_path / "k.jwk")
+    result = run_cli("keygen", "--alg", "HS256", "--out", tmp_path / "k.jwk")
     assert result.exit_code == 2
     assert result.stdout == ""
     assert not (tmp_path / "k.jwk").exists()
@@ -151,7 +126,7 @@ def test_keygen_refuses_an_unknown_alg(tmp_path: Path) -> None:
 
 def test_keygen_into_a_missing_directory(tmp_path: Path) -> None:
     """An unwritable --out is exit 2 with one sentence."""
-    assert_one_sentence_exit_2(run("keygen", "--out", tmp_path / "no" / "such" / "k.jwk"))
+    assert_one_sentence_exit_2(run_cli("keygen", "--out", tmp_path / "no" / "such" / "k.jwk"))
 
 
 # --- issue -------------------------------------------------------------------------------------
@@ -190,8 +165,8 @@ def test_issue_options_reach_the_credential(issue_token: Callable[..., str],
 @pytest.mark.parametrize("now", ["2023-11-14T22:13:20Z", "1700000000", "2023-11-14T23:13:20+01:00"])
 def test_issue_now_forms(now: str, issuer_file: Path) -> None:
     """--now takes RFC 3339 (any offset) or epoch seconds; nbf and iat are that second."""
-    result = run("issue", "--key", issuer_file, "--issuer", ISSUER, "--subject", DEVICE,
-                 "--fn", "Alice", "--now", now)
+    result = run_cli("issue", "--key", issuer_file, "--issuer", ISSUER, "--subject", DEVICE,
+                     "--fn", "Alice", "--now", now)
     assert result.exit_code == 0
     _, payload = claims_of(result.stdout.strip())
     assert (payload["nbf"], payload["iat"], payload["exp"]) == (NOW, NOW, EXP)
@@ -202,8 +177,8 @@ def test_issue_vc2_and_user_credentials(issue_token: Callable[..., str], issuer_
     """--format vc2 issues a vc+jwt, --type user an ImUserCredential; both verify."""
     vc2 = issue_token("--format", "vc2")
     assert claims_of(vc2)[0]["typ"] == "vc+jwt"
-    user = run("issue", "--key", issuer_file, "--issuer", ISSUER, "--subject", HANDLE,
-               "--fn", "Alice", "--type", "user", "--now", NOW)
+    user = run_cli("issue", "--key", issuer_file, "--issuer", ISSUER, "--subject", HANDLE,
+                   "--fn", "Alice", "--type", "user", "--now", NOW)
     assert user.exit_code == 0
     assert claims_of(user.stdout.strip())[1]["vc"]["type"] == [
         "VerifiableCredential", "ImUserCredential"]
@@ -231,7 +206,7 @@ def test_issue_refuses_bad_input(option: str, value: str, problem: str,
     arguments: dict[str, str] = {"--key": str(issuer_file), "--issuer": ISSUER,
                                  "--subject": DEVICE, "--fn": "Alice", "--now": str(NOW)}
     arguments[option] = value
-    result = run("issue", *[x for pair in arguments.items() for x in pair])
+    result = run_cli("issue", *[x for pair in arguments.items() for x in pair])
     assert problem in assert_one_sentence_exit_2(result)
 
 
@@ -239,8 +214,8 @@ def test_issue_refuses_a_private_holder_key(issue_token: Callable[..., str], iss
                                             holder_files: tuple[Path, Path],
                                             device_key: keys.Key) -> None:
     """--holder-key with a private key is exit 2, and the message shows no key material."""
-    result = run("issue", "--key", issuer_file, "--issuer", ISSUER, "--subject", DEVICE,
-                 "--fn", "Alice", "--holder-key", holder_files[0])
+    result = run_cli("issue", "--key", issuer_file, "--issuer", ISSUER, "--subject", DEVICE,
+                     "--fn", "Alice", "--holder-key", holder_files[0])
     message = assert_one_sentence_exit_2(result)
     assert "private" in message
     assert device_key.private_jwk()["d"] not in message
@@ -257,22 +232,22 @@ def test_issue_refuses_an_unusable_holder_key(content: str, problem: str, issuer
     """A --holder-key that is a small-order point or malformed is exit 2."""
     path = tmp_path / "holder.jwk"
     path.write_text(content)
-    result = run("issue", "--key", issuer_file, "--issuer", ISSUER, "--subject", DEVICE,
-                 "--fn", "Alice", "--holder-key", path)
+    result = run_cli("issue", "--key", issuer_file, "--issuer", ISSUER, "--subject", DEVICE,
+                     "--fn", "Alice", "--holder-key", path)
     assert problem in assert_one_sentence_exit_2(result)
 
 
 def test_issue_refuses_a_public_issuer_key(holder_files: tuple[Path, Path]) -> None:
     """--key with a public key is exit 2: signing needs the private key."""
-    result = run("issue", "--key", holder_files[1], "--issuer", ISSUER, "--subject", DEVICE,
-                 "--fn", "Alice")
+    result = run_cli("issue", "--key", holder_files[1], "--issuer", ISSUER, "--subject", DEVICE,
+                     "--fn", "Alice")
     assert "private" in assert_one_sentence_exit_2(result)
 
 
 def test_issue_refuses_a_missing_key_file(tmp_path: Path) -> None:
     """A --key file that does not exist is exit 2 with one sentence."""
-    assert_one_sentence_exit_2(run("issue", "--key", tmp_path / "none.jwk", "--issuer", ISSUER,
-                                   "--subject", DEVICE, "--fn", "Alice"))
+    assert_one_sentence_exit_2(run_cli("issue", "--key", tmp_path / "none.jwk", "--issuer", ISSUER,
+                                       "--subject", DEVICE, "--fn", "Alice"))
 
 
 # --- verify ------------------------------------------------------------------------------------
@@ -331,7 +306,7 @@ def test_verify_now_and_leeway(now: object, leeway: str | None, first_line: str,
 def test_verify_refuses_bad_options(option: str, value: str, token_file: Path,
                                     trust_file: Path) -> None:
     """A --now that is not a time, or a --leeway that is not a non-negative integer, is exit 2."""
-    result = run("verify", token_file, "--trust", trust_file, option, value)
+    result = run_cli("verify", token_file, "--trust", trust_file, option, value)
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr != ""
@@ -358,7 +333,7 @@ def test_verify_tolerates_exactly_one_trailing_newline(
 def test_verify_reads_stdin_without_an_argument(issue_token: Callable[..., str],
                                                 trust_file: Path) -> None:
     """Without TOKEN_FILE the token is read from stdin."""
-    result = run("verify", "--trust", trust_file, "--now", NOW, input=issue_token() + "\n")
+    result = run_cli("verify", "--trust", trust_file, "--now", NOW, input=issue_token() + "\n")
     assert (result.exit_code, result.stdout.splitlines()[0]) == (0, "valid")
 
 
@@ -383,8 +358,8 @@ def test_verify_bare_credential_where_a_presentation_is_expected(
 def test_verify_other_issuer_domains(issuer_file: Path, trust_file: Path,
                                      tmp_path: Path) -> None:
     """A credential naming an identifier outside the issuer's domains: invalid: untrusted_issuer."""
-    result = run("issue", "--key", issuer_file, "--issuer", ISSUER, "--subject", DEVICE,
-                 "--fn", "Alice", "--im", "im:%40alice@other.example", "--now", NOW)
+    result = run_cli("issue", "--key", issuer_file, "--issuer", ISSUER, "--subject", DEVICE,
+                     "--fn", "Alice", "--im", "im:%40alice@other.example", "--now", NOW)
     (tmp_path / "vc.jwt").write_text(result.stdout)
     assert verify(tmp_path / "vc.jwt", trust_file).stdout.startswith(
         "invalid: untrusted_issuer\n")
@@ -425,7 +400,7 @@ def test_verify_missing_files(token_file: Path, trust_file: Path, tmp_path: Path
 
 def test_verify_without_trust_is_a_usage_error(token_file: Path) -> None:
     """--trust is required: exit 2, nothing on stdout."""
-    result = run("verify", token_file)
+    result = run_cli("verify", token_file)
     assert (result.exit_code, result.stdout) == (2, "")
     assert "--trust" in result.stderr
 
@@ -449,7 +424,7 @@ def test_verify_garbage_is_invalid_not_an_error(token: str, code: str, trust_fil
 
 def test_inspect_seed_example() -> None:
     """inspect on the seed's VC example prints UNVERIFIED and every pitfall, exit 0."""
-    result = run("inspect", SEED_VC)
+    result = run_cli("inspect", SEED_VC)
     assert result.exit_code == 0
     out = result.stdout
     assert out.startswith("UNVERIFIED")
@@ -463,7 +438,7 @@ def test_inspect_seed_example() -> None:
 
 def test_inspect_json() -> None:
     """inspect --json: verified false, the header, the payload and the pitfalls."""
-    result = run("inspect", "--json", input=SEED_VC.read_bytes())
+    result = run_cli("inspect", "--json", input=SEED_VC.read_bytes())
     assert result.exit_code == 0
     document = json.loads(result.stdout)
     assert document["verified"] is False
@@ -476,7 +451,7 @@ def test_inspect_json() -> None:
 
 def test_inspect_clean_credential(token_file: Path) -> None:
     """inspect on an issued credential shows its header, UNVERIFIED, and no pitfalls."""
-    result = run("inspect", token_file)
+    result = run_cli("inspect", token_file)
     assert result.exit_code == 0
     assert "header (UNVERIFIED):" in result.stdout
     assert result.stdout.endswith("no known pitfalls found.\n")
@@ -486,7 +461,7 @@ def test_inspect_undecodable_input(tmp_path: Path) -> None:
     """inspect on input it cannot decode exits 1 (a token error) with one sentence on stderr."""
     path = tmp_path / "x"
     path.write_text("not a token")
-    result = run("inspect", path)
+    result = run_cli("inspect", path)
     assert result.exit_code == 1
     assert result.stdout == ""
     assert result.stderr.startswith("vc-im: ")
@@ -509,12 +484,9 @@ def test_verify_lone_surrogate_is_invalid_not_a_crash(
     path = tmp_path / "vc.jwt"
     path.write_text(_surrogate_token(sign_raw, make_credential, Encoding.VC1))
     for extra in ((), ("--json",)):
-        result = RUNNER.invoke(app, ["verify", str(path), "--trust", str(trust_file),
-                                     "--now", str(NOW), *extra])
-        assert result.exception is None or isinstance(result.exception, SystemExit)
+        result = run_cli("verify", path, "--trust", trust_file, "--now", NOW, *extra)
         assert result.exit_code == 1
-        assert "Traceback" not in result.stdout + result.stderr
-    assert run("verify", path, "--trust", trust_file, "--now", NOW).stdout.startswith(
+    assert run_cli("verify", path, "--trust", trust_file, "--now", NOW).stdout.startswith(
         "invalid: malformed\n")
 
 
@@ -523,7 +495,7 @@ def test_inspect_lone_surrogate_is_not_a_crash(tmp_path: Path) -> None:
     path = tmp_path / "t.jwt"
     path.write_bytes(b"eyJhbGciOiJFZDI1NTE5In0." + jose.b64url_encode(
         b'{"fn":"\\ud800"}').encode() + b".AAAA")
-    result = run("inspect", path)
+    result = run_cli("inspect", path)
     assert result.exit_code == 0
     assert '"fn": "\\ud800"' in result.stdout
 
@@ -533,26 +505,30 @@ def test_inspect_lone_surrogate_is_not_a_crash(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_end_to_end_in_real_processes(tmp_path: Path) -> None:
     """keygen, issue, verify and inspect as separate python -m vc_im processes, from another cwd."""
-    generated = vc_im("keygen", "--alg", "ES256", "--out", "issuer.jwk", cwd=tmp_path)
+    generated = run_process("keygen", "--alg", "ES256", "--out", "issuer.jwk", cwd=tmp_path,
+                            text=False)
     assert (generated.returncode, generated.stderr) == (0, b"")
     public = json.loads(generated.stdout)
     assert stat.S_IMODE((tmp_path / "issuer.jwk").stat().st_mode) == 0o600
     (tmp_path / "trust.json").write_text(json.dumps(
         {"issuers": [{"id": ISSUER, "keys": [public], "domains": ["example.com"]}]}))
 
-    issued = vc_im("issue", "--key", "issuer.jwk", "--issuer", ISSUER, "--subject", DEVICE,
-                   "--fn", "Alice M. Smith", "--im", HANDLE, "--format", "vc2", cwd=tmp_path)
+    issued = run_process("issue", "--key", "issuer.jwk", "--issuer", ISSUER, "--subject",
+                         DEVICE, "--fn", "Alice M. Smith", "--im", HANDLE, "--format", "vc2",
+                         cwd=tmp_path, text=False)
     assert (issued.returncode, issued.stderr) == (0, b"")
     (tmp_path / "vc.jwt").write_bytes(issued.stdout)
 
-    verified = vc_im("verify", "vc.jwt", "--trust", "trust.json", "--json", cwd=tmp_path)
+    verified = run_process("verify", "vc.jwt", "--trust", "trust.json", "--json", cwd=tmp_path,
+                           text=False)
     assert (verified.returncode, verified.stderr) == (0, b"")
     assert json.loads(verified.stdout)["ok"] is True
 
-    piped = vc_im("verify", "-", "--trust", "trust.json", cwd=tmp_path, stdin=issued.stdout)
+    piped = run_process("verify", "-", "--trust", "trust.json", cwd=tmp_path,
+                        stdin=issued.stdout, text=False)
     assert (piped.returncode, piped.stdout.splitlines()[0]) == (0, b"valid")
 
-    inspected = vc_im("inspect", str(SEED_VC), cwd=tmp_path)
+    inspected = run_process("inspect", str(SEED_VC), cwd=tmp_path, text=False)
     assert inspected.returncode == 0
     assert inspected.stdout.startswith(b"UNVERIFIED")
 
@@ -561,19 +537,19 @@ def test_end_to_end_in_real_processes(tmp_path: Path) -> None:
 def test_failures_in_real_processes(tmp_path: Path, token_file: Path, trust_file: Path) -> None:
     """Bad trust file (exit 2), missing token (exit 2), expired credential (exit 1), for real."""
     (tmp_path / "bad.json").write_text('{"issuers": [], "trust_model": "pkix"}')
-    bad_trust = vc_im("verify", token_file, "--trust", "bad.json", cwd=tmp_path)
+    bad_trust = run_process("verify", token_file, "--trust", "bad.json", cwd=tmp_path, text=False)
     assert (bad_trust.returncode, bad_trust.stdout) == (2, b"")
     assert bad_trust.stderr.startswith(b"vc-im: ")
     assert bad_trust.stderr.count(b"\n") == 1
     assert b"trust_model" in bad_trust.stderr
 
-    missing = vc_im("verify", "missing.jwt", "--trust", trust_file, cwd=tmp_path)
+    missing = run_process("verify", "missing.jwt", "--trust", trust_file, cwd=tmp_path, text=False)
     assert (missing.returncode, missing.stdout) == (2, b"")
     assert missing.stderr.startswith(b"vc-im: ")
     assert missing.stderr.count(b"\n") == 1
 
-    expired = vc_im("verify", token_file, "--trust", trust_file, "--now", EXP + 60,
-                    cwd=tmp_path)
+    expired = run_process("verify", token_file, "--trust", trust_file, "--now", EXP + 60,
+                          cwd=tmp_path, text=False)
     assert expired.returncode == 1
     assert expired.stderr.startswith(b"vc-im: invalid (expired): ")
     assert expired.stderr.count(b"\n") == 1
@@ -588,6 +564,6 @@ def test_verify_non_object_subject_is_invalid_not_a_crash(
     payload["vc"]["credentialSubject"] = "alice"
     path = tmp_path / "vc.jwt"
     path.write_text(sign_raw(header, payload))
-    result = run("verify", path, "--trust", trust_file, "--now", NOW)
+    result = run_cli("verify", path, "--trust", trust_file, "--now", NOW)
     assert result.exit_code == 1
     assert result.stdout.startswith("invalid: context_rejected\n")

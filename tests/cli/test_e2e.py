@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,15 +14,14 @@ import pytest
 
 import vc_im._jose.jws as jose
 from tests.conftest import DEVICE, HANDLE, ISSUER, VERIFIER
+from tests.helpers.cli import process_env, run_process, vc_im_command
 from tests.helpers.presentations import (
     DPOP_CHECKS,
     HTM,
     HTU,
     PRESENTATION_CHECKS,
-    cli_env,
     first_line,
     json_report,
-    vc_im,
 )
 
 pytestmark = pytest.mark.slow
@@ -39,7 +37,6 @@ class Pki:
     """What the issuer and Alice's device made with the real command, in one directory."""
 
     where: Path
-    env: dict[str, str]
     trust: Path
     device_key: Path
     device_vc: Path
@@ -50,7 +47,8 @@ class Pki:
         args: list[str | Path] = ["present", "--key", self.device_key]
         for credential in credentials:
             args += ["--credential", credential]
-        result = vc_im(*args, "--audience", VERIFIER, "--nonce", nonce, *extra, env=self.env)
+        result = run_process(*args, "--audience", VERIFIER, "--nonce", nonce, *extra,
+                             cwd=self.where)
         assert result.returncode == 0, result.stderr
         path = self.where / f"vp-{nonce}.jwt"
         path.write_text(result.stdout)
@@ -62,8 +60,7 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     """keygen for the issuer and the device, a trust file from the issuer's printed public JWK,
     and a device and a handle credential issued with --holder-key."""
     where = tmp_path_factory.mktemp("e2e")
-    env = cli_env(where)
-    issuer = vc_im("keygen", "--out", where / "issuer.jwk", env=env)
+    issuer = run_process("keygen", "--out", where / "issuer.jwk", cwd=where)
     assert issuer.returncode == 0, issuer.stderr
     public = json.loads(issuer.stdout)
     assert "d" not in public
@@ -71,21 +68,21 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     trust = where / "trust.json"
     trust.write_text(json.dumps({"issuers": [{"id": ISSUER, "keys": [public],
                                               "domains": ["example.com"]}]}))
-    device = vc_im("keygen", "--out", where / "device.jwk", "--public-out",
-                   where / "device.pub.jwk", env=env)
+    device = run_process("keygen", "--out", where / "device.jwk", "--public-out",
+                         where / "device.pub.jwk", cwd=where)
     assert device.returncode == 0, device.stderr
     common: list[str | Path] = ["issue", "--key", where / "issuer.jwk", "--issuer", ISSUER,
                                 "--fn", "Alice M. Smith", "--holder-key",
                                 where / "device.pub.jwk"]
-    device_vc = vc_im(*common, "--subject", DEVICE, "--im", HANDLE, "--org", "Example Corp",
-                      env=env)
-    user_vc = vc_im(*common, "--type", "user", "--subject", HANDLE, env=env)
+    device_vc = run_process(*common, "--subject", DEVICE, "--im", HANDLE, "--org", "Example Corp",
+                            cwd=where)
+    user_vc = run_process(*common, "--type", "user", "--subject", HANDLE, cwd=where)
     for result in (device_vc, user_vc):
         assert result.returncode == 0, result.stderr
         assert result.stdout.count(".") == 2
     (where / "device.vc.jwt").write_text(device_vc.stdout)
     (where / "user.vc.jwt").write_text(user_vc.stdout)
-    return Pki(where, env, trust, where / "device.jwk", where / "device.vc.jwt",
+    return Pki(where, trust, where / "device.jwk", where / "device.vc.jwt",
                where / "user.vc.jwt")
 
 
@@ -93,15 +90,15 @@ def test_issue_present_verify_then_replay(pki: Pki) -> None:
     """nonce, present and verify --audience --nonce give exit 0 and ``valid``; verifying the
     same presentation again gives exit 1 and ``invalid: replay``."""
     store = pki.where / "flow.sqlite3"
-    nonce = vc_im("nonce", "--store", store, env=pki.env)
+    nonce = run_process("nonce", "--store", store, cwd=pki.where)
     assert nonce.returncode == 0
     challenge = nonce.stdout.strip()
     presentation = pki.present(pki.device_vc, nonce=challenge)
     args = ("verify", presentation, "--trust", pki.trust, "--audience", VERIFIER, "--nonce",
             challenge, "--store", store)
-    first = vc_im(*args, env=pki.env)
+    first = run_process(*args, cwd=pki.where)
     assert (first.returncode, first_line(first)) == (0, "valid")
-    again = vc_im(*args, env=pki.env)
+    again = run_process(*args, cwd=pki.where)
     assert (again.returncode, first_line(again)) == (1, "invalid: replay")
     assert not (pki.where / "state").exists(), "--store was given; the default store is unused"
 
@@ -110,9 +107,9 @@ def test_verify_json_report_shape(pki: Pki) -> None:
     """verify --json prints one report: ok, kind presentation, every check in order with
     status, code and reason, and one nested credential report per credential."""
     presentation = pki.present(pki.user_vc, pki.device_vc, nonce="json-nonce")
-    result = vc_im("verify", presentation, "--trust", pki.trust, "--audience", VERIFIER,
-                   "--nonce", "json-nonce", "--store", pki.where / "json.sqlite3", "--json",
-                   env=pki.env)
+    result = run_process("verify", presentation, "--trust", pki.trust, "--audience", VERIFIER,
+                         "--nonce", "json-nonce", "--store", pki.where / "json.sqlite3", "--json",
+                         cwd=pki.where)
     assert result.returncode == 0
     report = json_report(result)
     assert sorted(report) == ["checks", "credentials", "kind", "ok"]  # trust: per credential
@@ -132,24 +129,25 @@ def test_verify_json_report_shape(pki: Pki) -> None:
 
 def test_vc2_flow(pki: Pki) -> None:
     """A vc2 credential presented with --format vc2 verifies: exit 0, ``valid``."""
-    issued = vc_im("issue", "--key", pki.where / "issuer.jwk", "--issuer", ISSUER, "--subject",
-                   DEVICE, "--fn", "Alice M. Smith", "--holder-key",
-                   pki.where / "device.pub.jwk", "--format", "vc2", env=pki.env)
+    issued = run_process("issue", "--key", pki.where / "issuer.jwk", "--issuer", ISSUER,
+                         "--subject", DEVICE, "--fn", "Alice M. Smith", "--holder-key",
+                         pki.where / "device.pub.jwk", "--format", "vc2", cwd=pki.where)
     assert issued.returncode == 0
     credential = pki.where / "device.vc2.jwt"
     credential.write_text(issued.stdout)
     presentation = pki.present(credential, nonce="vc2-nonce", extra=("--format", "vc2"))
     assert jose.peek_unverified(presentation.read_text().strip()).header["typ"] == "vp+jwt"
-    result = vc_im("verify", presentation, "--trust", pki.trust, "--audience", VERIFIER,
-                   "--nonce", "vc2-nonce", "--store", pki.where / "vc2.sqlite3", env=pki.env)
+    result = run_process("verify", presentation, "--trust", pki.trust, "--audience", VERIFIER,
+                         "--nonce", "vc2-nonce", "--store", pki.where / "vc2.sqlite3",
+                         cwd=pki.where)
     assert (result.returncode, first_line(result)) == (0, "valid")
 
 
 def test_present_vc2_with_vc1_credentials_is_a_usage_error(pki: Pki) -> None:
     """present --format vc2 with a vc1 credential exits 2 with one sentence on stderr and
     nothing on stdout."""
-    result = vc_im("present", "--key", pki.device_key, "--credential", pki.device_vc,
-                   "--audience", VERIFIER, "--nonce", "n", "--format", "vc2", env=pki.env)
+    result = run_process("present", "--key", pki.device_key, "--credential", pki.device_vc,
+                         "--audience", VERIFIER, "--nonce", "n", "--format", "vc2", cwd=pki.where)
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr.startswith("vc-im: ")
     assert "--format vc2" in result.stderr
@@ -159,14 +157,15 @@ def test_present_vc2_with_vc1_credentials_is_a_usage_error(pki: Pki) -> None:
 def test_default_store_is_under_xdg_state_home(pki: Pki) -> None:
     """Without --store, nonce and verify share ${XDG_STATE_HOME}/vc-im/replay.sqlite3: the
     issued nonce is accepted once there."""
-    env = cli_env(pki.where / "xdg")
-    nonce = vc_im("nonce", env=env).stdout.strip()
+    home = pki.where / "xdg"
+    home.mkdir()
+    nonce = run_process("nonce", cwd=home).stdout.strip()
     presentation = pki.present(pki.device_vc, nonce=nonce)
     args = ("verify", presentation, "--trust", pki.trust, "--audience", VERIFIER, "--nonce",
             nonce)
-    assert first_line(vc_im(*args, env=env)) == "valid"
+    assert first_line(run_process(*args, cwd=home)) == "valid"
     assert (pki.where / "xdg" / "state" / "vc-im" / "replay.sqlite3").is_file()
-    assert first_line(vc_im(*args, env=env)) == "invalid: replay"
+    assert first_line(run_process(*args, cwd=home)) == "invalid: replay"
 
 
 def test_issued_nonce_expired(pki: Pki) -> None:
@@ -174,38 +173,36 @@ def test_issued_nonce_expired(pki: Pki) -> None:
     ``invalid: nonce_mismatch``."""
     store = pki.where / "ttl.sqlite3"
     now = int(time.time())
-    nonce = vc_im("nonce", "--ttl", "300s", "--now", str(now - 400), "--store", store,
-                  env=pki.env).stdout.strip()
+    nonce = run_process("nonce", "--ttl", "300s", "--now", str(now - 400), "--store", store,
+                        cwd=pki.where).stdout.strip()
     presentation = pki.present(pki.device_vc, nonce=nonce, extra=("--now", str(now - 150)))
-    result = vc_im("verify", presentation, "--trust", pki.trust, "--audience", VERIFIER,
-                   "--nonce", nonce, "--now", str(now), "--store", store, env=pki.env)
+    result = run_process("verify", presentation, "--trust", pki.trust, "--audience", VERIFIER,
+                         "--nonce", nonce, "--now", str(now), "--store", store, cwd=pki.where)
     assert (result.returncode, first_line(result)) == (1, "invalid: nonce_mismatch")
 
 
 def test_dpop_create_pipe_verify(pki: Pki) -> None:
     """dpop create's output piped to dpop verify - (bound to the device credential) exits 0
     with ``valid``; the same proof again exits 1 with ``invalid: replay``."""
-    created = vc_im("dpop", "create", "--key", pki.device_key, "--htm", HTM, "--htu", HTU,
-                    "--sub", DEVICE, "--access-token", "token-1", env=pki.env)
+    created = run_process("dpop", "create", "--key", pki.device_key, "--htm", HTM, "--htu", HTU,
+                          "--sub", DEVICE, "--access-token", "token-1", cwd=pki.where)
     assert created.returncode == 0
     args = ("dpop", "verify", "-", "--htm", HTM, "--htu", HTU, "--access-token", "token-1",
             "--credential", pki.device_vc, "--trust", pki.trust, "--store",
             pki.where / "dpop.sqlite3", "--json")
-    first = vc_im(*args, env=pki.env, stdin=created.stdout)
+    first = run_process(*args, cwd=pki.where, stdin=created.stdout)
     assert first.returncode == 0
     report = json_report(first)
     assert (report["ok"], report["kind"]) == (True, "dpop")
     assert [check["name"] for check in report["checks"]] == list(DPOP_CHECKS)
     assert [nested["ok"] for nested in report["credentials"]] == [True]
-    again = vc_im(*args[:-1], env=pki.env, stdin=created.stdout)
+    again = run_process(*args[:-1], cwd=pki.where, stdin=created.stdout)
     assert (again.returncode, first_line(again)) == (1, "invalid: replay")
 
 
 def test_demo(tmp_path: Path) -> None:
     """vc-im demo exits 0, shows the presentation accepted, then refused as a replay."""
-    env = cli_env(tmp_path)
-    env["TMPDIR"] = str(tmp_path)
-    result = vc_im("demo", env=env)
+    result = run_process("demo", cwd=tmp_path)
     assert result.returncode == 0
     lines = result.stdout.splitlines()
     assert "invalid: replay   (replay is refused)" in lines
@@ -218,10 +215,11 @@ def test_verifiers_race_for_one_presentation(pki: Pki) -> None:
     exactly one exits 0 with ``valid``, the others exit 1 with ``invalid: replay``."""
     store = pki.where / "race.sqlite3"
     token = pki.present(pki.device_vc, nonce="race-nonce").read_text()
-    command = [sys.executable, "-m", "vc_im", "verify", "-", "--trust", str(pki.trust),
+    command = [*vc_im_command(), "verify", "-", "--trust", str(pki.trust),
                "--audience", VERIFIER, "--nonce", "race-nonce", "--store", str(store)]
     racers = [subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, env=pki.env)
+                               stderr=subprocess.PIPE, text=True, cwd=pki.where,
+                               env=process_env(pki.where))
               for _ in range(RACERS)]
     # Every process is started (and busy importing) before any of them gets the token.
     for racer in racers:

@@ -3,29 +3,14 @@
 from __future__ import annotations
 
 import base64
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
+from tests.helpers.cli import run_process
 from vc_im.replay import ReplayOutcome, ReplayStore
 
 T0 = 1_700_000_000
 NONCE = re.compile(r"\A[A-Za-z0-9_-]{43}\n\Z")
-
-
-def vc_im(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m vc_im ARGS`` and capture its output."""
-    return subprocess.run([sys.executable, "-m", "vc_im", *args], capture_output=True, text=True,
-                          env=env, timeout=60, check=False)
-
-
-def env_with(**values: str) -> dict[str, str]:
-    """This process's environment without XDG_STATE_HOME, plus ``values``."""
-    env = {key: value for key, value in os.environ.items() if key != "XDG_STATE_HOME"}
-    env.update(values)
-    return env
 
 
 def consume(path: Path, nonce: str, now: int, jti: str = "jti-1") -> ReplayOutcome:
@@ -37,7 +22,7 @@ def consume(path: Path, nonce: str, now: int, jti: str = "jti-1") -> ReplayOutco
 
 def test_nonce_prints_a_256_bit_base64url_nonce(tmp_path: Path) -> None:
     """It prints only a 43-character base64url nonce (32 bytes), exits 0 and writes no stderr."""
-    result = vc_im("nonce", "--store", str(tmp_path / "x.sqlite3"))
+    result = run_process("nonce", "--store", str(tmp_path / "x.sqlite3"), cwd=tmp_path)
     assert (result.returncode, result.stderr) == (0, "")
     assert NONCE.match(result.stdout)
     assert len(base64.urlsafe_b64decode(result.stdout.strip() + "=")) == 32
@@ -46,14 +31,17 @@ def test_nonce_prints_a_256_bit_base64url_nonce(tmp_path: Path) -> None:
 def test_nonces_differ_between_runs(tmp_path: Path) -> None:
     """Two runs print two different nonces."""
     path = str(tmp_path / "x.sqlite3")
-    assert vc_im("nonce", "--store", path).stdout != vc_im("nonce", "--store", path).stdout
+    first = run_process("nonce", "--store", path, cwd=tmp_path)
+    assert first.stdout != run_process("nonce", "--store", path, cwd=tmp_path).stdout
 
 
 def test_nonce_is_recorded_with_its_ttl(tmp_path: Path) -> None:
     """With --now and --ttl the nonce is usable until now + ttl - 1 and expired at now + ttl."""
     path = tmp_path / "x.sqlite3"
-    first = vc_im("nonce", "--ttl", "10m", "--now", str(T0), "--store", str(path))
-    second = vc_im("nonce", "--ttl", "10m", "--now", "2023-11-14T22:13:20Z", "--store", str(path))
+    first = run_process("nonce", "--ttl", "10m", "--now", str(T0), "--store", str(path),
+                        cwd=tmp_path)
+    second = run_process("nonce", "--ttl", "10m", "--now", "2023-11-14T22:13:20Z", "--store",
+                         str(path), cwd=tmp_path)
     assert (first.returncode, second.returncode) == (0, 0)
     assert consume(path, first.stdout.strip(), T0 + 599) == ReplayOutcome.ACCEPTED
     assert consume(path, first.stdout.strip(), T0 + 599, "jti-2") == ReplayOutcome.REPLAY
@@ -63,7 +51,7 @@ def test_nonce_is_recorded_with_its_ttl(tmp_path: Path) -> None:
 def test_default_ttl_is_300_seconds(tmp_path: Path) -> None:
     """Without --ttl the nonce expires 300 s after --now."""
     path = tmp_path / "x.sqlite3"
-    result = vc_im("nonce", "--now", str(T0), "--store", str(path))
+    result = run_process("nonce", "--now", str(T0), "--store", str(path), cwd=tmp_path)
     assert consume(path, result.stdout.strip(), T0 + 300) == ReplayOutcome.NONCE_EXPIRED
 
 
@@ -71,15 +59,17 @@ def test_simulated_now_purges_nothing(tmp_path: Path) -> None:
     """A far-future --now leaves live rows alone; the real clock purges rows long expired."""
     path = tmp_path / "x.sqlite3"
     assert consume(path, "caller-nonce", T0) == ReplayOutcome.ACCEPTED
-    assert vc_im("nonce", "--now", "2100-01-01T00:00:00Z", "--store", str(path)).returncode == 0
+    assert run_process("nonce", "--now", "2100-01-01T00:00:00Z", "--store", str(path),
+                       cwd=tmp_path).returncode == 0
     assert consume(path, "caller-nonce", T0 + 1, "jti-2") == ReplayOutcome.REPLAY
-    assert vc_im("nonce", "--store", str(path)).returncode == 0
+    assert run_process("nonce", "--store", str(path), cwd=tmp_path).returncode == 0
     assert consume(path, "caller-nonce", T0 + 1, "jti-3") == ReplayOutcome.ACCEPTED
 
 
 def test_bad_ttl_exits_2_with_one_sentence(tmp_path: Path) -> None:
     """An unparsable --ttl exits 2 with one sentence on stderr and nothing on stdout."""
-    result = vc_im("nonce", "--ttl", "5x", "--store", str(tmp_path / "x.sqlite3"))
+    result = run_process("nonce", "--ttl", "5x", "--store", str(tmp_path / "x.sqlite3"),
+                         cwd=tmp_path)
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == ("vc-im: '5x' is not a duration; write a number and a unit, like "
                              "90d, 12h, 30m or 3600s.\n")
@@ -88,14 +78,16 @@ def test_bad_ttl_exits_2_with_one_sentence(tmp_path: Path) -> None:
 
 def test_zero_ttl_exits_2(tmp_path: Path) -> None:
     """A zero --ttl exits 2 with one sentence."""
-    result = vc_im("nonce", "--ttl", "0s", "--store", str(tmp_path / "x.sqlite3"))
+    result = run_process("nonce", "--ttl", "0s", "--store", str(tmp_path / "x.sqlite3"),
+                         cwd=tmp_path)
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == "vc-im: the duration '0s' must be positive.\n"
 
 
 def test_bad_now_exits_2(tmp_path: Path) -> None:
     """An unparsable --now exits 2 with one sentence."""
-    result = vc_im("nonce", "--now", "yesterday", "--store", str(tmp_path / "x.sqlite3"))
+    result = run_process("nonce", "--now", "yesterday", "--store", str(tmp_path / "x.sqlite3"),
+                         cwd=tmp_path)
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr.startswith("vc-im: 'yesterday' is not a time;")
     assert result.stderr.count("\n") == 1
@@ -103,7 +95,7 @@ def test_bad_now_exits_2(tmp_path: Path) -> None:
 
 def test_directory_store_exits_2_without_traceback(tmp_path: Path) -> None:
     """A directory as --store exits 2 with one sentence naming it."""
-    result = vc_im("nonce", "--store", str(tmp_path))
+    result = run_process("nonce", "--store", str(tmp_path), cwd=tmp_path)
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == f"vc-im: cannot use the replay store {tmp_path}: is a directory.\n"
 
@@ -112,14 +104,15 @@ def test_non_database_store_exits_2_without_traceback(tmp_path: Path) -> None:
     """A file that is not a database as --store exits 2 with one sentence naming it."""
     path = tmp_path / "notes.txt"
     path.write_text("not a database, just some notes that are long enough\n" * 50)
-    result = vc_im("nonce", "--store", str(path))
+    result = run_process("nonce", "--store", str(path), cwd=tmp_path)
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr == f"vc-im: cannot use the replay store {path}: file is not a database.\n"
 
 
 def test_default_store_honours_xdg_state_home(tmp_path: Path) -> None:
     """Without --store the nonce goes to $XDG_STATE_HOME/vc-im/replay.sqlite3, mode 0600."""
-    result = vc_im("nonce", "--now", str(T0), env=env_with(XDG_STATE_HOME=str(tmp_path / "st")))
+    result = run_process("nonce", "--now", str(T0), cwd=tmp_path,
+                         env={"XDG_STATE_HOME": str(tmp_path / "st")})
     assert (result.returncode, result.stderr) == (0, "")
     path = tmp_path / "st" / "vc-im" / "replay.sqlite3"
     assert path.stat().st_mode & 0o777 == 0o600
@@ -128,6 +121,7 @@ def test_default_store_honours_xdg_state_home(tmp_path: Path) -> None:
 
 def test_default_store_falls_back_to_home(tmp_path: Path) -> None:
     """Without XDG_STATE_HOME the store is $HOME/.local/state/vc-im/replay.sqlite3."""
-    result = vc_im("nonce", env=env_with(HOME=str(tmp_path)))
+    result = run_process("nonce", cwd=tmp_path,
+                         env={"XDG_STATE_HOME": None, "HOME": str(tmp_path)})
     assert (result.returncode, result.stderr) == (0, "")
     assert (tmp_path / ".local" / "state" / "vc-im" / "replay.sqlite3").is_file()

@@ -12,6 +12,7 @@ import pytest
 
 import vc_im._jose.jws as jose
 from tests.conftest import DEVICE, HANDLE, NOW, VERIFIER
+from tests.helpers.cli import run_process
 from tests.helpers.presentations import (
     HTM,
     HTU,
@@ -20,12 +21,10 @@ from tests.helpers.presentations import (
     RFC9449_ACCESS_TOKEN,
     RFC9449_ATH,
     SignRaw,
-    cli_env,
     dpop_claims,
     dpop_header,
     first_line,
     json_report,
-    vc_im,
 )
 from vc_im import keys
 from vc_im._checks.dpop import create_proof
@@ -44,7 +43,6 @@ class Files:
     """Key and credential files for the command, written by the library."""
 
     where: Path
-    env: dict[str, str]
     device_key: Path
     device_public: Path
     attacker_key: Path
@@ -73,7 +71,7 @@ def files(tmp_path_factory: pytest.TempPathFactory, device_key: Key, attacker_ke
     }
     for name, token in tokens.items():
         (where / name).write_text(token + "\n")
-    return Files(where, cli_env(where), where / "device.jwk", where / "device.pub.jwk",
+    return Files(where, where / "device.jwk", where / "device.pub.jwk",
                  where / "attacker.jwk", where / "device.vc.jwt", where / "user.vc.jwt",
                  where / "device.vc2.jwt", where / "user.vc2.jwt", where / "expired.vc.jwt")
 
@@ -95,8 +93,8 @@ def test_present_prints_one_presentation(files: Files, trust: TrustStore,
                                          tmp_path: Path) -> None:
     """present prints exactly one compact JWS line (exit 0, nothing on stderr) presenting the
     handle and device credentials, and it verifies."""
-    result = vc_im(*present_args(files.device_key, files.user_vc, files.device_vc),
-                   env=files.env)
+    result = run_process(*present_args(files.device_key, files.user_vc, files.device_vc),
+                         cwd=files.where)
     assert result.returncode == 0
     assert result.stdout.endswith("\n")
     assert result.stdout.count("\n") == 1
@@ -114,7 +112,7 @@ def test_present_prints_one_presentation(files: Files, trust: TrustStore,
 def test_present_vc2(files: Files, trust: TrustStore, tmp_path: Path) -> None:
     """present --format vc2 --valid-for 60s prints a vp+jwt presentation valid for 60 s."""
     args = present_args(files.device_key, files.user_vc2, files.device_vc2)
-    result = vc_im(*args, "--format", "vc2", "--valid-for", "60s", env=files.env)
+    result = run_process(*args, "--format", "vc2", "--valid-for", "60s", cwd=files.where)
     assert result.returncode == 0
     token = result.stdout.strip()
     unverified = jose.peek_unverified(token)
@@ -148,7 +146,7 @@ def test_present_refusals_exit_2(case: str, message: str, files: Files) -> None:
         args += ["--valid-for", "5 minutes"]
     else:
         args[-1] = "yesterday"
-    result = vc_im(*args, env=files.env)
+    result = run_process(*args, cwd=files.where)
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr.startswith("vc-im: ")
     assert result.stderr.count("\n") == 1
@@ -182,28 +180,28 @@ def test_verify_needs_this_audience_and_nonce(options: tuple[str, ...], verdict:
                                               tmp_path: Path) -> None:
     """A presentation verified without --audience, without --nonce, or with other ones exits 1
     with the exact verdict line."""
-    result = vc_im(*verify_args(alice_vp, trust_file, tmp_path / "s.sqlite3"), *options,
-                   env=files.env)
+    result = run_process(*verify_args(alice_vp, trust_file, tmp_path / "s.sqlite3"), *options,
+                         cwd=files.where)
     assert (result.returncode, first_line(result)) == (1, verdict)
 
 
 def test_stolen_credential(files: Files, trust_file: Path, tmp_path: Path) -> None:
     """The attacker's key presenting Alice's credential (made with present) exits 1 with
     ``invalid: holder_binding``."""
-    made = vc_im(*present_args(files.attacker_key, files.device_vc), env=files.env)
+    made = run_process(*present_args(files.attacker_key, files.device_vc), cwd=files.where)
     assert made.returncode == 0
     stolen = tmp_path / "stolen.jwt"
     stolen.write_text(made.stdout)
-    result = vc_im(*verify_args(stolen, trust_file, tmp_path / "s.sqlite3"), "--audience",
-                   VERIFIER, "--nonce", NONCE, env=files.env)
+    result = run_process(*verify_args(stolen, trust_file, tmp_path / "s.sqlite3"), "--audience",
+                         VERIFIER, "--nonce", NONCE, cwd=files.where)
     assert (result.returncode, first_line(result)) == (1, "invalid: holder_binding")
 
 
 def test_bare_credential_where_a_presentation_is_expected(files: Files, trust_file: Path,
                                                           tmp_path: Path) -> None:
     """verify --audience --nonce given a bare credential exits 1 with ``invalid: bad_type``."""
-    result = vc_im(*verify_args(files.device_vc, trust_file, tmp_path / "s.sqlite3"),
-                   "--audience", VERIFIER, "--nonce", NONCE, env=files.env)
+    result = run_process(*verify_args(files.device_vc, trust_file, tmp_path / "s.sqlite3"),
+                         "--audience", VERIFIER, "--nonce", NONCE, cwd=files.where)
     assert (result.returncode, first_line(result)) == (1, "invalid: bad_type")
 
 
@@ -215,8 +213,8 @@ def test_verify_json_with_an_invalid_credential(files: Files, device_key: Key,
     token = tmp_path / "vp.jwt"
     token.write_text(create_presentation(device_key, [files.expired_vc.read_text().strip()],
                                          audience=VERIFIER, nonce=NONCE, now=NOW))
-    result = vc_im(*verify_args(token, trust_file, tmp_path / "s.sqlite3"), "--audience",
-                   VERIFIER, "--nonce", NONCE, "--json", env=files.env)
+    result = run_process(*verify_args(token, trust_file, tmp_path / "s.sqlite3"), "--audience",
+                         VERIFIER, "--nonce", NONCE, "--json", cwd=files.where)
     assert result.returncode == 1
     report = json_report(result)
     assert (report["ok"], report["kind"]) == (False, "presentation")
@@ -243,17 +241,17 @@ def test_verify_from_stdin(suffix: str, outcome: tuple[int, str], files: Files,
     nothing else."""
     token = create_presentation(device_key, [device_vc_token], audience=VERIFIER, nonce=NONCE,
                                 now=NOW)
-    result = vc_im("verify", "-", "--trust", trust_file, "--audience", VERIFIER, "--nonce",
-                   NONCE, "--now", str(NOW), "--store", tmp_path / "s.sqlite3", env=files.env,
-                   stdin=token + suffix)
+    result = run_process("verify", "-", "--trust", trust_file, "--audience", VERIFIER, "--nonce",
+                         NONCE, "--now", str(NOW), "--store", tmp_path / "s.sqlite3",
+                         cwd=files.where, stdin=token + suffix)
     assert (result.returncode, first_line(result)) == outcome
 
 
 def test_verify_with_an_unusable_store(files: Files, trust_file: Path, alice_vp: Path,
                                        tmp_path: Path) -> None:
     """A --store that is a directory exits 2 with one sentence on stderr and no report."""
-    result = vc_im(*verify_args(alice_vp, trust_file, tmp_path), "--audience", VERIFIER,
-                   "--nonce", NONCE, "--json", env=files.env)
+    result = run_process(*verify_args(alice_vp, trust_file, tmp_path), "--audience", VERIFIER,
+                         "--nonce", NONCE, "--json", cwd=files.where)
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr.startswith("vc-im: cannot use the replay store")
     assert result.stderr.count("\n") == 1
@@ -261,9 +259,9 @@ def test_verify_with_an_unusable_store(files: Files, trust_file: Path, alice_vp:
 
 def test_dpop_create_with_access_token(files: Files) -> None:
     """dpop create --access-token binds the RFC 9449 example token as its ath."""
-    result = vc_im("dpop", "create", "--key", files.device_key, "--htm", HTM, "--htu", HTU,
-                   "--access-token", RFC9449_ACCESS_TOKEN, "--nonce", "server-nonce",
-                   "--now", str(NOW), env=files.env)
+    result = run_process("dpop", "create", "--key", files.device_key, "--htm", HTM, "--htu", HTU,
+                         "--access-token", RFC9449_ACCESS_TOKEN, "--nonce", "server-nonce",
+                         "--now", str(NOW), cwd=files.where)
     assert result.returncode == 0
     claims = dict(jose.peek_unverified(result.stdout.strip()).payload)
     del claims["jti"]
@@ -277,8 +275,8 @@ def test_dpop_verify_method_mismatch_json(files: Files, device_key: Key,
     method check failed with claim_mismatch."""
     proof = tmp_path / "proof.jwt"
     proof.write_text(create_proof(device_key, htm=HTM, htu=HTU, now=NOW))
-    result = vc_im("dpop", "verify", proof, "--htm", "GET", "--htu", HTU, "--now", str(NOW),
-                   "--store", tmp_path / "s.sqlite3", "--json", env=files.env)
+    result = run_process("dpop", "verify", proof, "--htm", "GET", "--htu", HTU, "--now", str(NOW),
+                         "--store", tmp_path / "s.sqlite3", "--json", cwd=files.where)
     assert result.returncode == 1
     report = json_report(result)
     assert (report["ok"], report["kind"], report["credentials"]) == (False, "dpop", [])
@@ -291,9 +289,9 @@ def test_dpop_verify_attacker_key(files: Files, attacker_key: Key, trust_file: P
     """dpop verify --credential of a proof signed by the attacker exits 1 with
     ``invalid: holder_binding``."""
     proof = create_proof(attacker_key, htm=HTM, htu=HTU, now=NOW, sub=DEVICE)
-    result = vc_im("dpop", "verify", "--htm", HTM, "--htu", HTU, "--credential",
-                   files.device_vc, "--trust", trust_file, "--now", str(NOW), "--store",
-                   tmp_path / "s.sqlite3", env=files.env, stdin=proof)
+    result = run_process("dpop", "verify", "--htm", HTM, "--htu", HTU, "--credential",
+                         files.device_vc, "--trust", trust_file, "--now", str(NOW), "--store",
+                         tmp_path / "s.sqlite3", cwd=files.where, stdin=proof)
     assert (result.returncode, first_line(result)) == (1, "invalid: holder_binding")
 
 
@@ -310,8 +308,8 @@ def test_dpop_verify_usage_errors(args: tuple[str, str], files: Files, trust_fil
     htu = value if args[0] == "--htu" else HTU
     extra = () if args[0] == "--htu" else (args[0], value)
     proof = create_proof(device_key, htm=HTM, htu=HTU, now=NOW)
-    result = vc_im("dpop", "verify", "--htm", HTM, "--htu", htu, *extra, "--now", str(NOW),
-                   "--store", tmp_path / "s.sqlite3", "--json", env=files.env, stdin=proof)
+    result = run_process("dpop", "verify", "--htm", HTM, "--htu", htu, *extra, "--now", str(NOW),
+                         "--store", tmp_path / "s.sqlite3", "--json", cwd=files.where, stdin=proof)
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr.startswith("vc-im: ")
     assert result.stderr.count("\n") == 1
@@ -325,9 +323,9 @@ def test_dpop_verify_lone_surrogate_in_htu(as_json: bool, files: Files, sign_raw
     traceback."""
     token = sign_raw(dpop_header(device_key),
                      dpop_claims(htu="https://im.example.com/\ud800"), device_key)
-    result = vc_im("dpop", "verify", "-", "--htm", HTM, "--htu", HTU, "--now", str(NOW),
-                   "--store", tmp_path / "s.sqlite3", *(["--json"] if as_json else []),
-                   env=files.env, stdin=token)
+    result = run_process("dpop", "verify", "-", "--htm", HTM, "--htu", HTU, "--now", str(NOW),
+                         "--store", tmp_path / "s.sqlite3", *(["--json"] if as_json else []),
+                         cwd=files.where, stdin=token)
     assert result.returncode == 1
     if as_json:
         assert json_report(result)["ok"] is False
@@ -339,8 +337,8 @@ def test_verify_prints_nested_reports_in_text(files: Files, alice_vp: Path, trus
                                               tmp_path: Path) -> None:
     """verify without --json prints ``valid``, one line per check, then ``credential 1: valid``
     and its checks."""
-    result = vc_im(*verify_args(alice_vp, trust_file, tmp_path / "s.sqlite3"), "--audience",
-                   VERIFIER, "--nonce", NONCE, env=files.env)
+    result = run_process(*verify_args(alice_vp, trust_file, tmp_path / "s.sqlite3"), "--audience",
+                         VERIFIER, "--nonce", NONCE, cwd=files.where)
     assert result.returncode == 0
     lines = result.stdout.splitlines()
     assert lines[0] == "valid"

@@ -3,32 +3,18 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
+from tests.helpers.cli import run_cli, run_process
 from vc_im import keys
-from vc_im.cli._app import app
 
 NOW = "1700000000"
 ALICE = "im:alice@example.com"
 BOB = "im:bob@example.org"
 B1 = "im:bob/B1@example.org"
-RUNNER = CliRunner()
-
-
-def run(*args: object, input: str | None = None) -> Result:
-    """Invoke ``vc-im ARGS`` in process; never a traceback, and success is silent on stderr."""
-    result = RUNNER.invoke(app, [str(a) for a in args], input=input)
-    assert "Traceback" not in result.stdout + result.stderr
-    assert result.exception is None or isinstance(result.exception, SystemExit), (
-        result.exception)
-    if result.exit_code == 0:
-        assert result.stderr == ""
-    return result
 
 
 def short(key: keys.Key) -> str:
@@ -70,8 +56,8 @@ def k(tmp_path: Path) -> Keys:
 
 def create(out: Path, kind: str, signer: Path, issuer: str, *extra: object) -> Path:
     """``vc-im statement create`` into ``out``; it must succeed."""
-    result = run("statement", "create", "--kind", kind, "--key", signer, "--issuer", issuer,
-                 "--now", NOW, *extra)
+    result = run_cli("statement", "create", "--kind", kind, "--key", signer, "--issuer", issuer,
+                     "--now", NOW, *extra)
     assert result.exit_code == 0, result.stderr
     out.write_text(result.stdout)
     return out
@@ -102,7 +88,7 @@ def wot(k: Keys, statements: list[Path], *extra: object) -> Result:
                           k.public("b1"), "--now", NOW, *extra]
     for path in statements:
         args += ["--statement", path]
-    return run(*args)
+    return run_cli(*args)
 
 
 # --------------------------------------------------------------------------------------------
@@ -122,7 +108,7 @@ def test_create_and_inspect(k: Keys, tmp_path: Path) -> None:
                      f"{BOB}'s master key {short(k['bob-master'])}\n",
     }
     for name, line in expected.items():
-        result = run("statement", "inspect", files[name], "--now", NOW)
+        result = run_cli("statement", "inspect", files[name], "--now", NOW)
         assert (result.exit_code, result.stdout) == (0, line)
 
 
@@ -130,7 +116,7 @@ def test_inspect_json_and_stdin(k: Keys, tmp_path: Path) -> None:
     """--json prints the statement's public data; - reads stdin."""
     path = create(tmp_path / "w.jws", "wellknown", k.private("alice-device"), ALICE,
                   "--subject", "acct:alice@social.example", "--valid-for", "30d")
-    result = run("statement", "inspect", "-", "--json", "--now", NOW, input=path.read_text())
+    result = run_cli("statement", "inspect", "-", "--json", "--now", NOW, input=path.read_text())
     assert result.exit_code == 0
     data = json.loads(result.stdout)
     assert data["jti"].startswith("urn:uuid:")
@@ -152,11 +138,11 @@ def test_inspect_refuses_an_invalid_statement(k: Keys, tmp_path: Path) -> None:
     header, payload, signature = path.read_text().strip().split(".")
     tampered = tmp_path / "t.jws"
     tampered.write_text(f"{header}.{payload}.{signature[:-4]}AAAA")
-    result = run("statement", "inspect", tampered, "--now", NOW)
+    result = run_cli("statement", "inspect", tampered, "--now", NOW)
     assert (result.exit_code, result.stdout, result.stderr) == (
         1, "", "vc-im: the statement is invalid (bad_signature): the statement's signature does "
                "not verify with the key its header names.\n")
-    result = run("statement", "inspect", path, "--now", "2024-01-01T00:00:00Z")
+    result = run_cli("statement", "inspect", path, "--now", "2024-01-01T00:00:00Z")
     assert (result.exit_code, result.stderr) == (
         1, "vc-im: the statement is invalid (expired): the statement expired at "
            "2023-11-14T23:13:20Z.\n")
@@ -175,15 +161,15 @@ def test_inspect_refuses_an_invalid_statement(k: Keys, tmp_path: Path) -> None:
 ])
 def test_create_refusals_exit_2(k: Keys, args: list[str], message: str) -> None:
     """A statement readers would refuse is not created: exit 2 and one sentence."""
-    result = run("statement", "create", "--key", k.private("signer"), "--issuer", ALICE,
-                 "--subject-key", k.public("bound"), "--now", NOW, *args)
+    result = run_cli("statement", "create", "--key", k.private("signer"), "--issuer", ALICE,
+                     "--subject-key", k.public("bound"), "--now", NOW, *args)
     assert (result.exit_code, result.stdout, result.stderr) == (2, "", f"vc-im: {message}\n")
 
 
 def test_create_refuses_a_private_subject_key(k: Keys) -> None:
     """A private key given as the key to bind is refused, so it is never published."""
-    result = run("statement", "create", "--kind", "dsk", "--key", k.private("m"),
-                 "--issuer", ALICE, "--subject-key", k.private("d"), "--now", NOW)
+    result = run_cli("statement", "create", "--kind", "dsk", "--key", k.private("m"),
+                     "--issuer", ALICE, "--subject-key", k.private("d"), "--now", NOW)
     assert result.exit_code == 2
     assert "holds a private key where a public key is expected" in result.stderr
 
@@ -212,8 +198,8 @@ def test_wot_trusts_bobs_device(k: Keys, tmp_path: Path) -> None:
 def test_wot_revoked_and_ignored(k: Keys, tmp_path: Path) -> None:
     """A revoked cross-signature exits 1 with the reason; an invalid file is listed as ignored."""
     files = figure2(k, tmp_path)
-    jti = json.loads(run("statement", "inspect", files["alice-bob"], "--json",
-                         "--now", NOW).stdout)["jti"]
+    jti = json.loads(run_cli("statement", "inspect", files["alice-bob"], "--json",
+                             "--now", NOW).stdout)["jti"]
     revoke = create(tmp_path / "revoke.jws", "revoke", k.private("alice-usk"), ALICE,
                     "--revokes", jti)
     junk = tmp_path / "junk.jws"
@@ -244,8 +230,8 @@ def test_wot_max_hops_zero(k: Keys, tmp_path: Path) -> None:
 
 def test_wot_usage_errors(k: Keys, tmp_path: Path) -> None:
     """A bad identifier or a missing statement file exits 2 with one sentence."""
-    result = run("statement", "wot", "--me", "alice", "--master-key", k.public("m"),
-                 "--device", B1, "--device-key", k.public("b1"))
+    result = run_cli("statement", "wot", "--me", "alice", "--master-key", k.public("m"),
+                     "--device", B1, "--device-key", k.public("b1"))
     assert result.exit_code == 2
     assert result.stderr.startswith("vc-im: --me 'alice' is not an IM identifier: ")
     missing = tmp_path / "missing.jws"
@@ -272,8 +258,8 @@ def test_wellknown_two_of_three(k: Keys, tmp_path: Path) -> None:
     """Two services agreeing meet the default threshold of 2: exit 0."""
     args = wellknown_files(k, tmp_path, [("dev", "https://code.example.net/alice"),
                                          ("dev", "acct:alice@social.example")])
-    result = run("statement", "wellknown", "--identity", ALICE, "--key", k.public("dev"),
-                 "--now", NOW, *args)
+    result = run_cli("statement", "wellknown", "--identity", ALICE, "--key", k.public("dev"),
+                     "--now", NOW, *args)
     assert result.exit_code == 0
     assert result.stdout == (
         f"trusted (well_known): key {k['dev'].thumbprint()}\n"
@@ -287,8 +273,8 @@ def test_wellknown_contradiction(k: Keys, tmp_path: Path) -> None:
     args = wellknown_files(k, tmp_path, [("dev", "https://code.example.net/alice"),
                                          ("dev", "acct:alice@social.example"),
                                          ("evil", "https://photos.example/alice")])
-    result = run("statement", "wellknown", "--identity", ALICE, "--key", k.public("dev"),
-                 "--now", NOW, "--json", *args)
+    result = run_cli("statement", "wellknown", "--identity", ALICE, "--key", k.public("dev"),
+                     "--now", NOW, "--json", *args)
     assert result.exit_code == 1
     data = json.loads(result.stdout)
     assert (data["ok"], data["contradiction"], data["key"], data["reason"]) == (
@@ -302,14 +288,14 @@ def test_wellknown_fetches_from_loopback(k: Keys) -> None:
 
     routes: dict[str, tuple[int, dict[str, str], bytes]] = {}
     with loopback_https(routes) as (base, ca):
-        token = run("statement", "create", "--kind", "wellknown", "--key", k.private("dev"),
-                    "--issuer", ALICE, "--subject", f"{base}/alice", "--now", NOW).stdout
+        token = run_cli("statement", "create", "--kind", "wellknown", "--key", k.private("dev"),
+                        "--issuer", ALICE, "--subject", f"{base}/alice", "--now", NOW).stdout
         routes["/alice"] = (200, {}, token.encode())
-        result = run("statement", "wellknown", "--identity", ALICE, "--key", k.public("dev"),
-                     "--url", f"{base}/alice", "--ca-file", ca, "--threshold", "1",
-                     "--now", NOW)
-        refused = run("statement", "wellknown", "--identity", ALICE, "--key", k.public("dev"),
-                      "--url", f"{base}/alice", "--now", NOW, "--threshold", "1")
+        result = run_cli("statement", "wellknown", "--identity", ALICE, "--key", k.public("dev"),
+                         "--url", f"{base}/alice", "--ca-file", ca, "--threshold", "1",
+                         "--now", NOW)
+        refused = run_cli("statement", "wellknown", "--identity", ALICE, "--key", k.public("dev"),
+                          "--url", f"{base}/alice", "--now", NOW, "--threshold", "1")
     assert result.exit_code == 0, result.stdout
     assert result.stdout.endswith(f"  127.0.0.1: {base}/alice binds {ALICE} to key "
                                   f"{short(k['dev'])} (fetched from {base}/alice)\n")
@@ -325,8 +311,8 @@ def test_wellknown_fetches_from_loopback(k: Keys) -> None:
 ])
 def test_wellknown_usage_errors(k: Keys, args: list[str], message: str) -> None:
     """A non-https URL, or no evidence at all, exits 2 before any fetch."""
-    result = run("statement", "wellknown", "--identity", ALICE, "--key", k.public("dev"),
-                 *args)
+    result = run_cli("statement", "wellknown", "--identity", ALICE, "--key", k.public("dev"),
+                     *args)
     assert (result.exit_code, result.stderr) == (2, f"vc-im: {message}\n")
 
 
@@ -336,14 +322,12 @@ def test_wellknown_usage_errors(k: Keys, args: list[str], message: str) -> None:
 
 def test_real_process(k: Keys, tmp_path: Path) -> None:
     """The commands run in a fresh interpreter: create, then inspect from stdin."""
-    created = subprocess.run(
-        [sys.executable, "-m", "vc_im", "statement", "create", "--kind", "usk", "--key",
-         str(k.private("m")), "--issuer", ALICE, "--subject-key", str(k.public("u")),
-         "--now", NOW], capture_output=True, timeout=60, check=False, cwd=tmp_path)
+    created = run_process("statement", "create", "--kind", "usk", "--key", k.private("m"),
+                          "--issuer", ALICE, "--subject-key", k.public("u"), "--now", NOW,
+                          cwd=tmp_path, text=False)
     assert (created.returncode, created.stderr) == (0, b"")
-    inspected = subprocess.run(
-        [sys.executable, "-m", "vc_im", "statement", "inspect", "-", "--now", NOW],
-        input=created.stdout, capture_output=True, timeout=60, check=False, cwd=tmp_path)
+    inspected = run_process("statement", "inspect", "-", "--now", NOW, stdin=created.stdout,
+                            cwd=tmp_path, text=False)
     assert (inspected.returncode, inspected.stderr) == (0, b"")
     assert inspected.stdout.decode() == (f"usk: {ALICE}'s master key {short(k['m'])} names its "
                                          f"user-signing key {short(k['u'])}\n")

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner, Result
 
 from tests.conftest import DEVICE, HANDLE, ISSUER, NOW
+from tests.helpers.cli import run_cli
 from tests.helpers.trust_models import (
     ALICE,
     B1,
@@ -28,35 +28,21 @@ from tests.helpers.trust_models import (
     trust_document,
 )
 from vc_im import keys
-from vc_im.cli._app import app
 from vc_im.keys import Key
 from vc_im.trust.statements import create_statement
-
-RUNNER = CliRunner()
-
-
-def run(*args: object) -> Result:
-    """Invoke ``vc-im ARGS`` in process; never a traceback, and success is silent on stderr."""
-    result = RUNNER.invoke(app, [str(a) for a in args])
-    assert "Traceback" not in result.stdout + result.stderr
-    assert result.exception is None or isinstance(result.exception, SystemExit), (
-        result.exception)
-    if result.exit_code == 0:
-        assert result.stderr == ""
-    return result
 
 
 def keygen(directory: Path, name: str) -> tuple[Path, Path, Key]:
     """``vc-im keygen``: (private JWK file, public JWK file, the key)."""
     private, public = directory / f"{name}.jwk", directory / f"{name}.pub.jwk"
-    result = run("keygen", "--out", private, "--public-out", public)
+    result = run_cli("keygen", "--out", private, "--public-out", public)
     assert result.exit_code == 0, result.stderr
     return private, public, keys.read_key_file(private, require="private")
 
 
 def issue(out: Path, *args: object) -> Path:
     """``vc-im issue ARGS --now NOW`` into ``out``; it must succeed."""
-    result = run("issue", "--fn", "Alice M. Smith", "--now", NOW, *args)
+    result = run_cli("issue", "--fn", "Alice M. Smith", "--now", NOW, *args)
     assert result.exit_code == 0, result.stderr
     out.write_text(result.stdout)
     return out
@@ -77,7 +63,7 @@ def write_statement(path: Path, signer: Key, kind: str, issuer: str, **options: 
 def verify_json(token: Path, trust: Path, *extra: object, now: int = NOW,
                 ) -> tuple[int, dict[str, Any]]:
     """``vc-im verify --json``: (exit code, the report)."""
-    result = run("verify", token, "--trust", trust, "--now", now, "--json", *extra)
+    result = run_cli("verify", token, "--trust", trust, "--now", now, "--json", *extra)
     assert result.exit_code in (0, 1), result.stderr
     report = json.loads(result.stdout)
     assert isinstance(report, dict)
@@ -128,7 +114,7 @@ def test_cli_cascade(tmp_path: Path, issuer_file: Path, issuer_key: Key) -> None
     (nested,) = report["credentials"]
     assert nested["ok"] is True
     assert methods(nested) == [("central", True), ("cascade", False)]
-    text = run("verify", child, "--trust", trust, "--now", NOW, "--parent", parent)
+    text = run_cli("verify", child, "--trust", trust, "--now", NOW, "--parent", parent)
     assert text.exit_code == 0
     assert text.stdout.startswith("valid\n")
     assert "\n  credential 1: valid\n" in text.stdout
@@ -140,8 +126,8 @@ def test_cli_cascade(tmp_path: Path, issuer_file: Path, issuer_key: Key) -> None
 
 def test_cli_may_issue_devices_needs_holder_key(issuer_file: Path) -> None:
     """--may-issue-devices without --holder-key is a usage error: exit 2, one sentence."""
-    result = run("issue", "--fn", "Alice", "--key", issuer_file, "--issuer", ISSUER,
-                 "--type", "user", "--subject", USER, "--may-issue-devices")
+    result = run_cli("issue", "--fn", "Alice", "--key", issuer_file, "--issuer", ISSUER,
+                     "--type", "user", "--subject", USER, "--may-issue-devices")
     assert (result.exit_code, result.stdout, result.stderr) == (
         2, "", "vc-im: only an ImUserCredential that binds the user's key (--holder-key) may "
                "let it issue device credentials.\n")
@@ -157,13 +143,13 @@ def test_cli_x509(tmp_path: Path, issuer_key: Key) -> None:
     expired."""
     ca, ca_key = tmp_path / "ca.pem", tmp_path / "ca.jwk"
     yesterday = NOW - DAY
-    assert run("x509", "ca", "--out-cert", ca, "--out-key", ca_key, "--name", "vc-im test CA",
-               "--now", yesterday).exit_code == 0
+    assert run_cli("x509", "ca", "--out-cert", ca, "--out-key", ca_key, "--name", "vc-im test CA",
+                   "--now", yesterday).exit_code == 0
     provider, provider_public, provider_key = keygen(tmp_path, "provider")
     _, device_public, _ = keygen(tmp_path, "device")
     leaf = tmp_path / "leaf.pem"
-    made = run("x509", "leaf", "--ca-cert", ca, "--ca-key", ca_key, "--key", provider_public,
-               "--san", PROVIDER, "--name", "Example IM", "--out", leaf, "--now", yesterday)
+    made = run_cli("x509", "leaf", "--ca-cert", ca, "--ca-key", ca_key, "--key", provider_public,
+                   "--san", PROVIDER, "--name", "Example IM", "--out", leaf, "--now", yesterday)
     assert made.exit_code == 0, made.stderr
     token = issue(tmp_path / "vc.jwt", "--key", provider, "--issuer", PROVIDER,
                   "--subject", DEVICE, "--im", HANDLE, "--holder-key", device_public,
@@ -240,8 +226,8 @@ def test_cli_wot(bob: tuple[Figure2, Path, Path], tmp_path: Path) -> None:
     assert report["trust"][0]["reason"] == (
         f"no user you trust vouched for {BOB}'s master key: no user-signing link leads to "
         f"{BOB}.")
-    cross_jti = json.loads(run("statement", "inspect", files["cross"], "--json", "--now",
-                               NOW).stdout)["jti"]
+    cross_jti = json.loads(run_cli("statement", "inspect", files["cross"], "--json", "--now",
+                                   NOW).stdout)["jti"]
     revoke = write_statement(tmp_path / "revoke.jws", fig["alice-usk"], "revoke", ALICE,
                              revokes=cross_jti)
     code, report = verify_json(token, trust, *statement_args([*files.values(), revoke]))
@@ -256,7 +242,7 @@ def test_cli_unusable_statement_file(bob: tuple[Figure2, Path, Path], tmp_path: 
     path = figure2_files(fig, tmp_path)["device"]
     head, payload, signature = path.read_text().strip().split(".")
     path.write_text(f"{head}.{payload}.{signature[:-4]}AAAA")
-    result = run("verify", token, "--trust", trust, "--now", NOW, "--statement", path)
+    result = run_cli("verify", token, "--trust", trust, "--now", NOW, "--statement", path)
     assert (result.exit_code, result.stdout, result.stderr) == (
         2, "", f"vc-im: the statement {path} is not usable: the statement's signature does not "
                "verify with the key its header names.\n")
@@ -318,7 +304,7 @@ def test_cli_statement_url_must_be_https(tmp_path: Path) -> None:
     trust = write_json(tmp_path / "t.json", trust_document(well_known={"threshold": 1}))
     token = tmp_path / "token.jwt"
     token.write_text("x")
-    result = run("verify", token, "--trust", trust, "--statement-url", "http://127.0.0.1/alice")
+    result = run_cli("verify", token, "--trust", trust, "--statement-url", "http://127.0.0.1/alice")
     assert (result.exit_code, result.stdout, result.stderr) == (
         2, "", "vc-im: statements are fetched over HTTPS only, and 'http://127.0.0.1/alice' "
                "uses http.\n")
@@ -348,7 +334,7 @@ def test_cli_policy_contradiction(contradiction: str, exit_code: int, tmp_path: 
     assert report["trust"][1]["contradiction"] is True
     if contradiction == "fail":
         assert failed(report)[:2] == ("trust_path", "trust_contradiction")
-        text = run("verify", token, "--trust", trust, "--now", NOW, *statement_args(files))
+        text = run_cli("verify", token, "--trust", trust, "--now", NOW, *statement_args(files))
         assert text.stdout.startswith("invalid: trust_contradiction\n")
 
 
@@ -358,7 +344,7 @@ def test_cli_policy_without_anchor_is_a_usage_error(tmp_path: Path, issuer_key: 
         [issuer_entry(ISSUER, issuer_key)], policy=[rule(["x509"])]))
     token = tmp_path / "token.jwt"
     token.write_text("x")
-    result = run("verify", token, "--trust", trust)
+    result = run_cli("verify", token, "--trust", trust)
     assert (result.exit_code, result.stdout, result.stderr) == (
         2, "", f"vc-im: trust file {trust}: policy[0] uses the method 'x509', but the trust "
                "file configures no anchor for it.\n")

@@ -4,31 +4,28 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import sysconfig
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
+from typer.testing import Result
 
+from tests.helpers.cli import TIMEOUT, process_env, run_cli, run_process
 from tests.helpers.vectors import vector_json
-from vc_im.cli import app
 
 SEED = vector_json("identifiers", "seed-examples.json")["examples"]
 REJECTED = vector_json("identifiers", "rejected.json")["rejected"]
 CONVERSIONS = vector_json("identifiers", "conversions.json")["conversions"]
 
 
-def uri(*args: str) -> Any:
+def uri(*args: str) -> Result:
     """Run ``vc-im uri ARGS`` in-process."""
-    return CliRunner().invoke(app, ["uri", *args])
-
-
-def vc_im(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
-    """Run ``python -m vc_im ARGS`` as a real process; arguments may be bytes-like on POSIX."""
-    return subprocess.run([sys.executable, "-m", "vc_im", *args], capture_output=True,
-                          timeout=60, check=False, env=env)
+    return run_cli("uri", *args)
 
 
 # ---- parse
@@ -218,53 +215,69 @@ def test_uri_without_a_command_shows_help() -> None:
 
 
 @pytest.mark.slow
-def test_process_parse_json_and_exit_codes() -> None:
+def test_process_parse_json_and_exit_codes(tmp_path: Path) -> None:
     """A real vc-im process prints the JSON, and exits 1 with one stderr line when invalid."""
-    good = vc_im("uri", "parse", "--json", "im:xmpp=juliet/balcony@example.com")
+    good = run_process("uri", "parse", "--json", "im:xmpp=juliet/balcony@example.com",
+                       cwd=tmp_path, text=False)
     assert (good.returncode, good.stderr) == (0, b"")
     assert json.loads(good.stdout) == {
         "scheme": "im", "protocol": "xmpp", "type": "device", "parts": ["juliet", "balcony"],
         "domain": "example.com", "normalized": "im:xmpp=juliet/balcony@example.com"}
-    bad = vc_im("uri", "parse", "im:wxyz=#projectX@example.com")
+    bad = run_process("uri", "parse", "im:wxyz=#projectX@example.com", cwd=tmp_path, text=False)
     assert (bad.returncode, bad.stdout) == (1, b"")
     assert bad.stderr.count(b"\n") == 1
     assert b"Traceback" not in bad.stderr
 
 
 @pytest.mark.slow
-def test_process_compare_and_convert() -> None:
+def test_process_compare_and_convert(tmp_path: Path) -> None:
     """A real process follows compare's and convert's exit codes."""
-    assert vc_im("uri", "compare", "im:%7Ea@example.com", "im:~a@EXAMPLE.com").returncode == 0
-    assert vc_im("uri", "compare", "im:a@example.com", "im:b@example.com").returncode == 1
-    assert vc_im("uri", "compare", "im:a@example.com", "juliet@example.com").returncode == 2
-    converted = vc_im("uri", "convert", "juliet@example.com/balcony", "--from", "xmpp",
-                      "--to", "mimi")
+    assert run_process("uri", "compare", "im:%7Ea@example.com", "im:~a@EXAMPLE.com",
+                       cwd=tmp_path, text=False).returncode == 0
+    assert run_process("uri", "compare", "im:a@example.com", "im:b@example.com",
+                       cwd=tmp_path, text=False).returncode == 1
+    assert run_process("uri", "compare", "im:a@example.com", "juliet@example.com",
+                       cwd=tmp_path, text=False).returncode == 2
+    converted = run_process("uri", "convert", "juliet@example.com/balcony", "--from", "xmpp",
+                            "--to", "mimi", cwd=tmp_path, text=False)
     assert (converted.returncode, converted.stdout, converted.stderr) == (
         0, b"mimi://example.com/d/juliet/balcony\n", b"")
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(os.name != "posix", reason="needs POSIX byte arguments")
-def test_process_survives_undecodable_and_control_bytes() -> None:
+def test_process_survives_undecodable_and_control_bytes(tmp_path: Path) -> None:
     """Arguments with invalid UTF-8 or control characters give one sentence, never a traceback."""
-    env = {**os.environ, "LC_ALL": "C", "PYTHONIOENCODING": ""}
+    env = {"LC_ALL": "C", "PYTHONIOENCODING": ""}
     for argument in (b"im:\xff@example.com", b"im:a\x1b[31m@example.com",
                      b"im:\xc3\xa9\xe2\x80\xae@example.com"):
-        result = subprocess.run([sys.executable, "-m", "vc_im", "uri", "parse", argument],
-                                capture_output=True, timeout=60, check=False, env=env)
+        result = run_process("uri", "parse", argument, cwd=tmp_path, env=env, text=False)
         assert (result.returncode, result.stdout) == (1, b"")
         assert result.stderr.startswith(b"vc-im: the identifier contains ")
         assert result.stderr.isascii()
         assert b"Traceback" not in result.stderr
 
 
+def console_script() -> str:
+    """The vc-im console script installed with the vc_im this Python imports: beside the
+    interpreter (a virtual environment's bin), else in the scripts directory of its scheme."""
+    places = [Path(sys.executable).parent, Path(sysconfig.get_path("scripts")),
+              Path(sysconfig.get_path("scripts", f"{os.name}_user"))]
+    found = shutil.which("vc-im", path=os.pathsep.join(map(str, places)))
+    assert found is not None, (
+        f"no vc-im console script in {', '.join(map(str, places))}: install vc_im into "
+        f"{sys.executable} (pip install -e '.[test]')")
+    return found
+
+
 @pytest.mark.slow
-def test_console_script_if_installed() -> None:
-    """The installed vc-im console script (beside this Python) runs "uri normalize"."""
-    script = Path(sys.executable).with_name("vc-im")
-    if not script.exists():
-        pytest.skip("the vc-im console script is not installed beside this Python")
-    result = subprocess.run([str(script), "uri", "normalize", "IM:%40Alice@Example.COM"],
-                            capture_output=True, text=True, timeout=60, check=False)
+def test_console_script_runs(tmp_path: Path) -> None:
+    """The vc-im console script, the entry point pyproject.toml declares, runs
+    "uri normalize"."""
+    declared = entry_points(group="console_scripts", name="vc-im")
+    assert [point.value for point in declared] == ["vc_im.cli:main"]
+    result = subprocess.run([console_script(), "uri", "normalize", "IM:%40Alice@Example.COM"],
+                            cwd=tmp_path, env=process_env(tmp_path), capture_output=True,
+                            text=True, timeout=TIMEOUT, check=False)
     assert (result.returncode, result.stdout, result.stderr) == (
         0, "im:%40Alice@example.com\n", "")

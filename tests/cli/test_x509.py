@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import base64
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,10 +11,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
+from tests.helpers.cli import run_cli, run_process
 from vc_im import keys
-from vc_im.cli._app import app
 from vc_im.identifiers import parse
 from vc_im.trust.x509 import load_roots, verify_chain, x5c_of
 
@@ -37,17 +35,12 @@ SEED_LEAF_SHOW = (
 )
 
 
-def run(*args: str) -> Result:
-    """Invoke ``vc-im ARGS`` in process."""
-    return CliRunner().invoke(app, list(args))
-
-
 @pytest.fixture
 def ca_files(tmp_path: Path) -> tuple[Path, Path]:
     """A root CA minted by ``vc-im x509 ca`` at the seed's date: (certificate, key)."""
     cert, key = tmp_path / "ca.pem", tmp_path / "ca.jwk"
-    result = run("x509", "ca", "--out-cert", str(cert), "--out-key", str(key),
-                 "--name", "acme.example.com", "--now", SEED_NOT_BEFORE)
+    result = run_cli("x509", "ca", "--out-cert", str(cert), "--out-key", str(key),
+                     "--name", "acme.example.com", "--now", SEED_NOT_BEFORE)
     assert (result.exit_code, result.stderr) == (0, "")
     return cert, key
 
@@ -63,9 +56,9 @@ def device_public(tmp_path: Path) -> tuple[Path, keys.Key]:
 
 def mint_seed_leaf(ca_files: tuple[Path, Path], device: Path, out: Path) -> Result:
     """``vc-im x509 leaf`` with the seed's subject and SANs."""
-    return run("x509", "leaf", "--ca-cert", str(ca_files[0]), "--ca-key", str(ca_files[1]),
-               "--key", str(device), "--san", SEED_DEVICE, "--san", SEED_HANDLE,
-               "--name", "Alice M. Smith", "--out", str(out), "--now", SEED_NOT_BEFORE)
+    return run_cli("x509", "leaf", "--ca-cert", str(ca_files[0]), "--ca-key", str(ca_files[1]),
+                   "--key", str(device), "--san", SEED_DEVICE, "--san", SEED_HANDLE,
+                   "--name", "Alice M. Smith", "--out", str(out), "--now", SEED_NOT_BEFORE)
 
 
 def test_ca_writes_a_root_and_a_private_key(ca_files: tuple[Path, Path]) -> None:
@@ -76,7 +69,7 @@ def test_ca_writes_a_root_and_a_private_key(ca_files: tuple[Path, Path]) -> None
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
     (root,) = load_roots(cert.read_bytes())
     assert root.subject == root.issuer
-    assert run("x509", "show", str(cert)).stdout == (
+    assert run_cli("x509", "show", str(cert)).stdout == (
         "subject: CN=acme.example.com\n"
         "issuer: CN=acme.example.com\n"
         "not before: 2022-07-06T06:41:50Z\n"
@@ -104,8 +97,8 @@ def test_show_prints_the_seed_leaf_and_reads_stdin(ca_files: tuple[Path, Path],
     """show prints the same block from a file and from stdin."""
     out = tmp_path / "leaf.pem"
     assert mint_seed_leaf(ca_files, device_public[0], out).exit_code == 0
-    assert run("x509", "show", str(out)).stdout == SEED_LEAF_SHOW
-    from_stdin = CliRunner().invoke(app, ["x509", "show", "-"], input=out.read_bytes())
+    assert run_cli("x509", "show", str(out)).stdout == SEED_LEAF_SHOW
+    from_stdin = run_cli("x509", "show", "-", input=out.read_bytes())
     assert (from_stdin.exit_code, from_stdin.stdout) == (0, SEED_LEAF_SHOW)
 
 
@@ -129,7 +122,7 @@ def test_show_prints_every_certificate_and_every_san_kind(tmp_path: Path,
            .sign(signer, hashes.SHA256()))
     both = tmp_path / "both.pem"
     both.write_bytes(odd.public_bytes(serialization.Encoding.PEM) + ca_files[0].read_bytes())
-    result = run("x509", "show", str(both))
+    result = run_cli("x509", "show", str(both))
     assert result.exit_code == 0
     first, second = result.stdout.split("\n\n")
     lines = first.splitlines()
@@ -147,10 +140,10 @@ def test_intermediate_ca_chain_of_three(ca_files: tuple[Path, Path],
     """ca --issuer-cert/--issuer-key makes an intermediate; leaf + intermediate validate."""
     inter, inter_key, leaf = (tmp_path / "user-ca.pem", tmp_path / "user-ca.jwk",
                               tmp_path / "leaf.pem")
-    made = run("x509", "ca", "--out-cert", str(inter), "--out-key", str(inter_key),
-               "--name", "alice.smith", "--now", SEED_NOT_BEFORE, "--days", "365",
-               "--issuer-cert", str(ca_files[0]), "--issuer-key", str(ca_files[1]),
-               "--path-length", "0")
+    made = run_cli("x509", "ca", "--out-cert", str(inter), "--out-key", str(inter_key),
+                   "--name", "alice.smith", "--now", SEED_NOT_BEFORE, "--days", "365",
+                   "--issuer-cert", str(ca_files[0]), "--issuer-key", str(ca_files[1]),
+                   "--path-length", "0")
     assert made.exit_code == 0
     assert made.stdout.splitlines()[:5] == [
         "subject: CN=alice.smith", "issuer: CN=acme.example.com",
@@ -174,8 +167,8 @@ def test_leaf_refuses_bad_sans_with_exit_2(extra: list[str], message: str,
                                            tmp_path: Path) -> None:
     """An invalid --san exits 2 with one sentence on stderr and writes nothing."""
     out = tmp_path / "leaf.pem"
-    result = run("x509", "leaf", "--ca-cert", str(ca_files[0]), "--ca-key", str(ca_files[1]),
-                 "--key", str(device_public[0]), "--name", "Alice", "--out", str(out), *extra)
+    result = run_cli("x509", "leaf", "--ca-cert", str(ca_files[0]), "--ca-key", str(ca_files[1]),
+                     "--key", str(device_public[0]), "--name", "Alice", "--out", str(out), *extra)
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr.startswith(message)
     assert result.stderr.count("\n") == 1
@@ -187,9 +180,9 @@ def test_leaf_refuses_a_private_subject_key(ca_files: tuple[Path, Path],
     """--key must be the subject's public key: a private key is refused with exit 2."""
     private = tmp_path / "device.jwk"
     keys.write_private_key(private, keys.generate("Ed25519"))
-    result = run("x509", "leaf", "--ca-cert", str(ca_files[0]), "--ca-key", str(ca_files[1]),
-                 "--key", str(private), "--san", SEED_DEVICE, "--name", "Alice",
-                 "--out", str(tmp_path / "leaf.pem"))
+    result = run_cli("x509", "leaf", "--ca-cert", str(ca_files[0]), "--ca-key", str(ca_files[1]),
+                     "--key", str(private), "--san", SEED_DEVICE, "--name", "Alice",
+                     "--out", str(tmp_path / "leaf.pem"))
     assert result.exit_code == 2
     assert result.stderr == (f"vc-im: the key file {private} is unusable: the key holds a "
                              "private key where a public key is expected; give its public part "
@@ -202,17 +195,17 @@ def test_leaf_refuses_a_ca_key_of_another_ca(ca_files: tuple[Path, Path],
     """A --ca-key that does not belong to --ca-cert exits 2."""
     stranger = tmp_path / "stranger.jwk"
     keys.write_private_key(stranger, keys.generate("ES256"))
-    result = run("x509", "leaf", "--ca-cert", str(ca_files[0]), "--ca-key", str(stranger),
-                 "--key", str(device_public[0]), "--san", SEED_DEVICE, "--name", "Alice",
-                 "--out", str(tmp_path / "leaf.pem"))
+    result = run_cli("x509", "leaf", "--ca-cert", str(ca_files[0]), "--ca-key", str(stranger),
+                     "--key", str(device_public[0]), "--san", SEED_DEVICE, "--name", "Alice",
+                     "--out", str(tmp_path / "leaf.pem"))
     assert (result.exit_code, result.stderr) == (
         2, "vc-im: the CA key does not belong to the CA certificate.\n")
 
 
 def test_ca_refuses_half_an_issuer(ca_files: tuple[Path, Path], tmp_path: Path) -> None:
     """--issuer-cert without --issuer-key is a usage error."""
-    result = run("x509", "ca", "--out-cert", str(tmp_path / "i.pem"), "--out-key",
-                 str(tmp_path / "i.jwk"), "--name", "inter", "--issuer-cert", str(ca_files[0]))
+    result = run_cli("x509", "ca", "--out-cert", str(tmp_path / "i.pem"), "--out-key",
+                     str(tmp_path / "i.jwk"), "--name", "inter", "--issuer-cert", str(ca_files[0]))
     assert (result.exit_code, result.stderr) == (
         2, "vc-im: --issuer-cert and --issuer-key go together.\n")
 
@@ -228,15 +221,15 @@ def test_show_refuses_unreadable_files(content: bytes | None, message: str,
     path = tmp_path / "cert.pem"
     if content is not None:
         path.write_bytes(content)
-    result = run("x509", "show", str(path))
+    result = run_cli("x509", "show", str(path))
     assert (result.exit_code, result.stdout, result.stderr) == (
         2, "", message.format(path=path))
 
 
 def test_days_must_be_positive(tmp_path: Path) -> None:
     """--days 0 is a usage error (exit 2)."""
-    result = run("x509", "ca", "--out-cert", str(tmp_path / "c.pem"), "--out-key",
-                 str(tmp_path / "c.jwk"), "--name", "root", "--days", "0")
+    result = run_cli("x509", "ca", "--out-cert", str(tmp_path / "c.pem"), "--out-key",
+                     str(tmp_path / "c.jwk"), "--name", "root", "--days", "0")
     assert result.exit_code == 2
     assert not (tmp_path / "c.pem").exists()
 
@@ -244,23 +237,19 @@ def test_days_must_be_positive(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_end_to_end_in_a_real_process(tmp_path: Path) -> None:
     """A real process mints a CA and the seed's leaf, shows it, and the chain validates."""
-
-    def vc_im(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "vc_im", *args], capture_output=True,
-                              text=True, timeout=60, check=False, cwd=tmp_path)
-
-    made = vc_im("x509", "ca", "--out-cert", "ca.pem", "--out-key", "ca.jwk",
-                 "--name", "acme.example.com", "--now", SEED_NOT_BEFORE)
+    made = run_process("x509", "ca", "--out-cert", "ca.pem", "--out-key", "ca.jwk",
+                       "--name", "acme.example.com", "--now", SEED_NOT_BEFORE, cwd=tmp_path)
     assert (made.returncode, made.stderr) == (0, "")
     device = keys.generate("Ed25519")
     keys.write_public_key(tmp_path / "device.pub.jwk", device)
-    leaf = vc_im("x509", "leaf", "--ca-cert", "ca.pem", "--ca-key", "ca.jwk",
-                 "--key", "device.pub.jwk", "--san", SEED_DEVICE, "--san", SEED_HANDLE,
-                 "--name", "Alice M. Smith", "--out", "leaf.pem", "--now", SEED_NOT_BEFORE)
+    leaf = run_process("x509", "leaf", "--ca-cert", "ca.pem", "--ca-key", "ca.jwk",
+                       "--key", "device.pub.jwk", "--san", SEED_DEVICE, "--san", SEED_HANDLE,
+                       "--name", "Alice M. Smith", "--out", "leaf.pem", "--now", SEED_NOT_BEFORE,
+                       cwd=tmp_path)
     assert (leaf.returncode, leaf.stdout, leaf.stderr) == (0, SEED_LEAF_SHOW, "")
-    shown = vc_im("x509", "show", "leaf.pem")
+    shown = run_process("x509", "show", "leaf.pem", cwd=tmp_path)
     assert (shown.returncode, shown.stdout) == (0, SEED_LEAF_SHOW)
-    bad = vc_im("x509", "show", "ca.jwk")
+    bad = run_process("x509", "show", "ca.jwk", cwd=tmp_path)
     assert (bad.returncode, bad.stdout) == (2, "")
     assert bad.stderr == ("vc-im: the certificate file holds no readable PEM or DER X.509 "
                           "certificate.\n")

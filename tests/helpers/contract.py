@@ -1,8 +1,9 @@
-"""Drive the installed ``vc-im`` in real processes and judge what it prints by CONTRACT.md alone.
+"""Drive ``vc-im`` in real processes and judge what it prints by CONTRACT.md alone.
 
 Nothing here imports vc_im: tokens are decoded, crafted and signed with ``cryptography``
 directly, thumbprints are computed from RFC 7638, so a test can only pass when the command
-line does what the contract says.
+line does what the contract says. The processes start through
+:func:`tests.helpers.cli.run_process`.
 """
 
 from __future__ import annotations
@@ -10,10 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import re
-import subprocess
-import sys
 import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +22,8 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+from tests.helpers.cli import run_process
 
 #: The stable failure codes of CONTRACT.md, plus the reserved revocation codes and
 #: ``trust_contradiction``, which the trust-models issue added.
@@ -39,17 +39,6 @@ STABLE_CODES = CONTRACT_CODES | RESERVED_CODES | ADDED_CODES
 STATUSES = frozenset({"passed", "failed", "skipped"})
 KINDS = frozenset({"credential", "presentation", "dpop"})
 PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
-
-
-def _command() -> list[str]:
-    """``vc-im`` beside the running interpreter (the installed console script), else ``-m``."""
-    script = Path(sys.executable).with_name("vc-im")
-    if script.is_file() and os.access(script, os.X_OK):
-        return [str(script)]
-    return [sys.executable, "-m", "vc_im"]
-
-
-VC_IM = _command()
 
 
 # --- base64url, JSON, thumbprints ------------------------------------------------------------
@@ -188,7 +177,7 @@ def call(*args: object, stdin: bytes | str | None = None,
 
 
 class Cli:
-    """Runs ``vc-im`` in a private directory, with its state under that directory.
+    """Runs ``vc-im`` in a private directory, with its home and state under that directory.
 
     Every run is checked against the rules that hold for every command (CONTRACT.md, "Exit
     codes"): the exit code is 0, 1 or 2; no traceback; a success writes nothing to stderr;
@@ -205,11 +194,9 @@ class Cli:
         self.runs: list[Run] = []
         (root / "state").mkdir(parents=True, exist_ok=True)
         (root / "home").mkdir(parents=True, exist_ok=True)
-        self.env = {**os.environ, "XDG_STATE_HOME": str(root / "state"),
-                    "HOME": str(root / "home"), "NO_COLOR": "1", "TERM": "dumb",
-                    "COLUMNS": "200", "PYTHONPYCACHEPREFIX": str(root / "pycache")}
         # Byte-code cached under the private directory: the same vc-im, started faster.
-        self.env.pop("PYTHONDONTWRITEBYTECODE", None)
+        self.env: dict[str, str | None] = {"PYTHONPYCACHEPREFIX": str(root / "pycache"),
+                                           "PYTHONDONTWRITEBYTECODE": None}
 
     def path(self, name: str) -> Path:
         """A fresh, unused path in the private directory (``name`` is its suffix)."""
@@ -233,14 +220,8 @@ class Cli:
 
     def run_call(self, item: Call) -> Run:
         """Run one call and check the rules every command follows."""
-        env = dict(self.env)
-        for name, value in item.env.items():
-            if value is None:
-                env.pop(name, None)
-            else:
-                env[name] = value
-        process = subprocess.run([*VC_IM, *item.args], cwd=self.root, input=item.stdin or b"",
-                                 capture_output=True, env=env, timeout=120, check=False)
+        process = run_process(*item.args, cwd=self.root, stdin=item.stdin or b"",
+                              env={**self.env, **item.env}, text=False)
         result = Run(item.args, process.returncode, process.stdout.decode("utf-8"),
                      process.stderr.decode("utf-8"))
         with self._lock:

@@ -1,14 +1,12 @@
 """Helpers for the presentation, DPoP and end-to-end tests: claim sets to craft tokens that
-fail exactly one check, exact assertions on reports, and a runner for the real command."""
+fail exactly one check, exact assertions on reports, and readers of what the real command
+printed."""
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any, Final, Protocol
 
 import vc_im._jose.jws as jose
@@ -166,28 +164,7 @@ def _show(report: Report) -> str:
     return "; ".join(lines) or "every check passed"
 
 
-# --- the real command ------------------------------------------------------------------------
-
-def cli_env(tmp_path: Path) -> dict[str, str]:
-    """This environment with XDG_STATE_HOME inside ``tmp_path`` (no user store is touched)."""
-    env = dict(os.environ)
-    env["XDG_STATE_HOME"] = str(tmp_path / "state")
-    return env
-
-
-def vc_im(*args: str | Path, env: Mapping[str, str], stdin: str | None = None,
-          ) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m vc_im ARGS``; it never prints a traceback, and success is silent on
-    stderr (CONTRACT.md)."""
-    result = subprocess.run([sys.executable, "-m", "vc_im", *map(str, args)],
-                            capture_output=True, text=True, env=dict(env), input=stdin,
-                            timeout=60, check=False)
-    assert "Traceback" not in result.stdout
-    assert "Traceback" not in result.stderr
-    if result.returncode == 0:
-        assert result.stderr == ""
-    return result
-
+# --- what the real command printed (run it with tests.helpers.cli.run_process) ---------------
 
 def first_line(result: subprocess.CompletedProcess[str]) -> str:
     """The verdict line of a ``verify`` run."""
