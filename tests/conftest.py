@@ -22,7 +22,6 @@ ISSUER = "https://im.example.com"
 DEVICE = "im:SvPfLlwBQi-6oddVRrkqpw/04c7@example.com"
 HANDLE = "im:%40alice_smith@example.com"
 VERIFIER = "https://verifier.example.org"
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 RFC8037_PRIVATE = {"kty": "OKP", "crv": "Ed25519",
                    "d": "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A",
                    "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}

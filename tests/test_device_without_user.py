@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ISSUER, NOW, VERIFIER
-from contract_helpers import VC_IM
 from hypothesis import HealthCheck, example, given, reject, settings
 from hypothesis import strategies as st
-from trust_model_helpers import public_jwk, store_of, trust_document, wellknown
 
+from tests.conftest import ISSUER, NOW, VERIFIER
+from tests.helpers.cli import vc_im_command
+from tests.helpers.trust_models import public_jwk, store_of, trust_document, wellknown
 from vc_im import keys
 from vc_im.credentials import issue_credential
 from vc_im.dpop import create_proof, verify_proof
@@ -31,6 +31,8 @@ from vc_im.presentations import create_presentation, verify_presentation
 from vc_im.report import Report, Status
 from vc_im.trust.statements import Statement
 from vc_im.verify import verify_token
+
+VC_IM = vc_im_command()
 
 LAPTOP = "mimi://example.com/d/laptop"
 NO_USER = f"the device {LAPTOP} names no user"

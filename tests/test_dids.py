@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import base64
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
+from tests.helpers.vectors import vector_json
 from vc_im.errors import KeyFileError
 from vc_im.keys import ALGORITHMS, generate, key_from_jwk, resolve_did
 
-VECTORS = Path(__file__).resolve().parents[2] / "shared" / "vectors"
 B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 
 
@@ -41,10 +40,8 @@ def b64u(data: bytes) -> str:
 
 
 def load_vector(*parts: str) -> Any:
-    path = VECTORS.joinpath(*parts)
-    if not path.is_file():
-        pytest.skip(f"the public vector {path} is not available")
-    return json.loads(path.read_text(encoding="utf-8"))
+    """A public vector from tests/vectors."""
+    return vector_json(*parts)
 
 
 def ec_private_jwk(curve: ec.EllipticCurve, crv: str, secret: int) -> dict[str, str]:

@@ -14,10 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import NOW
-from contract_helpers import VC_IM
 from typer.testing import CliRunner
 
+from tests.conftest import NOW
+from tests.helpers.cli import vc_im_command
 from vc_im import keys
 from vc_im.cli import app
 from vc_im.errors import InputError
@@ -28,6 +28,8 @@ from vc_im.files import (
     check_distinct_outputs,
     write_new_file,
 )
+
+VC_IM = vc_im_command()
 
 OLD = b"precious old content\n"
 REFUSED = "overwrites nothing unless told --force"

@@ -9,8 +9,6 @@ import json
 import os
 import socket
 import ssl
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -19,10 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import DEVICE, HANDLE, ISSUER, NOW, VERIFIER, claims_of
 from cryptography import x509 as cx509
 from cryptography.hazmat.primitives import serialization
-from presentation_helpers import (
+from typer.testing import Result
+
+import vc_im._jose.jws as jose
+from tests.conftest import DEVICE, HANDLE, ISSUER, NOW, VERIFIER, claims_of
+from tests.helpers.cli import run_cli, run_process
+from tests.helpers.presentations import (
     HTM,
     HTU,
     NONCE,
@@ -36,7 +38,7 @@ from presentation_helpers import (
     vp1_payload,
     vp2_payload,
 )
-from trust_model_helpers import (
+from tests.helpers.trust_models import (
     USER,
     Pki,
     issuer_entry,
@@ -47,13 +49,9 @@ from trust_model_helpers import (
     trust_document,
     wellknown,
 )
-from typer.testing import CliRunner, Result
-
-import vc_im._jose.jws as jose
 from vc_im import keys
 from vc_im._checks.credential import Evidence, verify_credential
 from vc_im._checks.presentation import verify_presentation
-from vc_im.cli._app import app
 from vc_im.credentials import issue_credential
 from vc_im.identifiers import parse
 from vc_im.keys import Key
@@ -65,27 +63,12 @@ from vc_im.trust.statements import Statement, StatementError, create_statement, 
 from vc_im.trust.wellknown import FetchedStatement, evaluate_well_known, fetch_statements
 
 MakeCredential = Callable[..., str]
-RUNNER = CliRunner()
 #: Two services a well-known statement can name an account on.
 ACCOUNTS = ("https://social.example/alice", "https://forge.example/alice")
 #: What the policy says of a method nobody gave evidence for.
 NO_EVIDENCE = "no evidence was given for it"
-
-
-def run(*args: object, stdin: str | None = None) -> Result:
-    """``vc-im ARGS`` in process: never an exception other than the exit."""
-    result = RUNNER.invoke(app, [str(a) for a in args], input=stdin)
-    assert result.exception is None or isinstance(result.exception, SystemExit), (
-        result.exception)
-    assert "Traceback" not in result.stdout + result.stderr
-    return result
-
-
-def process(*args: bytes | str | Path) -> subprocess.CompletedProcess[bytes]:
-    """A real ``python -m vc_im ARGS`` process (byte arguments reach it as they are, and
-    warnings reach its stderr)."""
-    return subprocess.run([sys.executable, "-m", "vc_im", *args], capture_output=True,
-                          timeout=60, check=False, env={**os.environ, "PYTHONWARNINGS": "default"})
+#: A real process shows every warning on its stderr.
+SHOW_WARNINGS = {"PYTHONWARNINGS": "default"}
 
 
 def verify(token: str, trust: TrustStore, *, parents: tuple[str, ...] = (),
@@ -259,8 +242,8 @@ def test_hostile_x5c_is_malformed(mutate: Callable[[bytes], bytes],
     assert report.check("issuer_key").reason.startswith(MALFORMED_X5C)
     (tmp_path / "t.json").write_text(json.dumps(document))
     (tmp_path / "c.jwt").write_text(token)
-    result = process("verify", tmp_path / "c.jwt", "--trust", tmp_path / "t.json", "--now",
-                     str(NOW))
+    result = run_process("verify", tmp_path / "c.jwt", "--trust", tmp_path / "t.json", "--now",
+                         str(NOW), cwd=tmp_path, env=SHOW_WARNINGS, text=False)
     assert (result.returncode, result.stdout.splitlines()[0]) == (1, b"invalid: malformed")
     assert result.stderr.startswith(f"vc-im: invalid (malformed): {MALFORMED_X5C}".encode())
     assert result.stderr.count(b"\n") == 1
@@ -277,8 +260,8 @@ def test_negative_serial_is_refused_quietly(leaf_der: tuple[Pki, bytes],
     assert (report.ok, report.check("issuer_key").status.value) == (False, "failed")
     (tmp_path / "t.json").write_text(json.dumps(document))
     (tmp_path / "c.jwt").write_text(token)
-    result = process("verify", tmp_path / "c.jwt", "--trust", tmp_path / "t.json", "--now",
-                     str(NOW))
+    result = run_process("verify", tmp_path / "c.jwt", "--trust", tmp_path / "t.json", "--now",
+                         str(NOW), cwd=tmp_path, env=SHOW_WARNINGS, text=False)
     assert result.returncode == 1
     assert result.stderr.count(b"\n") <= 1
     assert b"Warning" not in result.stderr
@@ -322,7 +305,7 @@ def test_statement_times_beyond_9999(claims: dict[str, int], claim: str, value: 
                                              f"{message.rstrip('.')}",))
     file = tmp_path / "s.jws"
     file.write_text(token)
-    result = run("statement", "inspect", file, "--now", NOW)
+    result = run_cli("statement", "inspect", file, "--now", NOW)
     assert (result.exit_code, result.stdout, result.stderr) == (
         1, "", f"vc-im: the statement is invalid (malformed): {message}\n")
 
@@ -348,9 +331,9 @@ def test_presentation_replayed_with_a_looser_leeway(make_credential: MakeCredent
                                          nonce=NONCE, now=NOW, valid_for=300))
     common = ("verify", token, "--trust", trust_file, "--audience", VERIFIER, "--nonce", NONCE,
               "--store", tmp_path / "replay.sqlite3", "--json")
-    first = run(*common, "--now", NOW + 10, "--leeway", 0)
+    first = run_cli(*common, "--now", NOW + 10, "--leeway", 0)
     assert first.exit_code == 0, first.stdout
-    again = run(*common, "--now", NOW + 330, "--leeway", 60)
+    again = run_cli(*common, "--now", NOW + 330, "--leeway", 60)
     assert again.exit_code == 1
     assert _checks(again)[-2:] == [("signature", "passed", None), ("replay", "failed", "replay")]
 
@@ -364,9 +347,9 @@ def test_dpop_proof_replayed_with_a_looser_leeway(device_key: Key, tmp_path: Pat
     token.write_text(create_proof(device_key, htm=HTM, htu=HTU, now=NOW))
     common = ("dpop", "verify", token, "--htm", HTM, "--htu", HTU,
               "--store", tmp_path / "replay.sqlite3", "--json")
-    first = run(*common, "--now", NOW, "--leeway", 0)
+    first = run_cli(*common, "--now", NOW, "--leeway", 0)
     assert first.exit_code == 0, first.stdout
-    again = run(*common, "--now", NOW + 330, "--leeway", 60)
+    again = run_cli(*common, "--now", NOW + 330, "--leeway", 60)
     assert again.exit_code == 1
     assert _checks(again)[-1] == ("replay", "failed", "replay")
     assert [status for _, status, _ in _checks(again)[:-1]] == ["passed"] * 11
@@ -380,7 +363,7 @@ def test_dpop_proof_replayed_with_a_looser_leeway(device_key: Key, tmp_path: Pat
 def dripping_https(head: bytes, drip: bytes, interval: float) -> Iterator[tuple[str, Path]]:
     """A loopback HTTPS service (test_wellknown's CA) that answers one request with ``head``
     at once, then ``drip`` one byte every ``interval`` seconds: yields (URL, CA file)."""
-    from test_wellknown import mint_tls
+    from tests.trust.test_wellknown import mint_tls
 
     stop = threading.Event()
     with tempfile.TemporaryDirectory() as directory, socket.socket() as listener:
@@ -451,7 +434,7 @@ def test_reason_quoting_terminal_escapes_is_escaped(device_key: Key, sign_raw: S
     escaped = "https://im.example.com/\\x1b[2J\\x9b31mvalid\\x7f"
     common = ("dpop", "verify", token, "--htm", HTM, "--htu", HTU, "--now", NOW,
               "--store", tmp_path / "replay.sqlite3")
-    text, as_json = run(*common), run(*common, "--json")
+    text, as_json = run_cli(*common), run_cli(*common, "--json")
     for result in (text, as_json):
         assert result.exit_code == 1
         output = result.stdout + result.stderr
@@ -467,7 +450,7 @@ def test_inspect_json_of_terminal_escapes_stays_json(device_key: Key) -> None:
     print them escaped, as JSON that still parses to the exact value."""
     hostile = "a\x7fb\x9bc\x1bd"
     token = jose.sign({"typ": "JWT"}, {"iss": hostile}, device_key)
-    result = run("inspect", "-", "--json", stdin=token)
+    result = run_cli("inspect", "-", "--json", input=token)
     assert result.exit_code == 0
     assert not any(char in result.stdout for char in "\x1b\x9b\x7f"), result.stdout
     assert json.loads(result.stdout)["payload"] == {"iss": hostile}
@@ -506,7 +489,7 @@ def test_more_than_64_statements_or_parents(option: str, device_key: Key, tmp_pa
     token = tmp_path / "c.jwt"
     token.write_text(self_issued(device_key, DEVICE))
     many = [item for _ in range(65) for item in (option, value)]
-    result = run("verify", token, "--trust", trust_file, "--now", NOW, *many)
+    result = run_cli("verify", token, "--trust", trust_file, "--now", NOW, *many)
     assert (result.exit_code, result.stdout, result.stderr) == (
         2, "", "vc-im: at most 64 parent credentials and 64 statements are accepted.\n")
 
@@ -522,11 +505,13 @@ def test_arguments_that_are_not_utf8(tmp_path: Path, trust_file: Path) -> None:
     identifier as data, exit 1."""
     token = tmp_path / "vp.jwt"
     token.write_text("x")
-    result = process("verify", token, "--trust", trust_file, "--audience", VERIFIER,
-                     "--nonce", b"\xff", "--store", tmp_path / "replay.sqlite3")
+    result = run_process("verify", token, "--trust", trust_file, "--audience", VERIFIER,
+                         "--nonce", b"\xff", "--store", tmp_path / "replay.sqlite3",
+                         cwd=tmp_path, env=SHOW_WARNINGS, text=False)
     assert (result.returncode, result.stdout, result.stderr) == (
         2, b"", b"vc-im: every argument must be UTF-8 text.\n")
-    parsed = process("uri", "parse", b"im:\xff@example.com")
+    parsed = run_process("uri", "parse", b"im:\xff@example.com", cwd=tmp_path,
+                         env=SHOW_WARNINGS, text=False)
     assert (parsed.returncode, parsed.stdout) == (1, b"")
     assert parsed.stderr.startswith(b"vc-im: the identifier contains ")
     assert parsed.stderr.count(b"\n") == 1
@@ -549,7 +534,8 @@ def test_inspect_redacts_a_private_header_jwk(device_key: Key, tmp_path: Path) -
     assert found.header["jwk"]["d"] == "REDACTED"
     assert [(p.code, p.path) for p in found.pitfalls
             if p.code == "private_key_exposed"] == [("private_key_exposed", "$header.jwk.d")]
-    text, as_json = run("inspect", "-", stdin=token), run("inspect", "-", "--json", stdin=token)
+    text = run_cli("inspect", "-", input=token)
+    as_json = run_cli("inspect", "-", "--json", input=token)
     for result in (text, as_json):
         assert result.exit_code == 0
         assert secret not in result.stdout + result.stderr
@@ -564,8 +550,8 @@ def test_inspect_redacts_a_private_header_jwk(device_key: Key, tmp_path: Path) -
     # Verifying the token refuses the private key without quoting it either.
     file = tmp_path / "proof.jwt"
     file.write_text(token)
-    verified = run("dpop", "verify", file, "--htm", HTM, "--htu", HTU, "--now", NOW,
-                   "--store", tmp_path / "replay.sqlite3", "--json")
+    verified = run_cli("dpop", "verify", file, "--htm", HTM, "--htu", HTU, "--now", NOW,
+                       "--store", tmp_path / "replay.sqlite3", "--json")
     assert verified.exit_code == 1
     assert secret not in verified.stdout + verified.stderr
     assert ("header", "failed", "bad_key") in _checks(verified)
@@ -731,9 +717,7 @@ def test_failed_verification_sentence_is_the_deciding_checks_own(
     at the top level (which quotes any nested reason), never a nested check's alone."""
     token = tmp_path / "vc.jwt"
     token.write_text(make_credential(now=NOW - 100 * 86400))
-    result = subprocess.run([sys.executable, "-m", "vc_im", "verify", str(token), "--trust",
-                             str(trust_file), "--now", str(NOW)], capture_output=True,
-                            text=True, timeout=60, check=False)
+    result = run_process("verify", token, "--trust", trust_file, "--now", NOW, cwd=tmp_path)
     assert result.returncode == 1
     assert result.stderr.startswith("vc-im: invalid (expired): The credential expired at ")
     assert result.stderr.count("\n") == 1

@@ -8,15 +8,17 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import DEVICE, NOW
-from contract_helpers import VC_IM
-from trust_model_helpers import PROVIDER, Pki, store_of, trust_document
 
+from tests.conftest import DEVICE, NOW
+from tests.helpers.cli import vc_im_command
+from tests.helpers.trust_models import PROVIDER, Pki, store_of, trust_document
 from vc_im import keys
 from vc_im.credentials import issue_credential
 from vc_im.errors import InputError
 from vc_im.report import Status
 from vc_im.verify import verify_token
+
+VC_IM = vc_im_command()
 
 ELSEWHERE = "im:bob/phone@example.org"
 

@@ -20,6 +20,7 @@ from joserfc import jws
 from joserfc.errors import BadSignatureError, SecurityWarning, UnsupportedKeyAlgorithmError
 from joserfc.jwk import RSAKey
 
+from tests.helpers.vectors import vector_json
 from vc_im import keys
 from vc_im.errors import KeyFileError
 from vc_im.files import OutputFileError
@@ -37,11 +38,9 @@ from vc_im.keys import (
     write_public_key,
 )
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-VECTORS = SHARED / "vectors"
 RFC8037_THUMBPRINT = "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
 
-# RFC 8037 A.2 and RFC 7515 A.3, written out so the refusal tests run without ../shared.
+# RFC 8037 A.2 and RFC 7515 A.3, written out so the refusal tests read no vector file.
 ED_PUBLIC: dict[str, object] = {
     "kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}
 ED_PRIVATE: dict[str, object] = {
@@ -80,10 +79,8 @@ def b64u_uint(value: int) -> str:
 
 
 def load_vector(*parts: str) -> Any:
-    path = VECTORS.joinpath(*parts)
-    if not path.is_file():
-        pytest.skip(f"the public vector {path} is not available")
-    return json.loads(path.read_text(encoding="utf-8"))
+    """A public vector from tests/vectors."""
+    return vector_json(*parts)
 
 
 def refusal(action: Callable[[], object], word: str, *,

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.cli import process_env
+
 pytestmark = pytest.mark.slow
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -31,8 +33,9 @@ def test_readme_has_the_examples_the_docs_promise() -> None:
 
 def test_readme_examples_run(tmp_path: Path) -> None:
     """Each block exits 0 with nothing unexpected on stderr, and verifications print valid."""
-    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state"),
-           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    # vc-im's clean environment, with this Python's scripts (vc-im itself) first on PATH.
+    env = process_env(tmp_path, {
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"})
     bash = shutil.which("bash")
     assert bash is not None
     for name, code in blocks():

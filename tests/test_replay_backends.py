@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from backend_helpers import BACKENDS, POSTGRES_URL, cleaned, unique_url
 
+from tests.helpers.backends import BACKENDS, POSTGRES_URL, cleaned, unique_url
 from vc_im.replay import (
     ISSUED_NONCE_RETENTION,
     ReplayBackend,

@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from conftest import DEVICE, NOW, VERIFIER, sign_bytes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import DEVICE, NOW, VERIFIER, sign_bytes
 from vc_im import keys
 from vc_im._checks.dpop import DPOP_STEPS, create_proof, verify_proof
 from vc_im._checks.presentation import PRESENTATION_STEPS, create_presentation

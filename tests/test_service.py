@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from service_helpers import AUDIENCE, Minter, Service, request, running
 
+from tests.helpers.service import AUDIENCE, Minter, Service, request, running
 from vc_im.service import load_config, openapi_document
 
 pytestmark = pytest.mark.slow

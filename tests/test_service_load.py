@@ -11,8 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from backend_helpers import cleaned, unique_url
-from service_helpers import AUDIENCE, Minter, Proxy, Service, request, running
+
+from tests.helpers.backends import cleaned, unique_url
+from tests.helpers.service import AUDIENCE, Minter, Proxy, Service, request, running
 
 pytestmark = pytest.mark.slow
 COUNT = 1000

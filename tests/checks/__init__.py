@@ -1,0 +1,1 @@
+"""The check tables of credentials, presentations and DPoP proofs (vc_im._checks)."""

@@ -1,0 +1,1 @@
+"""What several test modules share: one way to run vc-im, and the builders of each area."""

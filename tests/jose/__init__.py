@@ -1,0 +1,1 @@
+"""The JOSE codec and the strict JSON reader (vc_im._jose)."""

@@ -1,0 +1,1 @@
+"""JSON-LD, JSON Schema and the packaged resources (vc_im._linked)."""
