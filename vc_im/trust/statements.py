@@ -39,7 +39,7 @@ from vc_im import _jose as jose
 from vc_im.errors import InputError, KeyFileError, TokenError
 from vc_im.identifiers import IdentifierError, IdType, ImId, parse
 from vc_im.keys import Key, key_from_jwk
-from vc_im.times import MAX_NUMERIC_DATE, numeric_date_problem, seconds_to_rfc3339
+from vc_im.times import MAX_NUMERIC_DATE, TimeRules, numeric_date_problem, seconds_to_rfc3339
 from vc_im.trust.services import ip_literal
 
 __all__ = [
@@ -485,13 +485,14 @@ def read_statement(token: str | bytes, *, now: int, leeway: int = DEFAULT_LEEWAY
     problem = _meaning_problem(kind, issuer, subject, key, signer)
     if problem is not None:
         raise _fail(problem[0], problem[1] + ".")
-    if issued_at > now + leeway:
+    rules = TimeRules(now, leeway)
+    if rules.in_future(issued_at):
         raise _fail("bad_iat", f"the statement was issued in the future, at "
                     f"{seconds_to_rfc3339(issued_at)}.")
     if expires_at is not None:
         if expires_at <= issued_at:
             raise _fail("bad_iat", "the statement expires before it was issued.")
-        if now - leeway >= expires_at:
+        if rules.ended(expires_at):
             raise _fail("expired", f"the statement expired at {seconds_to_rfc3339(expires_at)}.")
     return Statement(kind, issuer, subject, key, signer, jti, issued_at, expires_at, revokes,
                      unverified.token)
