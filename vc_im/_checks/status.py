@@ -2,8 +2,9 @@
 
 Runs after ``trust_path``: only a credential already trusted is worth a list lookup, and
 the list must come from that credential's issuer, signed by one of its trusted keys (or
-by the very key that signed the credential). A list that was not given fails closed
-(``status_unavailable``) unless the caller made status optional.
+by the very key that signed the credential). A list that was not given, or whose named URL
+could not be fetched, fails closed (``status_unavailable``) unless the caller made status
+optional.
 """
 
 from __future__ import annotations
@@ -47,14 +48,17 @@ def check_status(state: CredentialState) -> str:
         record: dict[str, object] = {"list": entry.list_url, "index": entry.index,
                                      "purpose": entry.purpose.value}
         if found is None:
+            failed = sources.unavailable(entry.list_url) if sources is not None else None
+            why = (f"is unavailable ({failed})" if failed is not None else "was not given")
             if sources is not None and sources.optional:
                 state.status.append({**record, "status": "unchecked"})
-                warnings.append(f"{where} was not given, so index {entry.index} is unchecked "
+                warnings.append(f"{where} {why}, so index {entry.index} is unchecked "
                                 "(status is optional)")
                 said.append(f"{entry.purpose.value} index {entry.index} unchecked")
                 continue
-            raise CheckFailed("status_unavailable", f"{where} was not given (missing); "
-                              "pass it with --status-list")
+            raise CheckFailed("status_unavailable", f"{where} is unavailable: {failed}"
+                              if failed is not None else f"{where} was not given (missing); "
+                              "pass it with --status-list or --status-url")
         if entry.index >= found.size:
             raise CheckFailed("status_unavailable", f"index {entry.index} is out of range for "
                               f"{where}, which holds {found.size} entries")

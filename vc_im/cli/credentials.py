@@ -24,6 +24,7 @@ from vc_im.cli.replay import STORE_HELP, replay_store_location
 
 if TYPE_CHECKING:
     from vc_im.report import Report
+    from vc_im.status import StatusSources
     from vc_im.trust.statements import Statement
     from vc_im.trust.wellknown import FetchedStatement
     from vc_im.verify import Evidence
@@ -216,12 +217,18 @@ def verify(
         "--statement-url", help="Fetch a well-known statement from this https:// URL "
         "(repeatable; nothing else is ever fetched).")] = None,
     ca_file: Annotated[Path | None, typer.Option(
-        "--ca-file", help="CA certificates (PEM) for the TLS of --statement-url.")] = None,
+        "--ca-file", help="CA certificates (PEM) for the TLS of --statement-url and "
+        "--status-url.")] = None,
     allow_private_network: Annotated[bool, typer.Option(
-        "--allow-private-network", help="Let --statement-url reach loopback, private and "
-        "link-local addresses, and count a loopback host as a service (for tests).")] = False,
+        "--allow-private-network", help="Let --statement-url and --status-url reach loopback, "
+        "private and link-local addresses, and count a loopback host as a service (for "
+        "tests).")] = False,
     status_list: Annotated[list[Path] | None, typer.Option(
         "--status-list", help="A status list credential file (repeatable; matched by id).")]
+    = None,
+    status_url: Annotated[list[str] | None, typer.Option(
+        "--status-url", help="Fetch a status list credential from this https:// URL "
+        "(repeatable; matched by id; cached in the state directory while it is valid).")]
     = None,
     status_optional: Annotated[bool, typer.Option(
         "--status-optional", help="A status list that was not given only warns.")] = False,
@@ -236,18 +243,55 @@ def verify(
         evidence = gather_evidence(parent or [], statement or [], statement_url or [],
                                    ca_file, now=at, leeway=leeway,
                                    allow_private_network=allow_private_network)
-        if status_list or status_optional:
+        notes: tuple[str, ...] = ()
+        if status_list or status_url or status_optional:
             from dataclasses import replace
 
-            from vc_im.status import StatusSources
-            evidence = replace(evidence, status=StatusSources(tuple(
-                read_text_file(path, limit=65537, what="status list").strip()
-                for path in status_list or ()), optional=status_optional))
+            sources, notes = gather_status(status_list or [], status_url or [], ca_file,
+                                           now=at, optional=status_optional,
+                                           allow_private_network=allow_private_network)
+            evidence = replace(evidence, status=sources)
         data = read_token(token_file)
         report = verify_token(data, trust_store, now=at, leeway=leeway, audience=audience,
                               nonce=nonce, store=replay_store_location(store),
                               evidence=evidence)
-    print_report(with_fetch_failures(report, evidence), as_json=as_json)
+    print_report(with_fetch_failures(report, evidence, notes), as_json=as_json)
+
+
+def gather_status(files: list[Path], urls: list[str], ca_file: Path | None, *, now: int,
+                  optional: bool, allow_private_network: bool,
+                  ) -> tuple[StatusSources, tuple[str, ...]]:
+    """The status lists given as files and fetched from the named URLs (through the cache in
+    the state directory), and the sentences worth a warning (a list that was not cached)."""
+    from vc_im.errors import InputError
+    from vc_im.status import StatusSources
+    from vc_im.status.sources import MAX_STATUS_LISTS
+
+    if len(files) + len(dict.fromkeys(urls)) > MAX_STATUS_LISTS:
+        raise InputError(f"at most {MAX_STATUS_LISTS} status lists (--status-list and "
+                         "--status-url together) are accepted.")
+    tokens = [read_text_file(path, limit=65537, what="status list").strip() for path in files]
+    if not urls:
+        return StatusSources(tuple(tokens), optional=optional), ()
+    from vc_im.status.remote import fetch_lists
+
+    fetched = fetch_lists(urls, now=now, cache_dir=status_cache_dir(), ca_file=ca_file,
+                          allow_private_network=allow_private_network)
+    tokens.extend(item.token for item in fetched if item.token is not None)
+    failures = tuple((item.url, item.failure) for item in fetched if item.token is None)
+    notes = tuple(item.note for item in fetched if item.note)
+    return StatusSources(tuple(tokens), optional=optional, failures=failures), notes
+
+
+def status_cache_dir() -> Path | None:
+    """``status-cache`` in the state directory, beside the default replay store; None (no
+    cache) when no home is known."""
+    from vc_im.replay import ReplayStoreError, default_store_path
+
+    try:
+        return default_store_path().parent / "status-cache"
+    except ReplayStoreError:
+        return None
 
 
 #: Statements or parents one verification reads at most (each costs a signature check).
@@ -285,15 +329,20 @@ def gather_evidence(parents: list[Path], statements: list[Path], urls: list[str]
     return Evidence(tokens, tuple(read))
 
 
-def with_fetch_failures(report: Report, evidence: Evidence) -> Report:
-    """The report, with a warning for each statement URL that could not be fetched: a failed
-    fetch is never silent, whether or not a trust model used the statement."""
+def with_fetch_failures(report: Report, evidence: Evidence,
+                        notes: tuple[str, ...] = ()) -> Report:
+    """The report, with a warning for each statement or status URL that could not be fetched
+    (and each of ``notes``): a failed fetch is never silent, whether or not a check used
+    what it would have given."""
     from dataclasses import replace
 
     from vc_im.trust.wellknown import FetchedStatement
 
     failures = tuple(item.failure for item in evidence.statements
                      if isinstance(item, FetchedStatement) and item.token is None)
+    if evidence.status is not None:
+        failures += tuple(sentence for _url, sentence in evidence.status.failures)
+    failures += notes
     return replace(report, warnings=(*report.warnings, *failures)) if failures else report
 
 

@@ -1,8 +1,9 @@
-"""Where a verifier finds status lists: the list credentials it was handed.
+"""Where a verifier finds status lists: the list credentials it was handed or fetched.
 
 Lists are matched to entries by the list credential's id (its URL). A verified list is
 kept for the life of the :class:`StatusSources`, so the credentials of one presentation
-share one decompression per list.
+share one decompression per list. Named URLs that could not be fetched
+(:func:`vc_im.status.remote.fetch_lists`) are kept as failures, so a missing list says why.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ class StatusSources:
     tokens: tuple[str, ...] = ()
     #: ``--status-optional``: a list that was not given is a warning, not a failure.
     optional: bool = False
+    #: (URL, sentence) for each named status URL that could not be fetched.
+    failures: tuple[tuple[str, str], ...] = ()
     _verified: dict[tuple[str, str, str, str, str, str], StatusList] = field(
         default_factory=dict, compare=False, repr=False)
 
@@ -37,6 +40,12 @@ class StatusSources:
     def find(self, url: str) -> str | None:
         """The list credential whose id is ``url``, unverified; None when none was given."""
         return next((token for token in self.tokens if peek_list_id(token) == url), None)
+
+    def unavailable(self, url: str) -> str | None:
+        """Why the list ``url`` may be missing: the failure of fetching ``url`` itself, else
+        of every URL that failed (any could have held it); None when no fetch failed."""
+        exact = [sentence for named, sentence in self.failures if named == url]
+        return "; ".join(exact or [sentence for _named, sentence in self.failures]) or None
 
     def load(self, url: str, *, issuer: str, keys: Sequence[Key], purpose: Purpose,
              encoding: Encoding, now: int, leeway: int) -> StatusList | None:
