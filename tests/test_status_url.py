@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_status_cli import NOW, Provider, device, status_check, vc_im
-from test_wellknown import mint_tls
 
+from tests.test_status_cli import NOW, Provider, device, status_check, vc_im
+from tests.trust.test_wellknown import mint_tls
 from vc_im import keys
 from vc_im.errors import InputError
 from vc_im.model import Encoding
