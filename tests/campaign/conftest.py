@@ -1,7 +1,7 @@
 """The campaign's Hypothesis profile: a small default, 10,000 examples when asked.
 
 ``VC_IM_CAMPAIGN_EXAMPLES`` sets the examples per strategy (default 100, which keeps the
-default run near a minute on two cores). The profile is applied to the campaign's tests
+default run at about ten seconds on two cores). The profile is applied to the campaign's tests
 only, never loaded globally, so the rest of the suite keeps its own settings. It keeps no
 example database: tests write nothing outside their own tmp_path.
 """
