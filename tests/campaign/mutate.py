@@ -272,7 +272,7 @@ def _retype(value: Any) -> list[Any]:
         out += [float(value), value + 0.5, -value, value * 1000, str(value)]
     if isinstance(value, str):
         out += [value.upper(), value + " ", " " + value, value[:-1], value + "\u0000",
-                value + "=", value.encode("utf-8").hex()]
+                value + "=", value.encode("utf-8", "surrogatepass").hex()]
     if isinstance(value, dict):
         out += [list(value.values()), {}, dict(reversed(list(value.items())))]
     return out

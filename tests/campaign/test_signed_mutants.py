@@ -65,7 +65,7 @@ def _refusal(check: Callable[[], None]) -> Callable[[], str | None]:
             check()
         except oracle.Refused as exc:
             return f"oracle: {exc}"
-        except (KeyError, TypeError, AttributeError, IndexError, ValueError) as exc:
+        except Exception as exc:  # an oracle that cannot read the input refuses it
             return f"oracle cannot read it ({type(exc).__name__}: {exc})"
         return None
     return refusal
