@@ -260,7 +260,7 @@ def dpop_case(draw: st.DrawFn) -> Case:
     credential_token = (draw(mutated_credential(draw(st.sampled_from(["vc1", "vc2"]))))
                         if credential == "mutated" else credentials.get(credential or ""))
     case = Case(signed_token, w.NOW, 60, notes, nonce=nonce, access_token=access_token,
-                credential=credential_token)
+                credential=credential_token, replay=mutate.rarely(draw, 10))
     wrong = mutate.pick(draw, None, ["htm", "htu", "nonce", "access token", "time", "leeway"],
                         35)
     if wrong == "htm":
