@@ -85,10 +85,17 @@ def signed(draw: st.DrawFn, doc: mutate.Doc, signer: str, notes: list[str]) -> s
     """Sign ``doc``: mostly with ``signer``, sometimes with the key its header's jwk names,
     another key, or a corrupted signature; then maybe re-serialise the compact form."""
     ring = w.keyring()
-    mode = "right" if not mutate.rarely(draw, 15) else draw(st.sampled_from(
-        ["header-jwk", "other", "corrupt"]))
+    modes = ["header-jwk", "other", "corrupt"]
+    if isinstance(doc["header"].get("jwk"), dict):
+        modes.append("own key in jwk")  # impersonation: a key of one's own, named in the header
+    mode = "right" if not mutate.rarely(draw, 15) else draw(st.sampled_from(modes))
     key = ring[signer]
-    if mode == "header-jwk":
+    if mode == "own key in jwk":
+        key = ring[draw(st.sampled_from(SIGNERS))]
+        doc["header"]["jwk"] = key.header_jwk()
+        if "kid" in doc["header"]:
+            doc["header"]["kid"] = key.thumbprint()
+    elif mode == "header-jwk":
         jwk = doc["header"].get("jwk")
         if isinstance(jwk, dict):
             for candidate in ring.by_name.values():
