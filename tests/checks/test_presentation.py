@@ -34,12 +34,13 @@ from tests.helpers.vectors import vector_text
 from vc_im import identifiers, keys
 from vc_im._checks.presentation import Presentation, create_presentation, verify_presentation
 from vc_im._linked.jsonld import V1_CONTEXT, V2_CONTEXT, VCIM_CONTEXT
+from vc_im.credentials import issue_credential
 from vc_im.errors import InputError
 from vc_im.keys import Key
 from vc_im.model import CredentialType, Encoding
 from vc_im.replay import ReplayStore
 from vc_im.report import Report
-from vc_im.trust import TrustStore
+from vc_im.trust import TrustedIssuer, TrustStore
 from vc_im.verify import verify_token
 
 MakeCredential = Callable[..., str]
@@ -856,3 +857,34 @@ def test_rejected_presentation_does_not_consume_the_nonce(trust: TrustStore, sto
     genuine = create_presentation(device_key, [device_vc], audience=VERIFIER, nonce=NONCE,
                                   now=NOW)
     assert_valid(verify(genuine, trust, store))
+
+
+@pytest.mark.parametrize("encoding", [Encoding.VC1, Encoding.VC2])
+def test_a_null_holder_is_a_claim_mismatch(encoding: Encoding) -> None:
+    """A presentation's holder, when present, names its iss; JSON null names nobody, so it is
+    refused like any other wrong holder (found by the signed-mutant campaign)."""
+    now = 1_900_000_000
+    issuer, device = keys.generate(), keys.generate()
+    trust = TrustStore.of(TrustedIssuer("https://im.example.com", (issuer.public(),),
+                                        frozenset({"example.com"})))
+    token = issue_credential(issuer, issuer="https://im.example.com",
+                             subject="im:alice/laptop@example.com", fn="Alice",
+                             holder_key=device.public(), now=now, encoding=encoding)
+    vp = create_presentation(device, [token], audience="https://v.example", nonce="n" * 22,
+                             now=now, encoding=encoding.value)
+    header, payload = jose.peek_unverified(vp).header, dict(jose.peek_unverified(vp).payload)
+    body = payload["vp"] if encoding is Encoding.VC1 else payload
+    body["holder"] = None
+    forged = jose.sign(header, payload, device)
+    report = verify_presentation(forged, trust, now=now, audience="https://v.example",
+                                 nonce="n" * 22, store=None)
+    assert (report.failure.name, report.code) == ("claims", "claim_mismatch")
+
+
+def test_present_vc2_with_an_unreadable_credential_is_bad_input() -> None:
+    """An unreadable credential given to a vc2 presentation is the caller's input error
+    (InputError, exit 2 in the CLI), not a token verdict (found by the campaign)."""
+    device = keys.generate()
+    with pytest.raises(InputError, match="is not a compact JWS"):
+        create_presentation(device, ["e30=.e30.AAAA"], audience="https://v.example",
+                            nonce="n" * 22, now=1_900_000_000, encoding="vc2")

@@ -127,7 +127,11 @@ def create_presentation(key: Key, credentials: Sequence[str], *, audience: str, 
     if encoding != "vc2":
         raise InputError(f"unknown presentation format {encoding!r}; use vc1 or vc2.")
     for token in tokens:
-        if jose.peek_unverified(token).header.get("typ") != "vc+jwt":
+        try:
+            typ = jose.peek_unverified(token).header.get("typ")
+        except TokenError as exc:
+            raise InputError(f"a --credential is not a compact JWS: {exc.message}") from exc
+        if typ != "vc+jwt":
             raise InputError("--format vc2 presents VC Data Model 2.0 credentials only "
                              "(typ vc+jwt); issue them with --format vc2.")
     header["typ"] = "vp+jwt"
@@ -268,7 +272,7 @@ def check_claims(state: PresentationState) -> str:
         raise CheckFailed("missing_claim", "the presentation has no iss (its holder)")
     body = payload["vp"] if state.encoding == "vc1" else payload
     holder = body.get("holder")
-    if holder is not None and holder != iss:
+    if "holder" in body and holder != iss:  # present, it names the holder: null is no name
         raise CheckFailed("claim_mismatch", f"holder {holder!r} differs from iss {iss!r}")
     try:
         state.holder = identifiers.parse(iss)
