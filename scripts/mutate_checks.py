@@ -34,10 +34,11 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / "scripts"
 #: Test modules that drive the verifier in this process.
 SELECTION = (
-    "tests/test_verify.py", "tests/test_presentation.py", "tests/test_dpop.py",
-    "tests/test_hardening.py", "tests/test_issue.py", "tests/test_robustness.py",
-    "tests/test_trust_models.py", "tests/test_wot.py", "tests/test_wellknown.py",
-    "tests/test_x509.py", "tests/test_jose.py", "tests/test_replay.py",
+    "tests/checks/test_credential.py", "tests/checks/test_presentation.py",
+    "tests/checks/test_dpop.py", "tests/test_hardening.py", "tests/test_credentials.py",
+    "tests/test_robustness.py", "tests/trust/test_trust_models.py", "tests/trust/test_wot.py",
+    "tests/trust/test_wellknown.py", "tests/trust/test_x509.py", "tests/jose/test_jws.py",
+    "tests/test_replay.py", "tests/test_status_lists.py",
 )
 KINDS = {"credential": "CREDENTIAL_STEPS", "presentation": "PRESENTATION_STEPS",
          "dpop": "DPOP_STEPS", "content": "CONTENT_STEPS"}
