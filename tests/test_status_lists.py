@@ -177,3 +177,36 @@ def test_a_kill_during_issue_loses_or_duplicates_nothing(tmp_path: Path) -> None
     assert con.execute("SELECT COUNT(*) FROM (SELECT list, idx FROM entries GROUP BY list, idx "
                        "HAVING COUNT(*) > 1)").fetchone()[0] == 0
     con.close()
+
+
+@pytest.mark.parametrize("encoding", [Encoding.VC1, Encoding.VC2])
+def test_the_status_check_alone_refuses_a_revoked_credential_in_process(
+        encoding: Encoding) -> None:
+    """Through the library: a credential whose revocation bit is set fails at the status check
+    with revoked, and the same credential with the bit clear is valid (the status check is
+    the only thing that differs)."""
+    from vc_im import TrustedIssuer, TrustStore, issue_credential, verify_token
+    from vc_im.model import Evidence
+    from vc_im.status import StatusEntry, StatusSources, sign_list
+
+    now, url, index = 1_900_000_000, "https://im.example.com/status/1", 4242
+    issuer = keys.generate()
+    entry = StatusEntry(url, index, Purpose.REVOCATION, encoding)
+    token = issue_credential(issuer, issuer="https://im.example.com",
+                             subject="im:alice/laptop@example.com", fn="Alice", now=now,
+                             encoding=encoding, status=[entry.to_json()])
+    trust = TrustStore.of(TrustedIssuer("https://im.example.com", (issuer.public(),),
+                                        frozenset({"example.com"})))
+    bits = bytearray(131_072 // 8)
+    clear = sign_list(issuer, url=url, issuer="https://im.example.com",
+                      purpose=Purpose.REVOCATION, encoding=encoding, bits=bytes(bits), now=now,
+                      valid_for=86_400)
+    bits[index // 8] |= 0x80 >> (index % 8)
+    revoked = sign_list(issuer, url=url, issuer="https://im.example.com",
+                        purpose=Purpose.REVOCATION, encoding=encoding, bits=bytes(bits),
+                        now=now, valid_for=86_400)
+    ok = verify_token(token, trust, now=now, evidence=Evidence(status=StatusSources((clear,))))
+    refused = verify_token(token, trust, now=now,
+                           evidence=Evidence(status=StatusSources((revoked,))))
+    assert ok.ok, ok.code
+    assert (refused.failure.name, refused.code) == ("status", "revoked")
