@@ -24,6 +24,7 @@ from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
 from typing import Protocol, Self, runtime_checkable
+from urllib.parse import SplitResult, parse_qsl, urlsplit
 
 from vc_im.errors import InputError
 
@@ -194,3 +195,23 @@ def lower_reason(exc: BaseException) -> str:
     if reason[:1].isupper() and not reason[:2].isupper():
         reason = reason[0].lower() + reason[1:]
     return reason or type(exc).__name__
+
+
+def split_store_url(url: str, *, option: str, default: str,
+                    ) -> tuple[SplitResult, str, list[tuple[str, str]]]:
+    """A network store's URL taken apart: its parts, the value of vc_im's own query member
+    ``option`` (``default`` when absent), and the other members, which go to the client."""
+    try:
+        parts = urlsplit(url)
+        query = parse_qsl(parts.query, keep_blank_values=True)
+    except ValueError as exc:
+        raise ReplayStoreError(f"the replay store URL is malformed: {lower_reason(exc)}.") \
+            from exc
+    value = default
+    rest = []
+    for name, item in query:
+        if name == option:
+            value = item
+        else:
+            rest.append((name, item))
+    return parts, value, rest

@@ -20,7 +20,7 @@ import re
 import secrets
 from types import TracebackType
 from typing import Any, Self
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
@@ -39,6 +39,7 @@ from vc_im.replay._base import (
     lower_reason,
     new_nonce,
     replay_key,
+    split_store_url,
 )
 
 __all__ = ["PURGE_BATCH", "SCHEMA_VERSION", "PostgresReplayStore"]
@@ -102,19 +103,7 @@ class PostgresReplayStore:
     @classmethod
     def from_url(cls, url: str) -> PostgresReplayStore:
         """``postgresql://user@host:port/db?schema=NAME``; other query members go to libpq."""
-        try:
-            parts = urlsplit(url)
-            query = parse_qsl(parts.query, keep_blank_values=True)
-        except ValueError as exc:
-            raise ReplayStoreError(f"the replay store URL is malformed: {lower_reason(exc)}.") \
-                from exc
-        schema = "vc_im"
-        rest = []
-        for name, value in query:
-            if name == "schema":
-                schema = value
-            else:
-                rest.append((name, value))
+        parts, schema, rest = split_store_url(url, option="schema", default="vc_im")
         if not _SCHEMA_NAME.match(schema):
             raise ReplayStoreError(f"the PostgreSQL schema {schema!r} is not a lower-case name "
                                    "of letters, digits and underscores.")

@@ -22,7 +22,7 @@ import secrets
 import time
 from types import TracebackType
 from typing import Any, Self
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import redis
 
@@ -40,6 +40,7 @@ from vc_im.replay._base import (
     lower_reason,
     new_nonce,
     replay_key,
+    split_store_url,
 )
 
 __all__ = ["RedisReplayStore"]
@@ -116,19 +117,7 @@ class RedisReplayStore:
     @classmethod
     def from_url(cls, url: str) -> RedisReplayStore:
         """``redis://host:port/db?prefix=NAME``; other query members go to redis-py."""
-        try:
-            parts = urlsplit(url)
-            query = parse_qsl(parts.query, keep_blank_values=True)
-        except ValueError as exc:
-            raise ReplayStoreError(f"the replay store URL is malformed: {lower_reason(exc)}.") \
-                from exc
-        prefix = "vc-im"
-        rest = []
-        for name, value in query:
-            if name == "prefix":
-                prefix = value
-            else:
-                rest.append((name, value))
+        parts, prefix, rest = split_store_url(url, option="prefix", default="vc-im")
         if not _PREFIX.match(prefix):
             raise ReplayStoreError(f"the Redis key prefix {prefix!r} is not 1 to 64 letters, "
                                    "digits or _.:-.")
