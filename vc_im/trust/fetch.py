@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 from vc_im.errors import InputError
 from vc_im.trust.services import ip_literal, is_public_address
-from vc_im.trust.statements import normalize_host
+from vc_im.trust.statements import https_url_host, normalize_host
 
 __all__ = ["MAX_BODY_BYTES", "MAX_REDIRECTS", "MAX_URL_CHARS", "Fetched", "fetch_texts",
            "https_host", "ssl_context"]
@@ -80,17 +80,7 @@ def https_host(url: str, *, what: str, allow_private_network: bool = False) -> s
         raise InputError(f"{what}s are fetched over HTTPS only, and {shown!r} uses "
                          f"{parts.scheme or 'no scheme'}.")
     try:
-        if "@" in parts.netloc:
-            raise ValueError("the URL carries user information")
-        if parts.fragment or "#" in url:
-            raise ValueError("the URL has a fragment")
-        try:
-            parts.port  # noqa: B018 - validates the port
-        except ValueError as exc:
-            raise ValueError("the URL has an invalid port") from exc
-        if not parts.hostname:
-            raise ValueError("the URL names no host")
-        host = normalize_host(parts.hostname)
+        host = https_url_host(url)
         address = ip_literal(host)
         if address is not None and not allow_private_network and not is_public_address(
                 address):

@@ -50,6 +50,7 @@ __all__ = [
     "StatementKind",
     "account_host",
     "create_statement",
+    "https_url_host",
     "normalize_host",
     "read_statement",
     "read_statement_file",
@@ -222,12 +223,19 @@ def account_host(account: str) -> str:
         if not at or not local or not host:
             raise ValueError("an acct: service account is written acct:user@host")
         return normalize_host(host)
-    parts = urlsplit(account)
-    if parts.scheme.lower() != "https":
+    if urlsplit(account).scheme.lower() != "https":
         raise ValueError("the service account is neither an https:// URL nor an acct: URI")
+    return https_url_host(account)
+
+
+def https_url_host(url: str) -> str:
+    """The normalised host of an https:// URL that carries no user information, fragment or
+    bad port: the one rule for the URLs of service accounts and of everything fetched.
+    Raises :class:`ValueError` with the reason; the caller has checked the scheme."""
+    parts = urlsplit(url)
     if "@" in parts.netloc:
         raise ValueError("the URL carries user information")
-    if parts.fragment or "#" in account:
+    if parts.fragment or "#" in url:
         raise ValueError("the URL has a fragment")
     try:
         parts.port  # noqa: B018 - validates the port
