@@ -3,7 +3,7 @@ algorithm allow-list, NumericDates and choosing a key by ``kid``."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from vc_im import _jose as jose
@@ -11,20 +11,14 @@ from vc_im import identifiers
 from vc_im.identifiers import IdentifierError, ImId
 from vc_im.keys import Key
 from vc_im.report import CheckFailed
+from vc_im.times import DEFAULT_LEEWAY as DEFAULT_LEEWAY  # one default for every token kind
 from vc_im.times import numeric_date_problem
 
 if TYPE_CHECKING:
-    pass
-
-
-from vc_im.times import DEFAULT_LEEWAY as DEFAULT_LEEWAY  # one default for every token kind
-
-#: The largest leeway a verifier may be given (the CLI's bound): replay records outlive it.
-
+    from vc_im.replay import ReplayBackend, ReplayOutcome, StoreLike
 
 #: The largest leeway a verifier may be given (the CLI's bound): replay records outlive it.
 MAX_LEEWAY = 86400
-#: More identifiers than any device has; a bound on the work one credential can cause.
 
 
 class ParsedToken:
@@ -160,3 +154,16 @@ def refuse_high_s(unverified: jose.Unverified, key: Key) -> None:
         raise CheckFailed("bad_signature", "the ES256K signature's S value is in the upper half "
                           "of the curve order (the malleable twin of a low-S signature); vc_im "
                           "refuses high-S secp256k1 signatures")
+
+
+def consume(store: StoreLike | None, decide: Callable[[ReplayBackend], ReplayOutcome],
+            ) -> ReplayOutcome:
+    """Record a token in the replay store and return the store's verdict; a store that
+    cannot be reached fails the check closed (unrecorded means not accepted)."""
+    from vc_im.replay import StoreUnavailable, opened
+
+    try:
+        with opened(store) as backend:
+            return decide(backend)
+    except StoreUnavailable as exc:
+        raise CheckFailed("store_unavailable", exc.message) from exc

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from vc_im import _jose as jose
 from vc_im import identifiers
@@ -70,9 +70,6 @@ from vc_im.report import CheckFailed, Report, run_checks
 from vc_im.times import TimeRules, rfc3339_to_seconds
 from vc_im.times import seconds_to_rfc3339 as rfc3339
 from vc_im.trust.store import TrustStore
-
-if TYPE_CHECKING:
-    pass
 
 MAX_INSTANT_MESSAGES = 32
 

@@ -33,6 +33,7 @@ from vc_im._checks.common import (
     check_alg,
     check_format,
     check_header_names,
+    consume,
     numeric_date,
     refuse_high_s,
 )
@@ -306,16 +307,12 @@ def check_credential(state: DpopState) -> str:
 
 def check_replay(state: DpopState) -> str:
     """``jti`` is single use per ``htu`` while the proof can be accepted (§11.1)."""
-    from vc_im.replay import ReplayOutcome, StoreUnavailable, opened
+    from vc_im.replay import ReplayOutcome
 
     payload = state.payload
-    try:
-        with opened(state.store) as store:
-            outcome = store.consume_dpop(
-                htu=state.htu, jti=str(payload["jti"]), nonce=None, now=state.now,
-                expires_at=int(payload["iat"]) + MAX_AGE + max(state.leeway, MAX_LEEWAY))
-    except StoreUnavailable as exc:  # fail closed: unrecorded means not accepted
-        raise CheckFailed("store_unavailable", exc.message) from exc
+    outcome = consume(state.store, lambda store: store.consume_dpop(
+        htu=state.htu, jti=str(payload["jti"]), nonce=None, now=state.now,
+        expires_at=int(payload["iat"]) + MAX_AGE + max(state.leeway, MAX_LEEWAY)))
     if outcome is not ReplayOutcome.ACCEPTED:
         raise CheckFailed("replay", "this proof's jti was already used for this URI")
     return "jti consumed"

@@ -37,6 +37,7 @@ from vc_im._checks.common import (
     check_alg,
     check_format,
     check_header_names,
+    consume,
     numeric_date,
     refuse_high_s,
     subject_of,
@@ -441,16 +442,12 @@ def check_signature(state: PresentationState) -> str:
 
 def check_replay(state: PresentationState) -> str:
     """Consume the nonce and the (iss, jti) pair: the same presentation is accepted once."""
-    from vc_im.replay import ReplayOutcome, StoreUnavailable, opened
+    from vc_im.replay import ReplayOutcome
 
     payload = state.payload
-    try:
-        with opened(state.store) as store:
-            outcome = store.consume_presentation(
-                nonce=str(payload["nonce"]), issuer=str(payload["iss"]), jti=str(payload["jti"]),
-                now=state.now, expires_at=int(payload["exp"]) + max(state.leeway, MAX_LEEWAY))
-    except StoreUnavailable as exc:  # fail closed: unrecorded means not accepted
-        raise CheckFailed("store_unavailable", exc.message) from exc
+    outcome = consume(state.store, lambda store: store.consume_presentation(
+        nonce=str(payload["nonce"]), issuer=str(payload["iss"]), jti=str(payload["jti"]),
+        now=state.now, expires_at=int(payload["exp"]) + max(state.leeway, MAX_LEEWAY)))
     if outcome is ReplayOutcome.REPLAY:
         raise CheckFailed("replay", "this nonce or this presentation (iss, jti) was already "
                           "used")

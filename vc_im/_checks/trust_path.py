@@ -4,16 +4,12 @@ the paths the signer check found and the web-of-trust and well-known statements.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 from vc_im._checks.state import CredentialState
 from vc_im.identifiers import IdType, ImId
 from vc_im.keys import Key
 from vc_im.report import CheckFailed, Passed
 from vc_im.trust.paths import TrustPath
-
-if TYPE_CHECKING:
-    pass
 
 
 def _subject_key(state: CredentialState) -> Key | None:
