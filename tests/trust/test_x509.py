@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
 from hypothesis import given, settings
@@ -25,6 +25,7 @@ from vc_im.trust.x509 import (
     CertificateError,
     describe,
     load_roots,
+    validate_path,
     verify_chain,
     x5c_of,
 )
@@ -38,8 +39,10 @@ SEED_DEVICE = "im:SvPfLlwBQi-6oddVRrkqpw/04c7@example.com"
 SEED_HANDLE = "im:%40alice.smith@example.com"
 SEED_SANS = (SEED_DEVICE, SEED_HANDLE)
 
-NativePrivate = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
-NativePublic = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey | rsa.RSAPublicKey
+NativePrivate = (ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey | ec.EllipticCurvePrivateKey
+                 | rsa.RSAPrivateKey)
+NativePublic = (ed25519.Ed25519PublicKey | ed448.Ed448PublicKey | ec.EllipticCurvePublicKey
+                | rsa.RSAPublicKey)
 
 
 # --------------------------------------------------------------------------------------
@@ -129,7 +132,8 @@ def build(subject_public: NativePublic, signer: NativePrivate, *, issuer: x509.N
     if sans is not None:
         builder = builder.add_extension(x509.SubjectAlternativeName(list(sans)),
                                         critical=san_critical)
-    algorithm = None if isinstance(signer, ed25519.Ed25519PrivateKey) else hashes.SHA256()
+    algorithm = (None if isinstance(signer, ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey)
+                 else hashes.SHA256())
     return builder.sign(signer, algorithm)
 
 
@@ -516,28 +520,63 @@ def _window_chain() -> tuple[tuple[x509.Certificate, ...], list[str]]:
 # What cryptography's verifier refuses
 # --------------------------------------------------------------------------------------
 
-def test_ed25519_signed_ca_is_refused() -> None:
-    """An Ed25519 CA cannot work: cryptography's path validation refuses Ed25519 signatures.
-
-    The leaf itself is fine (it is Ed25519-keyed elsewhere); it is the CA's signature on it
-    that cryptography's web PKI profile does not accept, so vc_im refuses the chain early,
-    refuses such a root in load_roots, and will not mint such a CA.
-    """
+def test_ed25519_signed_chain_is_validated_by_pyhanko() -> None:
+    """An Ed25519 CA works: cryptography's web PKI verifier refuses Ed25519 signatures, so
+    such chains are validated by pyhanko-certvalidator; load_roots and mint_ca accept it."""
     root_key = ed25519.Ed25519PrivateKey.generate()
     root = build(root_key.public_key(), root_key, is_ca=True)
     leaf = build(ed25519.Ed25519PrivateKey.generate().public_key(), root_key,
                  issuer=root.subject, sans=uris(SEED_DEVICE))
+    plain = build(ed25519.Ed25519PrivateKey.generate().public_key(), root_key,
+                  issuer=root.subject, sans=uris(SEED_DEVICE), san_critical=False)
+    with pytest.raises(VerificationError, match="Forbidden public key algorithm"):
+        PolicyBuilder().store(Store([root])).time(when(NOW)).build_client_verifier().verify(
+            plain, [])
+    roots = load_roots(root.public_bytes(serialization.Encoding.PEM))
+    certified = verify_chain([b64(leaf)], roots, now=NOW)
+    assert certified.identifiers == (parse(SEED_DEVICE),)
+    assert certified.chain == ("CN=hand-made", "CN=hand-made")
+    pem, key = mint_ca(name="ed", key=keys.generate("Ed25519"), now=NOW)
+    assert cert(pem).signature_algorithm_oid == x509.oid.SignatureAlgorithmOID.ED25519
+    leaf_pem = mint_leaf(ca_cert_pem=pem, ca_key=key, subject_key=keys.generate("ES256"),
+                         san_uris=[SEED_HANDLE], subject_name="Alice", now=NOW)
+    assert verify_chain(x5c_of(leaf_pem), load_roots(pem), now=NOW).key.alg == "ES256"
+
+
+def test_ed25519_chain_with_a_wrong_signature_is_untrusted() -> None:
+    """An Ed25519-signed leaf whose signature is not its root's fails path validation."""
+    root_key, other_key = ed25519.Ed25519PrivateKey.generate(), ed25519.Ed25519PrivateKey.generate()
+    root = build(root_key.public_key(), root_key, is_ca=True)
+    leaf = build(ed25519.Ed25519PrivateKey.generate().public_key(), other_key,
+                 issuer=root.subject, sans=uris(SEED_DEVICE))
     code, message = failure([b64(leaf)], [root])
     assert code == "untrusted_issuer"
-    assert message == ("the leaf certificate 'CN=hand-made' is signed with an Edwards-curve "
-                       "key, but cryptography's X.509 path validation accepts certificates "
-                       "signed with P-256, P-384, P-521 or RSA keys only (never Ed25519 or "
-                       "secp256k1).")
-    with pytest.raises(InputError, match="cannot verify certificates"):
-        load_roots(root.public_bytes(serialization.Encoding.PEM))
-    with pytest.raises(KeyFileError, match="the CA key is an Ed25519 key") as caught:
-        mint_ca(name="ed", key=keys.generate("Ed25519"), now=NOW)
-    assert caught.value.code == "bad_key"
+    assert message.startswith("the x5c chain does not lead to a configured CA root: ")
+
+
+def test_ed448_signed_chain_is_validated() -> None:
+    """Ed448 chains validate too (pyhanko); the Ed448 leaf key is one vc_im cannot sign with,
+    so an x5c chain with it fails as bad_key after the path was validated."""
+    root_key = ed448.Ed448PrivateKey.generate()
+    root = build(root_key.public_key(), root_key, is_ca=True)
+    leaf = build(ed448.Ed448PrivateKey.generate().public_key(), root_key,
+                 issuer=root.subject, sans=uris(SEED_DEVICE))
+    roots = load_roots(root.public_bytes(serialization.Encoding.PEM))
+    assert failure([b64(leaf)], roots)[0] == "bad_key"
+    assert validate_path([leaf], roots, now=NOW) == (leaf, root)
+
+
+def test_ed448_leaf_under_an_ed25519_root_is_untrusted() -> None:
+    """A signature made with another algorithm than the issuer's key is refused, not a crash."""
+    root_key = ed25519.Ed25519PrivateKey.generate()
+    root = build(root_key.public_key(), root_key, is_ca=True)
+    stranger = ed448.Ed448PrivateKey.generate()
+    leaf = build(ed25519.Ed25519PrivateKey.generate().public_key(), stranger,
+                 issuer=root.subject, sans=uris(SEED_DEVICE))
+    code, message = failure([b64(leaf)], [root])
+    assert code == "untrusted_issuer"
+    assert message == ("the x5c chain does not lead to a configured CA root: a certificate's "
+                       "signature does not verify under its issuer's key.")
 
 
 def test_secp256k1_signed_ca_is_refused() -> None:
@@ -549,9 +588,8 @@ def test_secp256k1_signed_ca_is_refused() -> None:
     code, message = failure([b64(leaf)], [root])
     assert code == "untrusted_issuer"
     assert message == ("the x5c chain does not lead to a configured CA root: a CA key is of a "
-                       "type it refuses: cryptography's X.509 path validation accepts "
-                       "certificates signed with P-256, P-384, P-521 or RSA keys only (never "
-                       "Ed25519 or secp256k1).")
+                       "type it refuses: vc_im validates certificates signed with P-256, P-384, "
+                       "P-521, RSA, Ed25519 or Ed448 keys only (never secp256k1).")
     with pytest.raises(KeyFileError, match="the CA key is an ES256K key"):
         mint_ca(name="k1", key=keys.generate("ES256K"), now=NOW)
 

@@ -1,35 +1,32 @@
-"""X.509 certificates for IM identifiers (the seed's §5.1): validate x5c chains.
+"""X.509 certificates for IM identifiers (the seed's §5.1): validate certificate chains.
 
 A JWS may carry its signer's certificate chain in the ``x5c`` header (RFC 7515 §4.1.6:
-standard base64 of DER, leaf first, each next certificate certifying the one before).
-:func:`verify_chain` validates such a chain against configured CA roots with
-cryptography's X.509 path validation, at an explicit ``now``, and returns the leaf's
-public key as a :class:`vc_im.keys.Key` together with the IM identifiers (``im:`` and
-``mimi://`` subjectAltName URIs) the chain certifies.
+standard base64 of DER, leaf first, each next certificate certifying the one before); MLS
+carries a client's chain directly. :func:`verify_chain` validates an x5c chain against
+configured CA roots at an explicit ``now`` and returns the leaf's public key as a
+:class:`vc_im.keys.Key` together with the IM identifiers (``im:`` and ``mimi://``
+subjectAltName URIs) the chain certifies; :mod:`vc_im.trust.x509_chain` judges a PEM chain
+on its own, with the same steps.
 
-What cryptography's verifier (a web PKI profile, client-certificate flavour) decides, and
-why vc_im keeps it:
+Two path validators, chosen by the chain's signatures:
 
-* CA certificates must be signed with P-256, P-384, P-521 or RSA (2048 bits or more): it
-  refuses Ed25519- and secp256k1-signed certificates, so vc_im mints CAs with P-256 (or
-  RSA) keys only. The leaf's own key is never used to verify a certificate, so it may be
-  any key vc_im signs with (Ed25519, ES256, ES256K, RS256).
-* A leaf with an extended key usage must list clientAuth; leaves are never CAs; a CA needs
-  basicConstraints CA:TRUE (critical) and keyCertSign.
+* cryptography's (a web PKI profile, client-certificate flavour) for chains signed with
+  P-256, P-384, P-521 or RSA (2048 bits or more) keys. A leaf with an extended key usage
+  must list clientAuth; leaves are never CAs; a CA needs basicConstraints CA:TRUE
+  (critical) and keyCertSign. It refuses Ed25519- and secp256k1-signed certificates.
+* pyhanko-certvalidator (:mod:`vc_im.trust.x509_edwards`) for chains where a certificate
+  is Ed25519- or Ed448-signed, as the draft's mock-up is. secp256k1 CAs stay refused.
 
-One rule is added: cryptography applies a CA's name constraints to DNS and IP names only, and
-refuses URI-form constraints outright, so nothing would confine the im: and mimi:// URIs a
-sub-CA certifies. vc_im applies each CA's dNSName subtrees (RFC 5280 §4.2.1.10: a subtree is
-a domain and every name below it, label by label) to the domains of the leaf's IM
-identifiers: each must lie in one of a CA's permitted subtrees, when it has any, and in none
-of its excluded ones.
+One rule of cryptography's profile is replaced: the web PKI profile (CA/Browser Forum)
+forbids a critical subjectAltName when the subject is not empty, but the seed's mock-up
+client certificate has exactly that (``Subject: O = example.com, CN = Alice M. Smith`` and
+``X509v3 Subject Alternative Name: critical``), and RFC 5280 §4.2.1.6 only says SHOULD
+NOT. vc_im's end-entity policy therefore accepts the SAN with either criticality while
+keeping RFC 5280's MUST (critical when the subject is empty); every other default stays.
 
-One rule is replaced: the web PKI profile (CA/Browser Forum) forbids a critical
-subjectAltName when the subject is not empty, but the seed's mock-up client certificate
-has exactly that (``Subject: O = example.com, CN = Alice M. Smith`` and ``X509v3 Subject
-Alternative Name: critical``), and RFC 5280 §4.2.1.6 only says SHOULD NOT. vc_im's
-end-entity policy therefore accepts the SAN with either criticality while keeping RFC
-5280's MUST (critical when the subject is empty); every other default stays.
+Rules on the names, whichever validator ran (:mod:`vc_im.trust.x509_names`): each CA's
+dNSName subtrees confine the domains of the IM identifiers certified below it, and the
+cascade rule links a device certificate to the user certificate that issued it.
 """
 
 from __future__ import annotations
@@ -46,7 +43,7 @@ from typing import Final
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.x509.oid import SignatureAlgorithmOID
 from cryptography.x509.verification import (
     Criticality,
@@ -58,9 +55,19 @@ from cryptography.x509.verification import (
 )
 
 from vc_im import keys
-from vc_im.errors import InputError, KeyFileError, TokenError
-from vc_im.identifiers import IdentifierError, ImId, parse
+from vc_im.errors import InputError, KeyFileError
+from vc_im.identifiers import ImId
 from vc_im.times import seconds_to_rfc3339
+from vc_im.trust.x509_names import (
+    CertificateError,
+    check_names,
+    identifiers_of,
+    name_constraints,
+    san_uris,
+)
+from vc_im.trust.x509_names import is_ca as _is_ca
+from vc_im.trust.x509_names import shown as _shown
+from vc_im.trust.x509_names import subject_text as _subject
 
 __all__ = [
     "MAX_CERTIFICATE_BYTES",
@@ -90,23 +97,8 @@ _EDWARDS_SIGNATURES: Final = frozenset({SignatureAlgorithmOID.ED25519,
 #: Curves whose keys cryptography's path validation accepts in CA certificates.
 _CA_CURVES: Final = frozenset({"secp256r1", "secp384r1", "secp521r1"})
 #: Why CA keys are limited (the end of a sentence).
-_CA_KEY_RULE: Final = ("cryptography's X.509 path validation accepts certificates signed with "
-                       "P-256, P-384, P-521 or RSA keys only (never Ed25519 or secp256k1)")
-_IM_SCHEMES: Final = ("im", "mimi")
-
-
-class CertificateError(TokenError):
-    """An x5c chain vc_im does not accept; ``code`` is a stable failure code.
-
-    ``malformed``: an x5c that is not a list of padded standard base64 DER certificates in
-    chain order; ``too_large``: more than :data:`MAX_CHAIN_CERTIFICATES` certificates or one
-    over :data:`MAX_CERTIFICATE_BYTES`; ``expired`` / ``not_yet_valid``: a certificate
-    outside its validity at ``now``; ``untrusted_issuer``: no valid path to a configured
-    root; ``bad_identifier``: a subjectAltName im:/mimi:// URI that is not a valid
-    identifier, or none at all; ``bad_key``: a leaf key vc_im cannot verify with.
-    """
-
-    code = "untrusted_issuer"
+_CA_KEY_RULE: Final = ("vc_im validates certificates signed with P-256, P-384, P-521, RSA, "
+                       "Ed25519 or Ed448 keys only (never secp256k1)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +199,7 @@ def _info(certificate: x509.Certificate) -> CertificateInfo:
         not_before=int(certificate.not_valid_before_utc.timestamp()),
         not_after=int(certificate.not_valid_after_utc.timestamp()),
         is_ca=_is_ca(certificate), key_type=key_type,
-        san_uris=tuple(_san_uris(certificate)))
+        san_uris=tuple(san_uris(certificate)))
 
 
 def x5c_of(pem_chain: bytes) -> list[str]:
@@ -226,53 +218,86 @@ def verify_chain(x5c: Sequence[str], roots: Sequence[x509.Certificate], *,
     """Validate an x5c header value against ``roots`` at ``now`` and say what it certifies.
 
     Raises :class:`CertificateError` with a stable code (see its docstring). The checks, in
-    order: shape and size; DER; each certificate's validity at ``now``; no Ed25519- or
-    Ed448-signed certificate (cryptography's path validation refuses them); path validation
-    to one of ``roots`` (at most four intermediates); the x5c certificates must be the
-    validated path's first certificates, in order (RFC 7515 §4.1.6); a leaf key usage, if
-    present, allows digital signatures; the leaf's key is one vc_im verifies with; its
-    subjectAltName holds at least one im: or mimi:// URI, each a valid identifier; and the
-    domain of each lies within every CA's dNSName name constraints.
+    order: shape and size; DER; each certificate's validity at ``now``; path validation to
+    one of ``roots`` (at most four intermediates; see the module notes for which validator);
+    the x5c certificates must be the validated path's first certificates, in order (RFC 7515
+    §4.1.6); a leaf key usage, if present, allows digital signatures; the leaf's key is one
+    vc_im verifies with; its subjectAltName holds at least one im: or mimi:// URI, each a
+    valid identifier; every CA's dNSName name constraints and the cascade rule hold.
     """
     certificates = _decode_x5c(x5c)
-    roles = ["leaf certificate", *(f"CA certificate x5c[{index}]"
+    check_validity(certificates, now)
+    path = validate_path(certificates, roots, now=now)
+    check_signing_usage(path[0])
+    identifiers = certified_identifiers(path)
+    return CertifiedKey(key=_key_of(path[0]), identifiers=identifiers,
+                        subject=_subject(path[0]), chain=tuple(_subject(c) for c in path))
+
+
+def check_validity(certificates: Sequence[x509.Certificate], now: int, *,
+                   x5c: bool = True) -> None:
+    """Each certificate of a chain (leaf first) is within its validity at ``now``."""
+    roles = ["leaf certificate", *((f"CA certificate x5c[{index}]" if x5c else
+                                    f"CA certificate {index + 1} of the chain")
                                    for index in range(1, len(certificates)))]
     _check_validity(certificates, roles, now)
-    for index, certificate in enumerate(certificates):
-        if certificate.signature_algorithm_oid in _EDWARDS_SIGNATURES:
-            raise CertificateError(
-                f"the {roles[index]} {_shown(_subject(certificate))} is signed with an "
-                f"Edwards-curve key, but {_CA_KEY_RULE}.", code="untrusted_issuer")
+
+
+def validate_path(certificates: Sequence[x509.Certificate], roots: Sequence[x509.Certificate],
+                  *, now: int, x5c: bool = True) -> tuple[x509.Certificate, ...]:
+    """The validated path (leaf first, root last) of a chain to one of ``roots``.
+
+    ``certificates`` must be the path's first certificates, in order. Edwards-signed
+    chains go to pyhanko-certvalidator, all others to cryptography (see the module notes).
+    """
+    what = "x5c chain" if x5c else "certificate chain"
     if not roots:
-        raise CertificateError("no CA root is configured, so no x5c chain can be trusted.",
+        raise CertificateError(f"no CA root is configured, so no {what} can be trusted.",
                                code="untrusted_issuer")
     leaf, intermediates = certificates[0], list(certificates[1:])
-    verifier = (PolicyBuilder()
-                .store(Store(list(roots)))
-                .time(datetime.datetime.fromtimestamp(now, tz=datetime.UTC))
-                .max_chain_depth(MAX_CHAIN_CERTIFICATES - 1)
-                .extension_policies(ca_policy=ExtensionPolicy.webpki_defaults_ca(),
-                                    ee_policy=_ee_policy())
-                .build_client_verifier())
-    try:
-        path = verifier.verify(leaf, intermediates).chain
-    except VerificationError as exc:
-        _check_roots_validity(certificates, roots, now)
-        raise CertificateError(
-            f"the x5c chain does not lead to a configured CA root: "
-            f"{_unsupported_constraints(certificates, roots) or _reason(exc)}",
-            code="untrusted_issuer") from exc
+    path: Sequence[x509.Certificate]
+    if any(certificate.signature_algorithm_oid in _EDWARDS_SIGNATURES
+           for certificate in certificates):
+        from vc_im.trust.x509_edwards import validate_edwards_path  # pyhanko only when needed
+
+        try:
+            path = validate_edwards_path(leaf, intermediates, roots, now=now,
+                                         max_intermediates=MAX_CHAIN_CERTIFICATES - 1)
+        except CertificateError as exc:
+            _check_roots_validity(certificates, roots, now)
+            raise CertificateError(f"the {what} does not lead to a configured CA root: "
+                                   f"{exc.message}", code=exc.code) from exc
+    else:
+        verifier = (PolicyBuilder()
+                    .store(Store(list(roots)))
+                    .time(datetime.datetime.fromtimestamp(now, tz=datetime.UTC))
+                    .max_chain_depth(MAX_CHAIN_CERTIFICATES - 1)
+                    .extension_policies(ca_policy=ExtensionPolicy.webpki_defaults_ca(),
+                                        ee_policy=_ee_policy())
+                    .build_client_verifier())
+        try:
+            path = verifier.verify(leaf, intermediates).chain
+        except VerificationError as exc:
+            _check_roots_validity(certificates, roots, now)
+            raise CertificateError(
+                f"the {what} does not lead to a configured CA root: "
+                f"{_unsupported_constraints(certificates, roots) or _reason(exc, x5c)}",
+                code="untrusted_issuer") from exc
     if len(path) < len(certificates) or any(
             path[index] != certificate for index, certificate in enumerate(certificates)):
-        raise CertificateError("the x5c certificates are not a chain in order, each one "
-                               "certifying the one before it (RFC 7515 section 4.1.6).",
-                               code="malformed")
-    _check_signing_usage(leaf)
-    identifiers = _identifiers(leaf)
-    for ca in path[1:]:
-        _check_name_constraints(ca, identifiers)
-    return CertifiedKey(key=_key_of(leaf), identifiers=identifiers,
-                        subject=_subject(leaf), chain=tuple(_subject(c) for c in path))
+        raise CertificateError(
+            "the x5c certificates are not a chain in order, each one certifying the one "
+            "before it (RFC 7515 section 4.1.6)." if x5c else "the certificates are not a "
+            "chain in order, leaf first, each next one certifying the one before it.",
+            code="malformed")
+    return tuple(path)
+
+
+def certified_identifiers(path: Sequence[x509.Certificate]) -> tuple[ImId, ...]:
+    """The IM identifiers a validated path's leaf certifies, once the name rules hold."""
+    identifiers = identifiers_of(path[0])
+    check_names(path, identifiers)
+    return identifiers
 
 
 def read_leaf(x5c: Sequence[str]) -> CertifiedKey:
@@ -283,8 +308,8 @@ def read_leaf(x5c: Sequence[str]) -> CertifiedKey:
     unreadable chain, a leaf key vc_im cannot verify with or SAN identifiers it refuses.
     """
     certificates = _decode_x5c(x5c)
-    _check_signing_usage(certificates[0])
-    return CertifiedKey(key=_key_of(certificates[0]), identifiers=_identifiers(certificates[0]),
+    check_signing_usage(certificates[0])
+    return CertifiedKey(key=_key_of(certificates[0]), identifiers=identifiers_of(certificates[0]),
                         subject=_subject(certificates[0]),
                         chain=tuple(_subject(c) for c in certificates))
 
@@ -371,7 +396,7 @@ def _check_roots_validity(certificates: Sequence[x509.Certificate],
     _check_validity(relevant, ["CA root"] * len(relevant), now)
 
 
-def _reason(exc: VerificationError) -> str:
+def _reason(exc: VerificationError, x5c: bool) -> str:
     """cryptography's reason, as one clause without certificate dumps."""
     text = str(exc)
     text = re.sub(r" \(encountered processing <Certificate.*\Z", "", text, flags=re.DOTALL)
@@ -381,58 +406,13 @@ def _reason(exc: VerificationError) -> str:
     if "signature does not match" in text:
         return "a certificate's signature does not verify under its issuer's key."
     if "no interior errors" in text:
-        return "no configured CA root issued the chain, directly or through its x5c CAs."
+        return ("no configured CA root issued the chain, directly or through its "
+                f"{'x5c ' if x5c else ''}CAs.")
     if "exceeds max depth" in text:
         return (f"the path has more than {MAX_CHAIN_CERTIFICATES - 1} intermediate CA "
                 "certificates.")
     text = text.encode("ascii", "backslashreplace").decode("ascii").rstrip(".")
     return (text if len(text) <= 200 else text[:197] + "...") + "."
-
-
-def _name_constraints(certificate: x509.Certificate) -> x509.NameConstraints | None:
-    try:
-        return certificate.extensions.get_extension_for_class(x509.NameConstraints).value
-    except x509.ExtensionNotFound:
-        return None
-
-
-def _dns_subtrees(subtrees: Sequence[x509.GeneralName] | None) -> tuple[str, ...]:
-    """The dNSName subtrees among ``subtrees``, lower-case, without a final dot."""
-    return tuple(name.value.lower().removesuffix(".") for name in subtrees or ()
-                 if isinstance(name, x509.DNSName))
-
-
-def _within(domain: str, subtree: str) -> bool:
-    """RFC 5280 §4.2.1.10 for dNSName: the subtree's name with zero or more labels added on
-    the left (a leading dot, as some CAs write it, admits only the names below)."""
-    if not subtree:
-        return True
-    if subtree.startswith("."):
-        return domain.endswith(subtree)
-    return domain == subtree or domain.endswith("." + subtree)
-
-
-def _check_name_constraints(ca: x509.Certificate, identifiers: Sequence[ImId]) -> None:
-    """Each identifier's domain lies in one of the CA's permitted dNSName subtrees (when it
-    has any) and in none of its excluded ones."""
-    constraints = _name_constraints(ca)
-    if constraints is None:
-        return
-    permitted = _dns_subtrees(constraints.permitted_subtrees)
-    excluded = _dns_subtrees(constraints.excluded_subtrees)
-    for identifier in identifiers:
-        domain = identifier.domain
-        if permitted and not any(_within(domain, subtree) for subtree in permitted):
-            raise CertificateError(
-                f"the CA certificate {_shown(_subject(ca))} permits only names in "
-                f"{', '.join(permitted)} (name constraints), and the leaf certifies "
-                f"{identifier} in {domain}.", code="untrusted_issuer")
-        barred = next((subtree for subtree in excluded if _within(domain, subtree)), None)
-        if barred is not None:
-            raise CertificateError(
-                f"the CA certificate {_shown(_subject(ca))} excludes names in {barred} (name "
-                f"constraints), and the leaf certifies {identifier} in "
-                f"{domain}.", code="untrusted_issuer")
 
 
 #: The name forms whose constraints cryptography's path validation applies.
@@ -448,7 +428,7 @@ def _unsupported_constraints(certificates: Sequence[x509.Certificate],
     """After a failed validation: name a CA whose name constraints have a form
     cryptography refuses (it fails the whole chain with "unsupported name constraint")."""
     for ca in (*certificates[1:], *roots):
-        constraints = _name_constraints(ca)
+        constraints = name_constraints(ca)
         if constraints is None:
             continue
         forms = sorted({_FORM_NAMES.get(type(name), type(name).__name__)
@@ -476,7 +456,7 @@ def _san_criticality(_policy: Policy, certificate: x509.Certificate,
         raise ValueError("subjectAltName MUST be critical when the subject is empty")
 
 
-def _check_signing_usage(leaf: x509.Certificate) -> None:
+def check_signing_usage(leaf: x509.Certificate) -> None:
     try:
         usage = leaf.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:
@@ -499,61 +479,18 @@ def _key_of(certificate: x509.Certificate) -> keys.Key:
                                f"vc_im cannot verify with: {detail}", code="bad_key") from exc
 
 
-def _identifiers(leaf: x509.Certificate) -> tuple[ImId, ...]:
-    found: list[ImId] = []
-    for uri in _san_uris(leaf):
-        if uri.partition(":")[0].lower() not in _IM_SCHEMES:
-            continue
-        try:
-            identifier = parse(uri)
-        except IdentifierError as exc:
-            raise CertificateError(f"the leaf certificate's subjectAltName URI {_shown(uri)} "
-                                   f"is not a valid identifier: {exc.message}",
-                                   code="bad_identifier") from exc
-        if identifier not in found:
-            found.append(identifier)
-    if not found:
-        raise CertificateError(f"the leaf certificate {_shown(_subject(leaf))} names no im: or "
-                               "mimi:// identifier in its subjectAltName.",
-                               code="bad_identifier")
-    return tuple(found)
-
-
-def _san_uris(certificate: x509.Certificate) -> list[str]:
-    try:
-        san = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName)
-    except x509.ExtensionNotFound:
-        return []
-    return list(san.value.get_values_for_type(x509.UniformResourceIdentifier))
-
-
 # --------------------------------------------------------------------------------------
 # Small helpers
 # --------------------------------------------------------------------------------------
 
-def _is_ca(certificate: x509.Certificate) -> bool:
-    try:
-        return certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
-    except x509.ExtensionNotFound:
-        return False
-
-
 def _can_sign_certificates(certificate: x509.Certificate) -> bool:
-    """Whether cryptography's path validation verifies certificates with this one's key."""
+    """Whether one of vc_im's path validators verifies certificates with this one's key."""
     try:
         public = certificate.public_key()
     except UnsupportedAlgorithm:
         return False
     if isinstance(public, rsa.RSAPublicKey):
         return public.key_size >= keys.MIN_RSA_BITS
+    if isinstance(public, ed25519.Ed25519PublicKey | ed448.Ed448PublicKey):
+        return True
     return isinstance(public, ec.EllipticCurvePublicKey) and public.curve.name in _CA_CURVES
-
-
-def _subject(certificate: x509.Certificate) -> str:
-    return certificate.subject.rfc4514_string()
-
-
-def _shown(text: str, limit: int = 80) -> str:
-    """A short, printable rendering of an untrusted value for a message."""
-    text = text.encode("ascii", "backslashreplace").decode("ascii")
-    return repr(text) if len(text) <= limit else repr(text[: limit - 3] + "...")
