@@ -23,7 +23,7 @@ from vc_im.errors import TokenError, VerificationFailed
 if TYPE_CHECKING:
     from vc_im.model import Credential, Presentation, Proof
 
-Kind = Literal["credential", "presentation", "dpop"]
+Kind = Literal["credential", "presentation", "dpop", "certificate"]
 
 class Code(StrEnum):
     """The stable failure codes of the CLI contract: they never change meaning."""

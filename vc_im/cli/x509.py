@@ -1,11 +1,12 @@
-"""``vc-im x509 ca | leaf | show``: test CAs and client certificates for IM identifiers.
+"""``vc-im x509 ca | leaf | show | verify``: certificates for IM identifiers.
 
 The certificates follow the seed's mock-up (§5.1): a leaf names its IM identifiers as
-subjectAltName URIs. Each file written holds exactly the new certificate; an x5c chain
-is the leaf followed by its intermediate CAs (``cat leaf.pem intermediate.pem``).
+subjectAltName URIs. Each file written holds exactly the new certificate; a chain is the
+leaf followed by its intermediate CAs (``cat leaf.pem intermediate.pem``). ``x509 ca
+--user`` makes a user certificate, which issues its devices' certificates (the cascade).
 
-Exit codes: 0 success; 2 a usage error or an unusable input (a key, a certificate file,
-an invalid --san).
+Exit codes: 0 success (``verify``: the chain is valid); 1 ``verify`` found the chain
+invalid; 2 a usage error or an unusable input (a key, a certificate file, an invalid --san).
 """
 
 from __future__ import annotations
@@ -48,9 +49,16 @@ def ca_command(
         "--issuer-key", help="The private key of --issuer-cert.")] = None,
     path_length: Annotated[int | None, typer.Option(
         "--path-length", min=0, help="At most this many CAs below this one.")] = None,
+    user: Annotated[list[str] | None, typer.Option(
+        "--user", help="Make a user certificate for this user or handle (repeatable, one "
+                       "domain): it may issue only that user's device certificates. Needs "
+                       "--issuer-cert and --issuer-key.")] = None,
+    alg: Annotated[str, typer.Option(
+        "--alg", help="The new key's algorithm: ES256, Ed25519 or RS256.")] = "ES256",
     force: ForceOption = False,
 ) -> None:
-    """Make a CA with a new P-256 key: a self-signed root, or an intermediate CA."""
+    """Make a CA with a new key: a self-signed root, an intermediate CA, or a user
+    certificate (--user)."""
     from vc_im import keys
     from vc_im.errors import InputError
     from vc_im.files import check_distinct_outputs, check_new_file, write_new_file
@@ -67,9 +75,11 @@ def ca_command(
                       if issuer_cert is not None else None)
         signer = (keys.read_key_file(issuer_key, require="private")
                   if issuer_key is not None else None)
+        if alg not in ("ES256", "Ed25519", "RS256"):
+            raise InputError(f"--alg must be ES256, Ed25519 or RS256, not {alg!r}.")
         certificate, key = mint_ca(name=name, now=resolve_now(now), days=days,
                                    issuer_cert_pem=issuer_pem, issuer_key=signer,
-                                   path_length=path_length)
+                                   path_length=path_length, users=user or (), alg=alg)
         keys.write_private_key(out_key, key, force=force)
         write_new_file(out_cert, certificate, force=force)
         _print(describe(certificate))
@@ -90,7 +100,10 @@ def leaf_command(
                                       help="Validity in days.")] = 90,
     force: ForceOption = False,
 ) -> None:
-    """Make a client certificate like the seed's mock-up, naming the --san identifiers."""
+    """Make a client certificate like the seed's mock-up, naming the --san identifiers.
+
+    Issued by a user certificate, it names the user in issuerAltName and may name only
+    that user's devices."""
     from vc_im import keys
     from vc_im.files import check_new_file, write_new_file
     from vc_im.trust.x509 import MAX_PEM_BYTES, describe
@@ -119,6 +132,53 @@ def show_command(
 
     with errors_to_exit():
         _print(describe(read_input_bytes(cert, limit=MAX_PEM_BYTES)))
+
+
+@x509_app.command("verify")
+def verify_command(
+    ca_file: Annotated[Path, typer.Option("--ca-file", help="The CA roots the chain must "
+                                          "lead to (PEM).")],
+    chain: Annotated[str, typer.Argument(metavar="CHAIN", show_default=False,
+                                         help="The client's chain (PEM, leaf first), or - "
+                                              "for stdin.")] = "-",
+    identifier: Annotated[str | None, typer.Option(
+        "--identifier", help="Fail unless the chain certifies this IM identifier.")] = None,
+    now: Annotated[str | None, typer.Option(
+        "--now", help="Judge at this time (RFC 3339 or epoch seconds; default: now).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Validate a client certificate chain on its own and say which IM identifiers it
+    vouches for, and as what."""
+    from vc_im.cli._common import EXIT_INVALID, EXIT_OK, emit_json
+    from vc_im.cli.credentials import print_report
+    from vc_im.errors import InputError
+    from vc_im.identifiers import IdentifierError, parse
+    from vc_im.trust.x509 import MAX_PEM_BYTES, load_roots
+    from vc_im.trust.x509_chain import verify_certificate_chain
+
+    with errors_to_exit():
+        wanted = None
+        if identifier is not None:
+            try:
+                wanted = parse(identifier)
+            except IdentifierError as exc:
+                raise InputError(f"--identifier: {exc.message}") from exc
+        roots = load_roots(read_input_bytes(str(ca_file), limit=MAX_PEM_BYTES,
+                                            what="CA roots file"))
+        data = read_input_bytes(chain, limit=MAX_PEM_BYTES + 1, what="certificate chain")
+        at = resolve_now(now)
+    report, certified = verify_certificate_chain(data, roots, now=at, identifier=wanted)
+    if not as_json:
+        print_report(report, as_json=False)
+    emit_json({**report.to_json(), "certifies": [
+        {"id": str(value), "type": value.type.value} for value in certified.identifiers]
+        if certified is not None else []})
+    if report.ok:
+        raise typer.Exit(EXIT_OK)
+    failure = report.failure
+    if failure is not None:
+        typer.echo(f"vc-im: invalid ({report.code}): {failure.reason}", err=True)
+    raise typer.Exit(EXIT_INVALID)
 
 
 def _print(certificates: tuple[CertificateInfo, ...]) -> None:
