@@ -18,6 +18,15 @@ embedded credential fully verified, in its own nested report), ``holder_binding`
 subject; each user credential's subject is listed by a device credential),
 ``signature`` (with the bound key, never with a key taken from the header
 alone) and ``replay`` (the nonce and the (iss, jti) pair are consumed).
+
+The cascade travels in the presentation: a device may present its device credential
+together with the user credential whose key issued it. Every presented user credential is
+offered as a parent (like ``--parent``) when the device credential is verified, so the
+user credential must itself come from an issuer trusted for the domain, allow issuing
+devices, and its ``cnf`` key must have signed the device credential. Such a *parent* is
+bound to the presentation through that signature, not through the presentation key: it is
+exempt from the key-binding and ``hasInstantMessage``-listing rules, which every other
+credential still meets.
 """
 
 from __future__ import annotations
@@ -25,7 +34,7 @@ from __future__ import annotations
 import hmac
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from vc_im import _jose as jose
@@ -38,6 +47,7 @@ from vc_im._checks.common import (
     check_format,
     check_header_names,
     consume,
+    maybe_identifier,
     numeric_date,
     refuse_high_s,
     subject_of,
@@ -168,6 +178,8 @@ class PresentationState(ParsedToken):
     holder: ImId | None = None
     nested: list[Report] = field(default_factory=list)
     credentials: list[Credential] = field(default_factory=list)
+    #: The presented user credentials whose key signed a presented device credential.
+    parents: list[Credential] = field(default_factory=list)
     holder_key: Key | None = None
     header_named_key: bool = False
 
@@ -352,9 +364,14 @@ def check_credentials(state: PresentationState) -> str:
         if token.header.get("typ") == "vp+jwt" or "vp" in token.payload:
             raise CheckFailed("credential_not_secured", "a presentation inside a presentation "
                               "is not accepted")
+    # Every presented user credential may be the parent of a presented device credential.
+    presented = tuple(token.token for token in state.tokens
+                      if isinstance(token, jose.Unverified) and _is_user_credential(token))
+    evidence = (replace(state.evidence, parents=(*state.evidence.parents, *presented))
+                if presented else state.evidence)
     for token in state.tokens:
         report = verify_credential(token, state.trust, now=state.now, leeway=state.leeway,
-                                   evidence=state.evidence)
+                                   evidence=evidence)
         state.nested.append(report)
         if isinstance(report.verified, Credential):
             state.credentials.append(report.verified)
@@ -366,6 +383,30 @@ def check_credentials(state: PresentationState) -> str:
     return f"{len(state.credentials)} credential(s) valid"
 
 
+def _is_user_credential(token: jose.Unverified) -> bool:
+    payload = token.payload
+    body = payload.get("vc") if isinstance(payload.get("vc"), dict) else payload
+    types = body.get("type") if isinstance(body, dict) else None
+    return isinstance(types, list) and CredentialType.USER.value in types
+
+
+def _find_parents(state: PresentationState) -> list[Credential]:
+    """The presented user credentials that issued a presented device credential: it names
+    the user as its issuer and verifies with the user credential's ``cnf`` key."""
+    parents: list[Credential] = []
+    for user in state.credentials:
+        if (user.type is not CredentialType.USER or not user.may_issue_devices
+                or user.holder_key is None):
+            continue
+        for token, device in zip(state.tokens, state.credentials, strict=True):
+            if (device.type is CredentialType.DEVICE and isinstance(token, jose.Unverified)
+                    and maybe_identifier(device.issuer) == user.subject.id
+                    and jose.verify_signature(token, user.holder_key)):
+                parents.append(user)
+                break
+    return parents
+
+
 def _bound_thumbprint(credential: Credential, index: int) -> tuple[str, Key | None]:
     bound = credential.bound_thumbprint
     if bound is not None:
@@ -375,16 +416,19 @@ def _bound_thumbprint(credential: Credential, index: int) -> tuple[str, Key | No
 
 
 def check_holder_binding(state: PresentationState) -> str:
-    """The same key is bound by every credential, and the header names no other one;
-    ``iss`` is each device credential's subject; user credentials are vouched for."""
+    """The same key is bound by every credential but the parents, and the header names no
+    other one; ``iss`` is each device credential's subject; user credentials other than
+    parents are vouched for (listed by a device credential)."""
+    state.parents = _find_parents(state)
     bound: list[tuple[str, Key | None]] = []
     try:
-        bound = [_bound_thumbprint(c, i) for i, c in enumerate(state.credentials, start=1)]
+        bound = [_bound_thumbprint(c, i) for i, c in enumerate(state.credentials, start=1)
+                 if not any(c is parent for parent in state.parents)]
     except KeyFileError as exc:
         raise CheckFailed("bad_key", exc.message) from exc
     thumbprints = {thumbprint for thumbprint, _ in bound}
     if len(thumbprints) != 1:
-        raise CheckFailed("holder_binding", "the credentials bind different holder keys")
+        raise CheckFailed("holder_binding", _different_keys(state))
     thumbprint = thumbprints.pop()
     key = next((k for _, k in bound if k is not None), None)
     header = state.header
@@ -418,12 +462,33 @@ def check_holder_binding(state: PresentationState) -> str:
                               f"the device credential's subject {device.subject.id}")
     listed = {value for device in devices for value in device.subject.instant_messages}
     for credential in state.credentials:
+        if any(credential is parent for parent in state.parents):
+            continue  # bound through the device credential's signature
         if credential.type is CredentialType.USER and credential.subject.id not in listed:
             raise CheckFailed("holder_binding", f"the user credential's subject "
                               f"{credential.subject.id} is not listed in any presented device "
                               "credential's hasInstantMessage")
     state.holder_key = key
+    if state.parents:
+        users = ", ".join(str(parent.subject.id) for parent in state.parents)
+        return (f"the device credentials bind key {thumbprint}; the user credential of "
+                f"{users} issued them")
     return f"all credentials bind key {thumbprint}"
+
+
+def _different_keys(state: PresentationState) -> str:
+    """Why the credentials' keys differ: a user credential that issued nothing presented
+    says so, as the cascade would have exempted it."""
+    for credential in state.credentials:
+        if (credential.type is CredentialType.USER
+                and not any(credential is parent for parent in state.parents)
+                and any(device.type is CredentialType.DEVICE
+                        and device.bound_thumbprint != credential.bound_thumbprint
+                        for device in state.credentials)):
+            return (f"the user credential of {credential.subject.id} binds another key than "
+                    "the device credential, and issued no presented device credential (its "
+                    "key signed none), so nothing binds it to this presentation")
+    return "the credentials bind different holder keys"
 
 
 def check_signature(state: PresentationState) -> str:
