@@ -8,6 +8,8 @@ import importlib.util
 
 import pytest
 from cryptography import x509
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.helpers.trust_models import block_network
 from tests.helpers.vectors import VECTORS, vector_path
@@ -18,6 +20,7 @@ from vc_im.report import Code, Status
 from vc_im.trust.x509 import CertificateError, load_roots, verify_chain, x5c_of
 from vc_im.trust.x509_chain import verify_certificate_chain
 from vc_im.trust.x509_mint import mint_ca, mint_leaf
+from vc_im.trust.x509_names import check_cascade
 
 #: 2022-08-01T00:00:00Z: inside the mock-up's validity (Jul 6 to Oct 4 2022).
 MOCKUP_NOW = 1_659_312_000
@@ -273,3 +276,23 @@ def test_leaf_without_issuer_alt_name_under_a_user_certificate_is_refused(
     assert caught.value.message == (
         f"the leaf was issued by the user certificate for {HANDLE}, {USER}, but names no "
         "issuer URI in its issuerAltName to link it to that user.")
+
+
+@settings(max_examples=60, deadline=None)
+@given(user=st.sampled_from(["SvPfLlwBQi-6oddVRrkqpw", "bob", "alice"]),
+       device=st.text(alphabet="abcdef0123456789", min_size=1, max_size=8),
+       domain=st.sampled_from(["example.com", "example.org", "sub.example.com"]),
+       claimed=st.sampled_from([HANDLE, USER, "im:%40bob@example.com"]))
+def test_cascade_rule_holds_for_any_device(user: str, device: str, domain: str,
+                                           claimed: str) -> None:
+    """For every device identifier and issuerAltName: Alice's user certificate (Figure 4) may
+    issue it exactly when the issuerAltName is one of hers and the device's user is hers."""
+    issuer = x509.load_pem_x509_certificate(mockup("figure4-user.pem"))
+    identifier = parse(f"im:{user}/{device}@{domain}")
+    expected = claimed in (HANDLE, USER) and identifier.owner() == parse(USER)
+    if expected:
+        check_cascade(issuer, (parse(claimed),), (identifier,))
+    else:
+        with pytest.raises(CertificateError) as caught:
+            check_cascade(issuer, (parse(claimed),), (identifier,))
+        assert caught.value.code == "untrusted_issuer"
