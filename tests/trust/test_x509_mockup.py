@@ -296,3 +296,16 @@ def test_cascade_rule_holds_for_any_device(user: str, device: str, domain: str,
         with pytest.raises(CertificateError) as caught:
             check_cascade(issuer, (parse(claimed),), (identifier,))
         assert caught.value.code == "untrusted_issuer"
+
+
+def test_edwards_chain_validates_inside_a_running_event_loop() -> None:
+    """pyhanko's validator is asynchronous: called from code already inside an event loop
+    (the verifier service), the chain still validates (in a worker thread)."""
+    import asyncio
+
+    async def inside() -> tuple[str, ...]:
+        return verify_chain(x5c_of(mockup("figure3-leaf.pem")), roots(),
+                            now=MOCKUP_NOW).chain
+
+    assert asyncio.run(inside()) == ("CN=Alice M. Smith,O=example.com",
+                                     "CN=acme.example.com,O=example.com")
