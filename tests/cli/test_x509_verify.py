@@ -138,6 +138,15 @@ def test_too_many_certificates(mockup: Path) -> None:
     assert result.stderr.startswith("vc-im: invalid (too_large): The chain holds 6 certificates")
 
 
+def test_chain_file_over_one_mib(mockup: Path) -> None:
+    """A chain file larger than 1 MiB is too_large, refused before it is parsed."""
+    (mockup / "huge.pem").write_bytes(b"#" * ((1 << 20) + 1))
+    result = run_cli("x509", "verify", str(mockup / "huge.pem"), "--ca-file",
+                     str(mockup / "ca.pem"))
+    assert (result.exit_code, result.stderr) == (
+        1, "vc-im: invalid (too_large): The certificate chain is larger than 1 MiB.\n")
+
+
 def test_cascade_made_with_the_cli(tmp_path: Path) -> None:
     """ca (Ed25519) -> ca --user -> leaf from the user certificate -> verify: valid; and the
     user certificate refuses to issue for a device of another user (exit 2, nothing written)."""

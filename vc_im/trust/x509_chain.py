@@ -29,6 +29,7 @@ from vc_im.report import CheckFailed, Report, run_checks
 from vc_im.trust.x509 import (
     MAX_CERTIFICATE_BYTES,
     MAX_CHAIN_CERTIFICATES,
+    MAX_PEM_BYTES,
     certified_identifiers,
     check_signing_usage,
     check_validity,
@@ -65,6 +66,8 @@ class _State:
 
 
 def _format(state: _State) -> str:
+    if len(state.data) > MAX_PEM_BYTES:
+        raise CheckFailed("too_large", "the certificate chain is larger than 1 MiB")
     try:
         certificates = read_certificates(state.data, "certificate chain")
     except InputError as exc:
