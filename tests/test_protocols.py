@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.helpers.cli import run_cli, run_process
+from tests.test_identifiers_properties import SETTINGS, values
 from vc_im.identifiers import IdentifierError, IdType, ImId, from_native, normalize, parse
 from vc_im.protocols import from_matrix, from_uri, to_matrix, to_uri
 
@@ -156,6 +157,20 @@ def test_to_uri_writes_only_what_reads_back(text: str, message: str) -> None:
     assert _reject(to_uri, parse(text)) == message
 
 
+@SETTINGS
+@given(values())
+def test_to_uri_reads_back_to_the_same_value(value: ImId) -> None:
+    """Whatever to_uri writes, from_uri reads back to the very same identifier."""
+    try:
+        text = to_uri(value)
+    except IdentifierError:
+        assert value.scheme != "im" or value.protocol in (
+            None, "xmpp", "irc", "ircs", "sip", "sips", "mailto", "wireapp", "matrix", "im",
+            "mimi")
+        return
+    assert from_uri(text) == value
+
+
 # ---- Matrix
 
 
@@ -205,8 +220,8 @@ def test_matrix_identifiers_convert_and_back(matrix: str, im: str, back: str) ->
      'spaces or ":".'),
     ("alice:example.org", 'a Matrix identifier is "@user:server", "#alias:server", '
      '"!room:server" or a matrix: URI.'),
-    ("@" + "a" * 250 + ":example.org", "the Matrix identifier is 263 characters long; Matrix "
-     "allows at most 255."),
+    ("@" + "a" * 250 + ":example.org", "the Matrix identifier is 263 bytes long; Matrix allows "
+     "at most 255."),
 ])
 def test_matrix_forms_without_an_im_form_are_refused(text: str, message: str) -> None:
     """Ports, IP addresses, events, queries, authorities, serverless room IDs and bad
@@ -227,6 +242,19 @@ def test_matrix_forms_without_an_im_form_are_refused(text: str, message: str) ->
 def test_to_matrix_refuses_what_matrix_cannot_name(text: str, message: str) -> None:
     """Handles, devices, other protocols' identifiers and local parts with ":" stay IM-only."""
     assert _reject(to_matrix, parse(text)) == message
+
+
+@SETTINGS
+@given(values())
+def test_to_matrix_reads_back_to_the_same_value(value: ImId) -> None:
+    """Whatever to_matrix writes, from_matrix reads back to the same untagged im: value."""
+    try:
+        text = to_matrix(value)
+    except IdentifierError:
+        return
+    back = from_matrix(text)
+    assert back.type in (IdType.USER, IdType.CHANNEL, IdType.GROUP)
+    assert (back.parts, back.domain) == (value.parts, value.domain)
 
 
 def test_mimi_rooms_are_matrix_room_aliases() -> None:

@@ -7,8 +7,15 @@ values, never as strings. The grammar (RFC 5234 ABNF; ``pct-encoded``, ``unreser
     identifier   = im-uri / mimi-uri              ; at most 2048 characters, before and
                                                   ; after normalisation
 
-    im-uri       = "im:" [ tag "=" ] im-body      ; "im" in any case
+    im-uri       = "im:" [ tag "=" ] im-body [ id-type ]  ; "im" in any case
     tag          = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )    ; any case, kept lower-case
+    id-type      = ";id-type=" type-name         ; any case; vc_im's definition of the
+                                                  ; parameter the draft names but leaves open
+    type-name    = "domain" / "handle" / "user" / "device" / "channel" / "team"
+                 / "team_channel" / "group" / "room" / "pseudonym"
+        ; it types a generic local part that carries no marker (so "alice" is a handle with
+        ; ";id-type=handle"); where a marker or a tagged form's syntax gives the type, it must
+        ; name that type. It is not part of the value: the canonical form writes the marker.
     im-body      = generic-body                   ; untagged, and every tag but the two below
                  / xmpp-body                      ; tag "xmpp"
                  / irc-body                       ; tag "irc"

@@ -35,7 +35,7 @@ _OWN_RULES = {"sip": "sip", "sips": "sip", "xmpp": "xmpp", "irc": "irc", "ircs":
               "mailto": "email", "wireapp": "wire", "matrix": "matrix"}
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
 
-#: The Matrix specification's limit on user IDs, room aliases and room IDs.
+#: The Matrix specification's limit on user IDs, room aliases and room IDs, in UTF-8 bytes.
 MATRIX_MAX_LENGTH = 255
 _MATRIX_SIGILS = {"@": IdType.USER, "#": IdType.CHANNEL, "!": IdType.GROUP}
 _MATRIX_NAMES = {IdType.USER: "user ID", IdType.CHANNEL: "room alias", IdType.GROUP: "room ID"}
@@ -105,9 +105,10 @@ def from_matrix(text: str) -> ImId:
         raise IdentifierError("an identifier must be a string.")
     if text[:7].lower() == "matrix:":
         text = _from_matrix_uri(text[7:])
-    if len(text) > MATRIX_MAX_LENGTH:
-        raise IdentifierError(f"the Matrix identifier is {len(text)} characters long; Matrix "
-                              f"allows at most {MATRIX_MAX_LENGTH}.")
+    size = len(text.encode("utf-8", "replace"))
+    if size > MATRIX_MAX_LENGTH:
+        raise IdentifierError(f"the Matrix identifier is {size} bytes long; Matrix allows at "
+                              f"most {MATRIX_MAX_LENGTH}.")
     sigil = text[:1]
     kind = _MATRIX_SIGILS.get(sigil)
     if kind is None:
@@ -203,8 +204,9 @@ def to_matrix(value: ImId) -> str:
         raise IdentifierError(f"{_show(local)} is not a Matrix user ID's localpart (printable "
                               "ASCII without spaces or \":\").")
     text = f"{sigil}{local}:{value.domain}"
-    if len(text) > MATRIX_MAX_LENGTH:
-        raise IdentifierError(f"the Matrix identifier would be {len(text)} characters long; "
-                              f"Matrix allows at most {MATRIX_MAX_LENGTH}.")
+    size = len(text.encode("utf-8", "replace"))
+    if size > MATRIX_MAX_LENGTH:
+        raise IdentifierError(f"the Matrix identifier would be {size} bytes long; Matrix "
+                              f"allows at most {MATRIX_MAX_LENGTH}.")
     return text
 
