@@ -354,3 +354,24 @@ def test_the_library_needs_a_store(as_key: Key, device_key: Key, rs_trust: Trust
     with pytest.raises(InputError):
         mint(as_key, device_key, None)  # type: ignore[arg-type]
 
+
+
+def test_token_endpoint_nonce(as_key: Key, device_key: Key, store: Path) -> None:
+    """With a server nonce, the token request's proof must carry it (nonce_mismatch)."""
+    proof = create_proof(device_key, htm="POST", htu=TOKEN_ENDPOINT, now=NOW, sub=DEVICE)
+    with pytest.raises(VerificationFailed) as info:
+        mint(as_key, device_key, store, proof=proof, nonce="n" * 22)
+    assert info.value.code == "nonce_mismatch"
+    proof = create_proof(device_key, htm="POST", htu=TOKEN_ENDPOINT, now=NOW, sub=DEVICE,
+                         nonce="n" * 22)
+    assert mint(as_key, device_key, store, proof=proof, nonce="n" * 22).count(".") == 2
+
+
+def test_a_bound_key_needs_an_access_token(device_key: Key, store: Path) -> None:
+    """verify_proof's jkt means nothing without the token it binds: refused as an argument."""
+    from vc_im.dpop import verify_proof
+
+    proof = create_proof(device_key, htm="GET", htu=RESOURCE, now=NOW)
+    with pytest.raises(InputError):
+        verify_proof(proof, htm="GET", htu=RESOURCE, now=NOW, store=store,
+                     jkt=device_key.thumbprint())
