@@ -112,7 +112,7 @@ def token_verify(
                                               help=STORE_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """Verify an access token and its DPoP proof for one request; exit 0 when valid, 1 not."""
+    """Verify an access token and the DPoP proof sent with it; exit 0 when valid, 1 when not."""
     from vc_im.access_tokens import verify_access_token
     from vc_im.trust import read_trust_file
 
