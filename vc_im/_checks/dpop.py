@@ -212,7 +212,8 @@ def check_signature(state: DpopState) -> str:
 
 
 def check_claims(state: DpopState) -> str:
-    """jti, htm, htu and iat are present (§4.3 3; §4.2)."""
+    """jti, htm, htu and iat are present (§4.3 3; §4.2); a ``sub`` (the draft's Figure 5)
+    is an IM identifier, and names a device where an access token is to be minted."""
     payload = state.payload
     for claim in ("jti", "htm", "htu"):
         if not isinstance(payload.get(claim), str) or not payload[claim]:
