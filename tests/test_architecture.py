@@ -15,14 +15,15 @@ PACKAGE = Path(vc_im.__file__).resolve().parent
 
 #: The public API, pinned: adding or removing a name is a decision, made here on purpose.
 PUBLIC_API = [
-    "Check", "Code", "Credential", "CredentialType", "Encoding", "Evidence", "IdType",
-    "IdentifierError", "ImId", "InputError", "Key", "KeyFileError", "Presentation", "Proof",
-    "ReplayOutcome", "ReplayStore", "ReplayStoreError", "Report", "Status", "Subject",
+    "AccessToken", "Check", "Code", "Credential", "CredentialType", "Encoding", "Evidence",
+    "IdType", "IdentifierError", "ImId", "InputError", "Key", "KeyFileError", "Presentation",
+    "Proof", "ReplayOutcome", "ReplayStore", "ReplayStoreError", "Report", "Status", "Subject",
     "TokenError", "TrustFileError", "TrustStore", "TrustedIssuer", "VcImError",
     "VerificationFailed", "__version__", "create_presentation", "create_proof",
-    "generate_key", "issue_credential", "key_from_jwk", "load_key", "parse_identifier",
-    "parse_trust", "read_key_file", "read_trust_file", "resolve_did", "verify_credential",
-    "verify_presentation", "verify_proof", "verify_token",
+    "generate_key", "issue_access_token", "issue_credential", "key_from_jwk", "load_key",
+    "parse_identifier", "parse_trust", "read_key_file", "read_trust_file", "resolve_did",
+    "verify_access_token", "verify_credential", "verify_presentation", "verify_proof",
+    "verify_token",
 ]
 
 

@@ -475,8 +475,9 @@ def test_from_native(protocol: str, text: str, expected: str) -> None:
      'a Wire id is "wireapp://user!client@domain" or a qualified client id '
      '"user/client@domain".'),
     ("wire", "a:@example.com", "the Wire user id or client id is empty."),
-    ("matrix", "@alice:example.org",
-     'cannot read "matrix" identifiers: the protocols are xmpp, sip, irc, wire and email.'),
+    ("slack", "@alice:example.org",
+     'cannot read "slack" identifiers: the protocols are xmpp, sip, irc, wire, email, matrix '
+     "and uri."),
     ("email", "juliet\u200b@example.com",
      "the identifier contains an invisible formatting character (U+200B) at character 7."),
 ])

@@ -253,10 +253,12 @@ def test_parse_is_total_and_normal_forms_are_stable(text: str) -> None:
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.sampled_from(["xmpp", "sip", "irc", "wire", "email"]),
+@given(st.sampled_from(["xmpp", "sip", "irc", "wire", "email", "matrix", "uri"]),
        st.one_of(mutated(), _URIISH, st.text(max_size=40),
                  st.lists(st.sampled_from(["sip:", "irc://", "wireapp://", "juliet", "@", "/",
-                                           "!", "example.com", ",isuser", "%40", ":", ";"]),
+                                           "!", "example.com", ",isuser", "%40", ":", ";",
+                                           "matrix:", "u/", "roomid/", "#", "$", "?",
+                                           "wxyz:", ":8448", ";id-type=handle"]),
                           max_size=8).map("".join)))
 def test_from_native_is_total(protocol: Any, text: str) -> None:
     """Any text read as a native form gives a valid value or raises IdentifierError."""

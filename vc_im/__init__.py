@@ -51,6 +51,10 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "create_proof": ("vc_im.dpop", "create_proof"),
     "verify_proof": ("vc_im.dpop", "verify_proof"),
     "Proof": ("vc_im.model", "Proof"),
+    # DPoP-bound access tokens.
+    "issue_access_token": ("vc_im.access_tokens", "issue_access_token"),
+    "verify_access_token": ("vc_im.access_tokens", "verify_access_token"),
+    "AccessToken": ("vc_im.model", "AccessToken"),
     # Trust.
     "TrustStore": ("vc_im.trust", "TrustStore"),
     "TrustedIssuer": ("vc_im.trust", "TrustedIssuer"),
@@ -82,6 +86,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
 }
 
 __all__ = [
+    "AccessToken",
     "Check",
     "Code",
     "Credential",
@@ -112,6 +117,7 @@ __all__ = [
     "create_presentation",
     "create_proof",
     "generate_key",
+    "issue_access_token",
     "issue_credential",
     "key_from_jwk",
     "load_key",
@@ -120,6 +126,7 @@ __all__ = [
     "read_key_file",
     "read_trust_file",
     "resolve_did",
+    "verify_access_token",
     "verify_credential",
     "verify_presentation",
     "verify_proof",

@@ -7,8 +7,15 @@ values, never as strings. The grammar (RFC 5234 ABNF; ``pct-encoded``, ``unreser
     identifier   = im-uri / mimi-uri              ; at most 2048 characters, before and
                                                   ; after normalisation
 
-    im-uri       = "im:" [ tag "=" ] im-body      ; "im" in any case
+    im-uri       = "im:" [ tag "=" ] im-body [ id-type ]  ; "im" in any case
     tag          = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )    ; any case, kept lower-case
+    id-type      = ";id-type=" type-name         ; any case; vc_im's definition of the
+                                                  ; parameter the draft names but leaves open
+    type-name    = "domain" / "handle" / "user" / "device" / "channel" / "team"
+                 / "team_channel" / "group" / "room" / "pseudonym"
+        ; it types a generic local part that carries no marker (so "alice" is a handle with
+        ; ";id-type=handle"); where a marker or a tagged form's syntax gives the type, it must
+        ; name that type. It is not part of the value: the canonical form writes the marker.
     im-body      = generic-body                   ; untagged, and every tag but the two below
                  / xmpp-body                      ; tag "xmpp"
                  / irc-body                       ; tag "irc"
@@ -277,16 +284,23 @@ def convert(value: ImId, to: Literal["im", "mimi"]) -> ImId:
     raise IdentifierError(f'cannot convert to {_show(str(to))}: write "im" or "mimi".')
 
 
-def from_native(text: str, protocol: Literal["xmpp", "sip", "irc", "wire", "email"]) -> ImId:
+def from_native(text: str, protocol: Literal["xmpp", "sip", "irc", "wire", "email", "matrix",
+                                            "uri"]) -> ImId:
     """Read a protocol's own form of an identifier (the seed's tables) as an ``im:`` value.
 
-    XMPP bare and full JIDs, SIP addresses of record, email addresses and Wire ids give
-    untagged values; IRC URLs give ``im:irc=`` values, since IRC names belong to a server.
+    XMPP bare and full JIDs, SIP addresses of record, email addresses, Wire ids and Matrix
+    ids give untagged values; IRC URLs give ``im:irc=`` values, since IRC names belong to a
+    server; any other ``scheme:`` URI gives ``im:scheme=`` (Figure 1; see
+    :mod:`vc_im.protocols`).
     """
     reader = _NATIVE_READERS.get(protocol)
+    if reader is None and protocol in ("matrix", "uri"):
+        from vc_im import protocols  # reads identifiers; loaded only when asked for
+
+        reader = protocols.from_matrix if protocol == "matrix" else protocols.from_uri
     if reader is None:
         raise IdentifierError(f"cannot read {_show(str(protocol))} identifiers: the protocols "
-                              "are xmpp, sip, irc, wire and email.")
+                              "are xmpp, sip, irc, wire, email, matrix and uri.")
     _check_text(text)
     return reader(text)
 
@@ -532,11 +546,48 @@ def _parse_im(rest: str) -> ImId:
             raise IdentifierError(f'nothing follows "im:{tag}=".')
     else:
         body = rest
-    if ";id-type=" in body.lower():
-        raise IdentifierError('the ";id-type=" parameter is not defined: the sigils ("%40", '
-                              '"%23", "%23%23", "$") and the "/" give the type.')
-    kind, parts, domain = _form_of("im", tag).read(body)
+    body, stated = _split_id_type(body)
+    form = _form_of("im", tag)
+    if stated is not None and form is _GENERIC:
+        kind, parts, domain = _read_generic(body, stated)
+    else:
+        kind, parts, domain = form.read(body)
+    if stated is not None and stated is not kind:
+        raise IdentifierError(f'";id-type={stated.value}" contradicts the identifier\'s own '
+                              f"form, which makes it a {_TYPE_NAMES[kind]}: drop the parameter "
+                              "or the marker.")
     return ImId("im", tag, kind, parts, domain)
+
+
+_ID_TYPE = ";id-type="
+
+
+def _split_id_type(body: str) -> tuple[str, IdType | None]:
+    """The body without its ``;id-type=TYPE`` parameter, and the type it states.
+
+    The draft names the parameter without defining it; vc_im's definition: at most one, at the
+    very end, its value one of the type names ``uri parse`` prints (any case).
+    """
+    index = body.lower().rfind(_ID_TYPE)
+    if index < 0:
+        return body, None
+    head, value = body[:index], body[index + len(_ID_TYPE):]
+    if _ID_TYPE in head.lower():
+        raise IdentifierError('";id-type=" is given more than once.')
+    if "@" in value or "/" in value:
+        raise IdentifierError('";id-type=" comes last, after the domain.')
+    if ";" in head.rpartition("@")[2] or ";" in value:
+        raise IdentifierError('";id-type=" is the only parameter an im: URI takes, and it '
+                              "comes last.")
+    try:
+        stated = IdType(value.lower())
+    except ValueError:
+        names = ", ".join(kind.value for kind in IdType)
+        raise IdentifierError(f"{_show(value)} is not an identifier type: \";id-type=\" names "
+                              f"one of {names}.") from None
+    if not head:
+        raise IdentifierError('nothing comes before ";id-type=".')
+    return head, stated
 
 
 # ---- untagged im: and "wxyz"-style tags
@@ -547,7 +598,9 @@ _GENERIC_SIGILS = {IdType.HANDLE: "%40", IdType.USER: "", IdType.DEVICE: "",
                    IdType.GROUP: "$"}
 
 
-def _read_generic(body: str) -> _Parsed:
+def _read_generic(body: str, stated: IdType | None = None) -> _Parsed:
+    """Read an untagged (or "wxyz"-style) body; ``stated`` is the type an ``;id-type=``
+    parameter gives a local part that carries no marker of its own."""
     local, at, host = body.rpartition("@")
     if not at:
         if "." not in body or any(char in body for char in "/%$"):
@@ -561,6 +614,15 @@ def _read_generic(body: str) -> _Parsed:
         raise IdentifierError('nothing comes before "@": an identifier names something in '
                               "its domain.")
     kind, raws = _classify_generic(local)
+    if stated is not None and kind is IdType.USER and stated is not IdType.USER:
+        # No marker: the parameter types the local part, which stays one part.
+        if stated not in _GENERIC.arity or stated is IdType.DOMAIN:
+            raise IdentifierError(f'";id-type={stated.value}": an im: identifier with a '
+                                  f"local part cannot be a {_TYPE_NAMES[stated]}.")
+        if _GENERIC.arity[stated][0] != 1:
+            raise IdentifierError(f"a {_TYPE_NAMES[stated]} has two parts, which only its "
+                                  'marker and "/" can write.')
+        kind = stated
     labels = _PART_LABELS[kind]
     parts = tuple(_decode(raw, label, _IM_FORBIDDEN) for raw, label in zip(raws, labels,
                                                                            strict=True))

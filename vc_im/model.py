@@ -1,5 +1,5 @@
 """What verification yields and takes: credentials and their two JWT encodings, verified
-presentations and DPoP proofs, and the evidence a verifier is handed.
+presentations, DPoP proofs and access tokens, and the evidence a verifier is handed.
 
 One module holds the mapping between the JWT claims and the W3C data model, in
 both directions, so that issuing and verifying cannot disagree:
@@ -208,6 +208,23 @@ class Proof:
     htu: str
     issued_at: int
     credential: Credential | None = None
+    #: The device the proof names in its ``sub`` (the draft's Figure 5), if it names one.
+    subject: ImId | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccessToken:
+    """A verified DPoP-bound access token (RFC 9068): who it is for, from whom, until when."""
+
+    issuer: str
+    subject: ImId
+    audience: tuple[str, ...]
+    client_id: str
+    jti: str
+    issued_at: int
+    expires_at: int
+    #: The RFC 7638 thumbprint of the key every proof must be made with (``cnf.jkt``).
+    jkt: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING, Literal, TypeVar
 from vc_im.errors import TokenError, VerificationFailed
 
 if TYPE_CHECKING:
-    from vc_im.model import Credential, Presentation, Proof
+    from vc_im.model import AccessToken, Credential, Presentation, Proof
 
-Kind = Literal["credential", "presentation", "dpop", "certificate"]
+Kind = Literal["credential", "presentation", "dpop", "certificate", "access_token"]
 
 class Code(StrEnum):
     """The stable failure codes of the CLI contract: they never change meaning."""
@@ -116,9 +116,9 @@ class Report:
     trust: tuple[Mapping[str, object], ...] = ()
     #: The status entries checked (list, index, purpose, status), JSON-ready.
     status: tuple[Mapping[str, object], ...] = ()
-    #: What was verified, when ``ok``: the credential, the presentation or the proof.
-    verified: Credential | Presentation | Proof | None = field(default=None, compare=False,
-                                                               repr=False)
+    #: What was verified, when ``ok``: the credential, presentation, proof or access token.
+    verified: Credential | Presentation | Proof | AccessToken | None = field(
+        default=None, compare=False, repr=False)
     #: Sentences worth a look that fail nothing (a contradiction the policy only reports, a
     #: statement that could not be fetched): those of the checks, then those given, each once
     #: and on one line. Nested reports keep their own.

@@ -439,8 +439,7 @@ def test_attacker_key_is_not_the_bound_key(store: Path, trust: TrustStore, attac
     assert_valid(report.credentials[0])
 
 
-@pytest.mark.parametrize("sub", [OTHER_DEVICE, HANDLE, "alice", 7],
-                         ids=["other-device", "handle", "not-identifier", "number"])
+@pytest.mark.parametrize("sub", [OTHER_DEVICE, HANDLE], ids=["other-device", "handle"])
 def test_sub_is_not_the_credential_subject(sub: Any, sign_raw: SignRaw, store: Path,
                                            trust: TrustStore, device_key: Key,
                                            make_credential: MakeCredential) -> None:
@@ -449,6 +448,22 @@ def test_sub_is_not_the_credential_subject(sub: Any, sign_raw: SignRaw, store: P
     token = proof(sign_raw, device_key, sub=sub)
     report = verify(token, store, credential=make_credential(), trust=trust)
     assert_fails_at(report, "credential", "holder_binding")
+
+
+@pytest.mark.parametrize("sub", ["alice", 7], ids=["not-identifier", "number"])
+@pytest.mark.parametrize("with_credential", [True, False], ids=["credential", "alone"])
+def test_sub_that_is_not_an_identifier_fails_claims(sub: Any, with_credential: bool,
+                                                    sign_raw: SignRaw, store: Path,
+                                                    trust: TrustStore, device_key: Key,
+                                                    make_credential: MakeCredential) -> None:
+    """A sub that is not an IM identifier fails at claims with bad_identifier, with or
+    without a credential to compare it with."""
+    token = proof(sign_raw, device_key, sub=sub)
+    if with_credential:
+        report = verify(token, store, credential=make_credential(), trust=trust)
+    else:
+        report = verify(token, store)
+    assert_fails_at(report, "claims", "bad_identifier")
 
 
 def test_sub_compared_by_identifier_equality(sign_raw: SignRaw, store: Path, trust: TrustStore,

@@ -194,7 +194,7 @@ def test_convert_usage_errors_exit_2() -> None:
     """A missing or unknown --to, or an unknown --from, is a usage error."""
     assert uri("convert", "im:alice@example.com").exit_code == 2
     assert uri("convert", "im:alice@example.com", "--to", "xmpp").exit_code == 2
-    assert uri("convert", "alice@example.com", "--to", "im", "--from", "matrix").exit_code == 2
+    assert uri("convert", "alice@example.com", "--to", "im", "--from", "slack").exit_code == 2
 
 
 def test_convert_invalid_native_value_exits_1() -> None:

@@ -1,13 +1,22 @@
-"""The check steps of every token kind, in order: credentials, presentations, DPoP proofs.
+"""The check steps of every token kind, in order: credentials, presentations, DPoP proofs,
+access tokens.
 
 Private: the public facades (:mod:`vc_im.credentials`, :mod:`vc_im.presentations`,
-:mod:`vc_im.dpop`, :mod:`vc_im.verify`) reach the steps through this module only. Each
+:mod:`vc_im.dpop`, :mod:`vc_im.access_tokens`, :mod:`vc_im.verify`) reach the steps through
+this module only. Each
 kind's steps are a table of ``(name, check)`` pairs run by :func:`vc_im.report.run_checks`;
 the issuer runs the same content steps before it signs.
 """
 
 from __future__ import annotations
 
+from vc_im._checks.access_token import (
+    ACCESS_TOKEN_STEPS,
+    DEFAULT_TOKEN_LIFETIME,
+    MAX_TOKEN_LIFETIME,
+    issue_access_token,
+    verify_access_token,
+)
 from vc_im._checks.common import DEFAULT_LEEWAY, MAX_LEEWAY
 from vc_im._checks.credential import (
     CONTENT_STEPS,
@@ -33,14 +42,17 @@ from vc_im._checks.signer import accept_certificate
 from vc_im._checks.state import CredentialState, Step
 
 __all__ = [
+    "ACCESS_TOKEN_STEPS",
     "CONTENT_STEPS",
     "CREDENTIAL_STEPS",
     "DEFAULT_LEEWAY",
     "DEFAULT_LIFETIME",
+    "DEFAULT_TOKEN_LIFETIME",
     "DPOP_STEPS",
     "MAX_CREDENTIALS",
     "MAX_INSTANT_MESSAGES",
     "MAX_LEEWAY",
+    "MAX_TOKEN_LIFETIME",
     "PRESENTATION_STEPS",
     "CredentialState",
     "Step",
@@ -48,7 +60,9 @@ __all__ = [
     "access_token_hash",
     "create_presentation",
     "create_proof",
+    "issue_access_token",
     "normalize_htu",
+    "verify_access_token",
     "verify_credential",
     "verify_presentation",
     "verify_proof",

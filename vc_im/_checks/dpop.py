@@ -10,7 +10,8 @@ header's jwk), ``claims`` (jti, htm, htu, iat), ``method``, ``uri`` (after RFC
 3986 §6.2.2-6.2.3 normalisation, ignoring query and fragment), ``nonce``,
 ``time``, ``ath``, ``credential`` (optional: the credential verifies and binds
 the proof key; ``sub``, when present, is its subject) and ``replay`` (``jti``
-single use per ``htu``).
+single use per ``htu``). With an access token, ``ath`` also requires the proof key to be the
+key the token is bound to (its ``cnf.jkt``, RFC 9449 §4.3 12 and §6).
 """
 
 from __future__ import annotations
@@ -39,9 +40,9 @@ from vc_im._checks.common import (
 )
 from vc_im._checks.credential import verify_credential
 from vc_im.errors import InputError, KeyFileError
-from vc_im.identifiers import IdentifierError
+from vc_im.identifiers import IdentifierError, IdType, ImId
 from vc_im.keys import Key, key_from_jwk
-from vc_im.model import Credential, Proof
+from vc_im.model import Credential, CredentialType, Proof
 from vc_im.report import CheckFailed, Report, run_checks
 from vc_im.times import TimeRules
 from vc_im.times import seconds_to_rfc3339 as rfc3339
@@ -165,6 +166,12 @@ class DpopState(ParsedToken):
     key: Key | None = None
     nested: list[Report] = field(default_factory=list)
     verified_credential: Credential | None = None
+    #: The thumbprint of the key an access token is bound to (its ``cnf.jkt``).
+    bound_jkt: str | None = None
+    #: The proof must say which device it comes from (a device credential, or a ``sub``
+    #: naming a device): an access token is minted for it.
+    require_device: bool = False
+    subject: ImId | None = None
 
 
 
@@ -205,7 +212,8 @@ def check_signature(state: DpopState) -> str:
 
 
 def check_claims(state: DpopState) -> str:
-    """jti, htm, htu and iat are present (§4.3 3; §4.2)."""
+    """jti, htm, htu and iat are present (§4.3 3; §4.2); a ``sub`` (the draft's Figure 5)
+    is an IM identifier, and names a device where an access token is to be minted."""
     payload = state.payload
     for claim in ("jti", "htm", "htu"):
         if not isinstance(payload.get(claim), str) or not payload[claim]:
@@ -215,6 +223,22 @@ def check_claims(state: DpopState) -> str:
     if state.access_token is not None and "ath" not in payload:
         raise CheckFailed("missing_claim", "the proof is used with an access token but has no "
                           "ath claim")
+    if "sub" in payload:
+        sub = payload["sub"]
+        try:
+            if not isinstance(sub, str):
+                raise IdentifierError("it is not a string.")
+            state.subject = identifiers.parse(sub)
+        except IdentifierError as exc:
+            raise CheckFailed("bad_identifier", f"sub is not an IM identifier: {exc.message}",
+                              "$.sub") from exc
+    if state.require_device and state.credential is None:
+        if state.subject is None:
+            raise CheckFailed("missing_claim", "the proof names no sub, and no credential says "
+                              "which device it comes from")
+        if state.subject.type is not IdType.DEVICE:
+            raise CheckFailed("bad_identifier", f"sub {state.subject} is a "
+                              f"{state.subject.type.value}, not a device", "$.sub")
     return "jti, htm, htu and iat present"
 
 
@@ -269,7 +293,13 @@ def check_ath(state: DpopState) -> str:
         return "no access token"
     if state.payload.get("ath") != access_token_hash(state.access_token):
         raise CheckFailed("claim_mismatch", "ath is not the hash of the access token")
-    return "ath matches the access token"
+    if state.bound_jkt is None:
+        return "ath matches the access token"
+    assert state.key is not None
+    if not hmac.compare_digest(state.key.thumbprint().encode(), state.bound_jkt.encode()):
+        raise CheckFailed("holder_binding", f"the proof key {state.key.thumbprint()} is not "
+                          f"the key the access token is bound to (cnf.jkt {state.bound_jkt})")
+    return "ath matches the access token, and the proof key is its cnf.jkt"
 
 
 def check_credential(state: DpopState) -> str:
@@ -287,20 +317,17 @@ def check_credential(state: DpopState) -> str:
         raise CheckFailed(failure.code or "malformed", f"the credential: {failure.reason}")
     credential = report.verified
     assert isinstance(credential, Credential)
+    if state.require_device and credential.type is not CredentialType.DEVICE:
+        raise CheckFailed("bad_type", f"the credential is an {credential.type.value}; an access "
+                          "token is minted for a device, on its ImDeviceCredential")
     bound = credential.bound_thumbprint
     if bound is None:
         raise CheckFailed("holder_binding", "the credential binds no holder key (no cnf)")
     if bound != state.key.thumbprint():
         raise CheckFailed("holder_binding", "the proof key is not the key the credential binds")
-    sub = state.payload.get("sub")
-    if sub is not None:
-        try:
-            same = isinstance(sub, str) and identifiers.parse(sub) == credential.subject.id
-        except IdentifierError:
-            same = False
-        if not same:
-            raise CheckFailed("holder_binding", f"the proof's sub {sub!r} is not the "
-                              f"credential's subject {credential.subject.id}")
+    if state.subject is not None and state.subject != credential.subject.id:
+        raise CheckFailed("holder_binding", f"the proof's sub {state.subject} is not the "
+                          f"credential's subject {credential.subject.id}")
     state.verified_credential = credential
     return f"bound to the credential of {credential.subject.id}"
 
@@ -338,8 +365,13 @@ DPOP_STEPS: tuple[Step, ...] = (
 def verify_proof(token: str | bytes, *, htm: str, htu: str, now: int,
                  leeway: int = DEFAULT_LEEWAY, nonce: str | None = None,
                  access_token: str | None = None, credential: str | bytes | None = None,
-                 trust: TrustStore | None = None, store: StoreLike | None = None) -> Report:
+                 trust: TrustStore | None = None, store: StoreLike | None = None,
+                 jkt: str | None = None, require_device: bool = False) -> Report:
     """Verify a DPoP proof for one request; never raises for an invalid proof.
+
+    ``jkt`` (with ``access_token``) is the thumbprint of the key the token is bound to, which
+    must be the proof key. ``require_device``: the proof must come from a device, named by
+    its ImDeviceCredential or else by its ``sub`` (an access token is minted for it).
 
     Raises :class:`~vc_im.errors.InputError` for unusable arguments (an htu that
     is not an http(s) URL, a credential without a trust store, a bad store).
@@ -347,8 +379,10 @@ def verify_proof(token: str | bytes, *, htm: str, htu: str, now: int,
     request_uri = normalize_htu(htu)  # once: the checks compare and record this normal form
     if credential is not None and trust is None:
         raise InputError("binding a proof to a credential needs a trust file.")
+    if jkt is not None and access_token is None:
+        raise InputError("a proof is bound to a key (jkt) only together with an access token.")
     state = DpopState(token, htm, request_uri, now, leeway, nonce, access_token, credential, trust,
-                      store)
+                      store, bound_jkt=jkt, require_device=require_device)
     checks = run_checks(DPOP_STEPS, state)
     report = Report("dpop", checks, tuple(state.nested))
     if not report.ok:
@@ -356,5 +390,5 @@ def verify_proof(token: str | bytes, *, htm: str, htu: str, now: int,
     assert state.key is not None
     payload = state.payload
     proof = Proof(state.key, str(payload["jti"]), str(payload["htm"]), str(payload["htu"]),
-                  int(payload["iat"]), state.verified_credential)
+                  int(payload["iat"]), state.verified_credential, state.subject)
     return Report("dpop", checks, tuple(state.nested), verified=proof)

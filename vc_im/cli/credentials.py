@@ -187,7 +187,8 @@ def _print_checks(report: Report, *, indent: str) -> None:
         typer.echo(f"{indent}  {mark} {check.name}{code}{reason}")
     for number, nested in enumerate(report.credentials, start=1):
         verdict = "valid" if nested.ok else f"invalid: {nested.code}"
-        typer.echo(f"{indent}  credential {number}: {verdict}")
+        label = "DPoP proof" if nested.kind == "dpop" else "credential"
+        typer.echo(f"{indent}  {label} {number}: {verdict}")
         _print_checks(nested, indent=indent + "    ")
 
 

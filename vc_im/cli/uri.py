@@ -22,10 +22,12 @@ app.add_typer(uri_app, name="uri")
 
 
 class Scheme(StrEnum):
-    """The identifier forms ``convert --to`` writes."""
+    """The forms ``convert --to`` writes: the two IM forms, a Matrix id, another scheme's URI."""
 
     IM = "im"
     MIMI = "mimi"
+    MATRIX = "matrix"
+    URI = "uri"
 
 
 class Native(StrEnum):
@@ -36,6 +38,8 @@ class Native(StrEnum):
     IRC = "irc"
     WIRE = "wire"
     EMAIL = "email"
+    MATRIX = "matrix"
+    URI = "uri"
 
 
 UriArgument = Annotated[str, typer.Argument(metavar="URI", help="An im: or mimi:// identifier.",
@@ -100,18 +104,29 @@ def convert_command(
     value: Annotated[str, typer.Argument(
         metavar="VALUE", show_default=False,
         help="An im: or mimi:// identifier, or with --from a protocol's native form.")],
-    to: Annotated[Scheme, typer.Option("--to", show_default=False,
-                                       help="The form to write: im or mimi.")],
+    to: Annotated[Scheme, typer.Option(
+        "--to", show_default=False,
+        help="The form to write: im, mimi, matrix (@user:server, #alias:server, "
+             "!room:server) or uri (the scheme:rest URI of an im:scheme= identifier).")],
     source: Annotated[Native | None, typer.Option(
         "--from", show_default=False,
         help="Read VALUE as a native form: an XMPP JID, a SIP address of record, an IRC URL, "
-             "a Wire id (wireapp://...), or an email address.")] = None,
+             "a Wire id (wireapp://...), an email address, a Matrix id or matrix: URI, or "
+             "any scheme:rest URI (uri: im:scheme=rest).")] = None,
 ) -> None:
-    """Convert between im: and mimi:// forms (draft-mahy-mimi-identity-03's mapping)."""
+    """Convert between im:, mimi:// and protocols' own forms (the MIMI drafts' mappings)."""
+    from vc_im import protocols
     from vc_im.identifiers import IdentifierError, convert, from_native, parse
 
     try:
         parsed = parse(value) if source is None else from_native(value, source.value)
-        typer.echo(convert(parsed, to.value))
+        if to is Scheme.MATRIX:
+            typer.echo(protocols.to_matrix(parsed))
+        elif to is Scheme.URI:
+            typer.echo(protocols.to_uri(parsed))
+        elif to is Scheme.IM and source is Native.URI:
+            typer.echo(parsed)  # Figure 1's im:scheme= form keeps its tag
+        else:
+            typer.echo(convert(parsed, "im" if to is Scheme.IM else "mimi"))
     except IdentifierError as exc:
         fail(exc.message, EXIT_INVALID)
