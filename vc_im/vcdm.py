@@ -179,6 +179,8 @@ def _contexts(document: Mapping[str, Any], version: int, at: str, out: list[Viol
         out.append(Violation("context-present", where, "The document has no @context."))
         return
     contexts = document["@context"]
+    if isinstance(contexts, str):
+        contexts = [contexts]  # JSON-LD: a single value is an ordered set of one
     if not isinstance(contexts, list) or not contexts:
         out.append(Violation(
             "context-ordered-set", where,

@@ -264,7 +264,7 @@ def check_context(
 def expand_checked(
     document: Mapping[str, Any],
     *,
-    allowed_types: frozenset[str],
+    allowed_types: frozenset[str] | None,
     loader: ContextLoader | None = None,
 ) -> list[dict[str, Any]]:
     """Expand ``document`` offline and return the result, or raise :class:`JsonLdRejected`.
@@ -273,8 +273,8 @@ def expand_checked(
     :func:`document_loader`), anywhere in the document; any property that
     expansion would drop; a property name that is an IRI rather than a term; a
     ``null`` (which expansion silently drops); any expanded ``@type`` that is not
-    an absolute IRI in ``allowed_types``; any error pyld reports, such as a
-    protected term redefinition. A context file that fails its pin raises
+    an absolute IRI in ``allowed_types`` (``None``: any absolute IRI); any error pyld
+    reports, such as a protected term redefinition. A context file that fails its pin raises
     :class:`VcImError` (``broken_install``) instead: the installation, not the
     token, is at fault.
     """
@@ -425,7 +425,7 @@ def _is_unknown_keyword(key: str) -> bool:
 
 
 def _check_expanded_types(
-    node: object, allowed: frozenset[str], document: Mapping[str, Any]
+    node: object, allowed: frozenset[str] | None, document: Mapping[str, Any]
 ) -> None:
     """Every node type absolute and allowed; every datatype and node id absolute."""
     if isinstance(node, list):
@@ -448,7 +448,7 @@ def _check_expanded_types(
                 f"the type {json.dumps(type_iri)} is not defined by the document's contexts",
                 path=path,
             )
-        if type_iri not in allowed:
+        if allowed is not None and type_iri not in allowed:
             local_name = re.split(r"[#/:]", type_iri)[-1]
             path = next(_paths_of_value(document, "$", type_iri), None) or next(
                 _paths_of_value(document, "$", local_name), None

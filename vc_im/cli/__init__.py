@@ -11,6 +11,7 @@ import sys
 import warnings
 
 from vc_im.cli import (  # noqa: F401  (each module registers its commands)
+    conformance,
     credentials,
     demo,
     keys,
