@@ -19,9 +19,10 @@ What is checked (VC-JOSE-COSE §3.1.1, §3.1.2, §3.3; VC DM 2.0 §4.13):
 * verify: a compact JWS whose ``typ`` is the feature's media type, signed by the key, with
   no ``vc`` or ``vp`` claim, whose payload keeps the data model; ``iss``, when present,
   equals the issuer (or, for a presentation, the holder); a presentation's credentials are
-  ``EnvelopedVerifiableCredential`` objects whose ``data:application/vc+jwt`` URL holds a
-  signed ``vc+jwt`` that keeps the data model. The suite gives the presenter's key only, so
-  an enveloped credential's own signature is checked for its form, not verified.
+  ``EnvelopedVerifiableCredential`` objects whose ``data:`` URL holds a secured credential:
+  a ``vc+jwt`` must be a signed JWS that keeps the data model (the suite gives the
+  presenter's key only, so its signature is checked for its form, not verified); SD-JWT
+  and COSE forms are accepted as secured but not read, and the result says so.
 
 No validity-period check applies (``iat``, ``nbf``, ``exp``, ``validFrom``,
 ``validUntil``): the suite's fixtures are past their dates.
@@ -85,7 +86,9 @@ class VerificationMethod:
 _METHOD_MEMBERS = frozenset({"id", "type", "controller", "publicKeyJwk", "secretKeyJwk"})
 _MEDIA_TYPES = {Feature.CREDENTIAL_JOSE: "vc+jwt", Feature.PRESENTATION_JOSE: "vp+jwt"}
 _CONTENT_TYPES = {Feature.CREDENTIAL_JOSE: "vc", Feature.PRESENTATION_JOSE: "vp"}
-_ENVELOPED_PREFIX = "data:application/vc+jwt,"
+#: The media types of secured credentials (VC-JOSE-COSE §3, §6.1); vc_im reads vc+jwt.
+_SECURED_TYPES = frozenset({"application/vc+jwt", "application/vc+sd-jwt",
+                            "application/vc+cose"})
 
 
 def read_verification_method(data: bytes, *, private: bool) -> VerificationMethod:
@@ -137,12 +140,18 @@ def verify(token: str, method: VerificationMethod, feature: Feature) -> Outcome:
             raise DocumentRefused(f"the payload's type does not fit the feature {feature}.")
         check_document(payload, presentation=presentation, version=2)
         _check_iss(payload, "holder" if presentation else "issuer")
+        unread = 0
         if presentation:
-            for where, inner in _enveloped_tokens(payload):
-                _check_enveloped(where, inner)
+            for where, media_type, inner in _enveloped_tokens(payload):
+                if media_type == "application/vc+jwt":
+                    _check_enveloped(where, inner)
+                else:
+                    unread += 1
     except VcImError as exc:
         return Outcome(Result.FAILURE, exc.message)
-    return Outcome(Result.SUCCESS, "verified")
+    note = (f"; {unread} enveloped credential(s) in SD-JWT or COSE form, which vc-im does "
+            "not read, were not checked" if unread else "")
+    return Outcome(Result.SUCCESS, "verified" + note)
 
 
 def _verified_payload(token: str, key: keys.Key, feature: Feature) -> dict[str, Any]:
@@ -180,22 +189,26 @@ def _check_iss(payload: Mapping[str, Any], name: str) -> None:
         raise DocumentRefused(f"iss does not match the {name} (VC-JOSE-COSE §3.3).")
 
 
-def _enveloped_tokens(presentation: Mapping[str, Any]) -> list[tuple[str, str]]:
+def _enveloped_tokens(presentation: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     """VC DM 2.0 §4.13 and VC-JOSE-COSE §3.1.2: each presented credential is an
-    ``EnvelopedVerifiableCredential`` whose ``data:application/vc+jwt`` URL holds a JWT."""
+    ``EnvelopedVerifiableCredential`` whose ``data:`` URL holds a secured credential;
+    (path, media type, content) of each."""
     value = presentation.get("verifiableCredential", [])
     items = value if isinstance(value, list) else [value]
-    found: list[tuple[str, str]] = []
+    found: list[tuple[str, str, str]] = []
     for index, item in enumerate(items):
         where = f"verifiableCredential[{index}]"
         types = vcdm.types_of(item.get("type")) if isinstance(item, Mapping) else ()
         if "EnvelopedVerifiableCredential" not in types:
             raise DocumentRefused(f"{where} is not an EnvelopedVerifiableCredential: a "
-                                  "credential in a vp+jwt is secured on its own.")
+                                  "credential in a presentation is secured on its own.")
         ident = item.get("id") if isinstance(item, Mapping) else None
-        if not isinstance(ident, str) or not ident.startswith(_ENVELOPED_PREFIX):
-            raise DocumentRefused(f"{where}.id is not a data:application/vc+jwt URL.")
-        found.append((where, urllib.parse.unquote(ident[len(_ENVELOPED_PREFIX):])))
+        header, comma, content = ident.partition(",") if isinstance(ident, str) else ("", "", "")
+        media_type = header.removeprefix("data:").split(";")[0]
+        if not header.startswith("data:") or not comma or media_type not in _SECURED_TYPES:
+            raise DocumentRefused(f"{where}.id is not a data: URL of a secured credential "
+                                  f"({', '.join(sorted(_SECURED_TYPES))}).")
+        found.append((where, media_type, urllib.parse.unquote(content)))
     return found
 
 
