@@ -273,8 +273,9 @@ def expand_checked(
     :func:`document_loader`), anywhere in the document; any property that
     expansion would drop; a property name that is an IRI rather than a term; a
     ``null`` (which expansion silently drops); any expanded ``@type`` that is not
-    an absolute IRI in ``allowed_types`` (``None``: any absolute IRI); any error pyld
-    reports, such as a protected term redefinition. A context file that fails its pin raises
+    an absolute IRI in ``allowed_types`` (``None``: types are not judged, since expansion
+    keeps an undefined type as a relative IRI and loses nothing); any error pyld reports,
+    such as a protected term redefinition. A context file that fails its pin raises
     :class:`VcImError` (``broken_install``) instead: the installation, not the
     token, is at fault.
     """
@@ -427,7 +428,8 @@ def _is_unknown_keyword(key: str) -> bool:
 def _check_expanded_types(
     node: object, allowed: frozenset[str] | None, document: Mapping[str, Any]
 ) -> None:
-    """Every node type absolute and allowed; every datatype and node id absolute."""
+    """Every node type absolute and allowed (unless ``allowed`` is None); every datatype and
+    node id absolute."""
     if isinstance(node, list):
         for item in node:
             _check_expanded_types(item, allowed, document)
@@ -441,14 +443,14 @@ def _check_expanded_types(
                 f"the datatype {json.dumps(datatype)} is not defined by the document's contexts"
             )
         return
-    for type_iri in node.get("@type", []):
+    for type_iri in node.get("@type", []) if allowed is not None else ():
         if not _ABSOLUTE_IRI.match(type_iri):
             path = next(_paths_of_value(document, "$", type_iri), None)
             raise JsonLdRejected(
                 f"the type {json.dumps(type_iri)} is not defined by the document's contexts",
                 path=path,
             )
-        if allowed is not None and type_iri not in allowed:
+        if type_iri not in allowed:
             local_name = re.split(r"[#/:]", type_iri)[-1]
             path = next(_paths_of_value(document, "$", type_iri), None) or next(
                 _paths_of_value(document, "$", local_name), None

@@ -86,7 +86,7 @@ def check_document(document: Mapping[str, Any], *, presentation: bool,
     """Refuse ``document`` unless it keeps the data model and expands losslessly."""
     check = vcdm.check_presentation if presentation else vcdm.check_credential
     refuse(check(document, version=version))
-    check_linked_data(document)
+    check_linked_data(_without_jwt_credentials(document) if presentation else document)
 
 
 def check_linked_data(document: Mapping[str, Any]) -> None:
@@ -99,6 +99,17 @@ def check_linked_data(document: Mapping[str, Any]) -> None:
     except _linked.JsonLdRejected as exc:
         where = f"{exc.path}: " if exc.path else ""
         raise DocumentRefused(f"{where}{exc.message} [jsonld-lossless]") from exc
+
+
+def _without_jwt_credentials(presentation: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A VC 1.1 presentation may carry credentials as JWT strings ([1.1] §6.3.1): each is
+    secured and read on its own, not JSON-LD of the presentation, so expansion skips them."""
+    value = presentation.get("verifiableCredential")
+    if not isinstance(value, list) or not any(isinstance(item, str) for item in value):
+        return presentation
+    kept = [item for item in value if not isinstance(item, str)]
+    rest = {key: item for key, item in presentation.items() if key != "verifiableCredential"}
+    return {**rest, "verifiableCredential": kept} if kept else rest
 
 
 @cache
