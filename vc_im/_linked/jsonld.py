@@ -443,7 +443,9 @@ def _check_expanded_types(
                 f"the datatype {json.dumps(datatype)} is not defined by the document's contexts"
             )
         return
-    for type_iri in node.get("@type", []) if allowed is not None else ():
+    for type_iri in node.get("@type", []):
+        if allowed is None:
+            break
         if not _ABSOLUTE_IRI.match(type_iri):
             path = next(_paths_of_value(document, "$", type_iri), None)
             raise JsonLdRejected(
