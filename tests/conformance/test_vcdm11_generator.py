@@ -319,6 +319,21 @@ def test_usage_errors_exit_2(tmp_path: Path, args: tuple[str, ...], fragment: st
     assert result.stdout == ""
 
 
+def test_jwt_mode_must_fit_the_document(tmp_path: Path) -> None:
+    """--jwt signs a credential, --jwt-presentation a presentation: a mismatch is refused
+    with the way out."""
+    presentation = run_process(*GENERATOR, "--jwt", es256k_option(),
+                               vector_path("vc-test-suite", "example-016-jwt-presentation.jsonld"),
+                               cwd=tmp_path)
+    assert presentation.returncode == 1
+    assert "sign it with --jwt-presentation" in presentation.stderr
+    credential = run_process(*GENERATOR, "--jwt", es256k_option(), "--jwt-presentation",
+                             vector_path("vc-test-suite", "example-016-jwt.jsonld"),
+                             cwd=tmp_path)
+    assert credential.returncode == 1
+    assert "has no VerifiablePresentation" in credential.stderr
+
+
 def test_p256k_is_the_adapters_spelling_only(tmp_path: Path) -> None:
     """The suite's curve name is accepted by the adapter, and by nothing else in vc-im."""
     jwk = vector_json("vc-test-suite", "config-jwt-keys.json")["es256kPrivateKeyJwk"]
