@@ -264,7 +264,7 @@ def check_context(
 def expand_checked(
     document: Mapping[str, Any],
     *,
-    allowed_types: frozenset[str],
+    allowed_types: frozenset[str] | None,
     loader: ContextLoader | None = None,
 ) -> list[dict[str, Any]]:
     """Expand ``document`` offline and return the result, or raise :class:`JsonLdRejected`.
@@ -273,10 +273,12 @@ def expand_checked(
     :func:`document_loader`), anywhere in the document; any property that
     expansion would drop; a property name that is an IRI rather than a term; a
     ``null`` (which expansion silently drops); any expanded ``@type`` that is not
-    an absolute IRI in ``allowed_types``; any error pyld reports, such as a
-    protected term redefinition. A context file that fails its pin raises
-    :class:`VcImError` (``broken_install``) instead: the installation, not the
-    token, is at fault.
+    an absolute IRI in ``allowed_types``, and any relative identifier or datatype; any
+    error pyld reports, such as a protected term redefinition. With ``allowed_types``
+    None only what expansion loses is refused: an undefined type or a relative
+    identifier, which JSON-LD keeps as a relative IRI, is left to the caller's own rules.
+    A context file that fails its pin raises :class:`VcImError` (``broken_install``)
+    instead: the installation, not the token, is at fault.
     """
     from pyld import jsonld
     from pyld.context_resolver import ContextResolver
@@ -308,7 +310,8 @@ def expand_checked(
             raise VcImError(error.message, code=error.code) from error
         if dropped:
             raise _dropped_error(dropped, document)
-        _check_expanded_types(expanded, allowed_types, document)
+        if allowed_types is not None:
+            _check_expanded_types(expanded, allowed_types, document)
     except RecursionError as exc:
         raise JsonLdRejected("the document is nested too deeply to expand") from exc
     return expanded
