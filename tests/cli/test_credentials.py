@@ -84,7 +84,7 @@ def verify(token: Path | str, trust_file: Path, *extra: object,
 
 # --- keygen ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("alg", ["Ed25519", "ES256", "ES256K", "RS256"])
+@pytest.mark.parametrize("alg", ["Ed25519", "ES256", "ES256K", "ES384", "ES512", "RS256"])
 def test_keygen_each_alg(alg: str, tmp_path: Path) -> None:
     """keygen writes a 0600 private JWK and prints its public JWK, kid the RFC 7638 thumbprint."""
     out = tmp_path / "key.jwk"

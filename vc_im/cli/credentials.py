@@ -36,6 +36,8 @@ class Alg(StrEnum):
     ED25519 = "Ed25519"
     ES256 = "ES256"
     ES256K = "ES256K"
+    ES384 = "ES384"
+    ES512 = "ES512"
     RS256 = "RS256"
 
 

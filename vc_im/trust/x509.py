@@ -13,7 +13,7 @@ why vc_im keeps it:
 * CA certificates must be signed with P-256, P-384, P-521 or RSA (2048 bits or more): it
   refuses Ed25519- and secp256k1-signed certificates, so vc_im mints CAs with P-256 (or
   RSA) keys only. The leaf's own key is never used to verify a certificate, so it may be
-  any key vc_im signs with (Ed25519, ES256, ES256K, RS256).
+  any key vc_im signs with (Ed25519, ES256, ES256K, ES384, ES512, RS256).
 * A leaf with an extended key usage must list clientAuth; leaves are never CAs; a CA needs
   basicConstraints CA:TRUE (critical) and keyCertSign.
 
