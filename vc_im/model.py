@@ -12,7 +12,8 @@ both directions, so that issuing and verifying cannot disagree:
 
 The subject is described with the vCard ontology: ``fn``,
 ``hasOrganizationName``, ``hasOrganizationalUnit`` (the seed's spelling, which
-our context maps to ``vcard:hasOrganizationUnit``) and ``hasInstantMessage``.
+our context maps to ``vcard:hasOrganizationUnit``; the ontology's own
+``hasOrganizationUnit`` is read as the same) and ``hasInstantMessage``.
 """
 
 from __future__ import annotations

@@ -924,25 +924,33 @@ def test_context_list_must_be_exactly_the_expected_one(
 
 # --- jsonld ------------------------------------------------------------------------------------
 
-@covers("jsonld")
-def test_has_organization_unit_is_not_our_term(sign_raw: Signer, trust: TrustStore,
-                                               encoding: Encoding,
-                                               valid: tuple[dict[str, Any], dict[str, Any]]
-                                               ) -> None:
-    """The ontology's hasOrganizationUnit fails at jsonld with context_rejected.
-
-    The @context list is the expected one, so the context check passes; our
-    context does not define the term, so expansion would drop it. The jsonld
-    check runs before the schema check (whose additionalProperties would also
-    refuse it), so the code is context_rejected: the first alternative of the
-    contract's table row "a term the contexts do not define".
-    """
+def test_has_organization_unit_is_the_ontology_term(
+        sign_raw: Signer, trust: TrustStore, encoding: Encoding,
+        valid: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    """The ontology's hasOrganizationUnit verifies and means the draft's hasOrganizationalUnit:
+    the verified subject's unit is the same."""
     header, payload = valid
     subject = subject_of(payload, encoding)
     subject["hasOrganizationUnit"] = subject.pop("hasOrganizationalUnit")
-    failed = assert_only_failure(verify(sign_raw(header, payload), trust), "jsonld",
-                                 "context_rejected")
-    assert "hasOrganizationUnit" in failed.reason
+    report = verify(sign_raw(header, payload), trust)
+    assert_valid(report)
+    assert isinstance(report.verified, Credential)
+    assert report.verified.subject.unit == subject["hasOrganizationUnit"]
+
+
+@covers("schema")
+def test_both_organization_unit_spellings_are_schema_invalid(
+        sign_raw: Signer, trust: TrustStore, encoding: Encoding,
+        valid: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    """A subject carrying hasOrganizationUnit beside hasOrganizationalUnit fails at schema
+    with schema_invalid: one property, two spellings, one credential uses one."""
+    header, payload = valid
+    subject = subject_of(payload, encoding)
+    subject["hasOrganizationUnit"] = subject["hasOrganizationalUnit"]
+    failed = assert_only_failure(verify(sign_raw(header, payload), trust), "schema",
+                                 "schema_invalid")
+    assert str(failed.path).endswith("credentialSubject.hasOrganizationUnit")
+    assert "may not appear together with hasOrganizationalUnit" in failed.reason
 
 
 @covers("jsonld")

@@ -821,7 +821,7 @@ def test_undefined_term_rejected(world: World) -> None:
         payload["vc"]["credentialSubject"]["favouriteColour"] = "blue"
 
     def add_vc2(_: dict[str, Any], payload: dict[str, Any]) -> None:
-        payload["credentialSubject"]["hasOrganizationUnit"] = "Engineering"
+        payload["credentialSubject"]["hasOrganisationUnit"] = "Engineering"
     tokens = [resign_vc(world, world.vc1, add_vc1), resign_vc(world, world.vc2, add_vc2)]
     for run in world.cli.many([verify_call(world, t) for t in tokens]):
         assert run.code == 1, run.describe()

@@ -247,7 +247,13 @@ def _describe(error: ValidationError) -> Iterator[SchemaProblem]:
     schema = error.schema if isinstance(error.schema, dict) else {}
     title = schema.get("title")
 
-    if "propertyNames" in error.relative_schema_path and isinstance(instance, str):
+    if keyword == "not" and isinstance(value, dict) and len(value.get("required", ())) == 2:
+        # Two members that must not appear together: the schema's only use of "not".
+        first, second = value["required"]
+        child = _child(path, second)
+        yield SchemaProblem(child, f"{child} may not appear together with {first}: both spell "
+                            "the same property, so a credential uses one of them")
+    elif "propertyNames" in error.relative_schema_path and isinstance(instance, str):
         reason = schema.get("description", "it is not allowed here")
         yield SchemaProblem(_child(path, instance), f"{_child(path, instance)}: {reason}")
     elif keyword == "required" and isinstance(instance, dict):

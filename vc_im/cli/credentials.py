@@ -363,9 +363,10 @@ def inspect_command(
     with errors_to_exit():
         result = inspect(read_input_bytes(token_file, limit=MAX_INSPECT_BYTES))
     pitfalls = [{"code": p.code, "path": p.path, "message": p.message} for p in result.pitfalls]
+    notes = [{"code": p.code, "path": p.path, "message": p.message} for p in result.notes]
     if as_json:
         emit_json({"verified": False, "header": result.header, "payload": result.payload,
-                   "pitfalls": pitfalls})
+                   "pitfalls": pitfalls, "notes": notes})
         return
     typer.echo("UNVERIFIED: decoded only; nothing below has been checked (use vc-im verify).")
     if result.header is not None:
@@ -379,4 +380,6 @@ def inspect_command(
             typer.echo(printable(f"  - {item['path']}: {item['message']}"))
     else:
         typer.echo("no known pitfalls found.")
+    for item in notes:
+        typer.echo(printable(f"note: {item['path']}: {item['message']}"))
 
