@@ -452,11 +452,14 @@ def test_inspect_json() -> None:
 
 
 def test_inspect_clean_credential(token_file: Path) -> None:
-    """inspect on an issued credential shows its header, UNVERIFIED, and no pitfalls."""
+    """inspect on an issued credential shows its header, UNVERIFIED, and no pitfalls; --unit's
+    draft spelling gets a note after them."""
     result = run_cli("inspect", token_file)
     assert result.exit_code == 0
     assert "header (UNVERIFIED):" in result.stdout
-    assert result.stdout.endswith("no known pitfalls found.\n")
+    lines = result.stdout.splitlines()
+    assert lines[-2] == "no known pitfalls found."
+    assert lines[-1].startswith("note: $.vc.credentialSubject.hasOrganizationalUnit: ")
 
 
 def test_inspect_notes_the_draft_spelling() -> None:
