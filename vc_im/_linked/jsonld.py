@@ -264,7 +264,7 @@ def check_context(
 def expand_checked(
     document: Mapping[str, Any],
     *,
-    allowed_types: frozenset[str],
+    allowed_types: frozenset[str] | None,
     loader: ContextLoader | None = None,
 ) -> list[dict[str, Any]]:
     """Expand ``document`` offline and return the result, or raise :class:`JsonLdRejected`.
@@ -273,8 +273,9 @@ def expand_checked(
     :func:`document_loader`), anywhere in the document; any property that
     expansion would drop; a property name that is an IRI rather than a term; a
     ``null`` (which expansion silently drops); any expanded ``@type`` that is not
-    an absolute IRI in ``allowed_types``; any error pyld reports, such as a
-    protected term redefinition. A context file that fails its pin raises
+    an absolute IRI in ``allowed_types`` (``None``: types are not judged, since expansion
+    keeps an undefined type as a relative IRI and loses nothing); any error pyld reports,
+    such as a protected term redefinition. A context file that fails its pin raises
     :class:`VcImError` (``broken_install``) instead: the installation, not the
     token, is at fault.
     """
@@ -425,9 +426,10 @@ def _is_unknown_keyword(key: str) -> bool:
 
 
 def _check_expanded_types(
-    node: object, allowed: frozenset[str], document: Mapping[str, Any]
+    node: object, allowed: frozenset[str] | None, document: Mapping[str, Any]
 ) -> None:
-    """Every node type absolute and allowed; every datatype and node id absolute."""
+    """Every node type absolute and allowed (unless ``allowed`` is None); every datatype and
+    node id absolute."""
     if isinstance(node, list):
         for item in node:
             _check_expanded_types(item, allowed, document)
@@ -442,6 +444,8 @@ def _check_expanded_types(
             )
         return
     for type_iri in node.get("@type", []):
+        if allowed is None:
+            break
         if not _ABSOLUTE_IRI.match(type_iri):
             path = next(_paths_of_value(document, "$", type_iri), None)
             raise JsonLdRejected(

@@ -11,6 +11,7 @@ import sys
 import warnings
 
 from vc_im.cli import (  # noqa: F401  (each module registers its commands)
+    conformance,
     credentials,
     demo,
     keys,
@@ -52,4 +53,11 @@ def main() -> None:
         raise SystemExit(2) from None
 
 
-__all__ = ["app", "main"]
+def vcdm11_generator_main() -> None:
+    """Entry point of ``vc-im-vcdm11-generator``: ``vc-im conformance vcdm11-generator ARGS``,
+    under one name that the VC Data Model 1.1 test suite's configuration can hold."""
+    sys.argv[1:1] = ["conformance", "vcdm11-generator"]
+    main()
+
+
+__all__ = ["app", "main", "vcdm11_generator_main"]
