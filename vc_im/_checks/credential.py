@@ -147,6 +147,17 @@ def check_claims(state: CredentialState) -> str:
     profiled.choose_profile(state)
     if state.generic:
         return profiled.check_claims(state)
+    try:
+        return _im_claims(state)
+    except CheckFailed as exc:
+        if state.profile is not None or not (rule := _profile_rule(state)):
+            raise
+        # The types fit no profile: say whose rules refused it (the types check would too).
+        raise CheckFailed(exc.code, f"{exc.reason.rstrip('.')}{rule}; the credential's "
+                          "types fit none of them", exc.path) from exc
+
+
+def _im_claims(state: CredentialState) -> str:
     payload = state.payload
     if state.encoding is Encoding.VC1:
         if not isinstance(payload.get("vc"), dict):
@@ -264,12 +275,12 @@ def check_types(state: CredentialState) -> str:
         raise CheckFailed("bad_type", f"the credential's type {types!r} is not "
                           "['VerifiableCredential', 'ImDeviceCredential'] or "
                           "['VerifiableCredential', 'ImUserCredential']"
-                          f"{_profile_rule(state)}", "$.type")
+                          f"{_profile_rule(state, 'the types rule')}", "$.type")
     state.credential_type = CredentialType(ours[0])
     return f"the type is {state.credential_type.value}"
 
 
-def _profile_rule(state: CredentialState) -> str:
+def _profile_rule(state: CredentialState, rule: str = "a rule") -> str:
     """Which profiles' types rule a credential failed: those this verifier applies to its
     issuer (``im-device`` and ``im-user`` unless the trust file or --profile says more)."""
     if state.forced_profile is not None:
@@ -279,7 +290,7 @@ def _profile_rule(state: CredentialState) -> str:
     else:
         return ""
     which = f"profile {names[0]}" if len(names) == 1 else f"profiles {', '.join(names)}"
-    return f" (the types rule of the {which}, which this verifier applies to its issuer)"
+    return f" ({rule} of the {which}, which this verifier applies to its issuer)"
 
 
 def check_context(state: CredentialState) -> str:

@@ -72,7 +72,9 @@ def refuse_unfit(state: CredentialState) -> None:
                           f"profile {forced.name} (its types rule: VerifiableCredential"
                           f"{''.join(', ' + t for t in sorted(forced.types))})", "$.type")
     issuer = state.issuer
-    if forced is not None and issuer is not None and state.trust is not None:
+    if forced is not None and issuer is not None and issuer.profiles is not None and (
+            state.trust is not None):
+        # --profile applies its rules; an issuer's own "profiles" list still binds it.
         allowed = [p.name for p in state.trust.profiles_for(issuer)]
         if forced.name not in allowed:
             raise CheckFailed("bad_type", f"the issuer {issuer.id!r} may not issue "
