@@ -28,7 +28,7 @@ def blocks() -> list[tuple[str, str]]:
 def test_readme_has_the_examples_the_docs_promise() -> None:
     """The flow and one worked example per trust model are marked runnable."""
     assert [name for name, _ in blocks()] == ["flow", "central", "cascade", "x509", "wot",
-                                              "wellknown", "status"]
+                                              "wellknown", "status", "profiles", "w3c"]
 
 
 def test_readme_examples_run(tmp_path: Path) -> None:
