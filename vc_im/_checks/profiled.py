@@ -54,6 +54,9 @@ def choose_profile(state: CredentialState) -> None:
     payload = state.payload
     body = payload.get("vc") if state.encoding is Encoding.VC1 else payload
     types = types_of(body.get("type")) if isinstance(body, Mapping) else []
+    if state.forced_profile is not None and not state.forced_profile.is_im:
+        state.profile = state.forced_profile  # its types rule judges the types, at ``types``
+        return
     if state.forced_profile is not None:
         candidates: tuple[Profile, ...] = (state.forced_profile,)
     elif state.trust is None:
@@ -139,6 +142,10 @@ def check_types(state: CredentialState) -> str:
     if not types or not isinstance(state.model.get("type"), list | str):
         raise CheckFailed("bad_type", "the credential's type must be a string or a list of "
                           "strings", "$.type")
+    if not profile.matches(types):
+        raise CheckFailed("bad_type", f"the credential's type {types!r} does not fit the "
+                          f"profile {profile.name} (its types rule: VerifiableCredential"
+                          f"{''.join(', ' + t for t in sorted(profile.types))})", "$.type")
     if profile is not W3C and set(types) != {"VerifiableCredential", *profile.types}:
         raise CheckFailed("bad_type", f"the credential's type {types!r} is not the profile "
                           f"{profile.name}'s (its types rule: VerifiableCredential"
