@@ -443,3 +443,49 @@ def test_issue_document_of_an_im_credential_uses_the_im_rules(issuer_key: keys.K
     report = verify_credential(token, trust, now=NOW)
     assert report.ok
     assert report.profile == "im-device"
+
+
+# --- presenting a document -------------------------------------------------------------------
+
+def presentation(**changes: Any) -> dict[str, Any]:
+    """A VC 1.1 presentation by a holder that is not an IM device, embedding a JWT credential."""
+    document: dict[str, Any] = {
+        "@context": [V1], "type": ["VerifiablePresentation"],
+        "id": "urn:uuid:11111111-2222-3333-4444-555555555555", "holder": "did:example:ford",
+        "verifiableCredential": ["eyJhbGciOiJFUzI1NiJ9.eyJ4IjoxfQ.c2ln"]}
+    document.update(changes)
+    return document
+
+
+def test_present_document_vc1_maps_holder_id_and_times(other_key: keys.Key) -> None:
+    """vc1: the document in vp, iss its holder, jti its id, iat/nbf/exp, aud and nonce."""
+    from vc_im.presentations import present_document
+
+    token = present_document(other_key, presentation(), now=NOW, audience="https://v.example",
+                             nonce="n-1", valid_for=120)
+    parts = jose.peek_unverified(token)
+    assert parts.header == {"alg": "ES256", "typ": "JWT", "kid": other_key.kid}
+    assert parts.payload == {"iss": "did:example:ford", "iat": NOW, "nbf": NOW,
+                             "exp": NOW + 120, "jti": presentation()["id"],
+                             "aud": "https://v.example", "nonce": "n-1", "vp": presentation()}
+    assert jose.verify_signature(parts, other_key.public())
+
+
+@pytest.mark.parametrize(("document", "encoding", "words"), [
+    (presentation(holder=None), "vc1", "holder-uri"),
+    ({k: v for k, v in presentation().items() if k != "holder"}, "vc1", "names no holder"),
+    (presentation(type=["VerifiableCredential"]), "vc1", "type-includes-vp"),
+    (presentation(), "vc2", "context-first"),
+    (presentation(extra="x"), "vc1", "would drop it"),
+    (presentation(**{"@context": [V1, "https://example.org/ctx"]}), "vc1", "pinned"),
+], ids=["null-holder", "no-holder", "not-a-presentation", "wrong-version", "undefined-term",
+        "unpinned-context"])
+def test_present_document_refusals(other_key: keys.Key, document: dict[str, Any],
+                                   encoding: str, words: str) -> None:
+    """A presentation that breaks a data-model or JSON-LD rule, or names no holder, is never
+    signed."""
+    from vc_im.presentations import present_document
+
+    with pytest.raises(InputError) as caught:
+        present_document(other_key, document, now=NOW, encoding=encoding)
+    assert words in caught.value.message

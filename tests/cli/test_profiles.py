@@ -122,3 +122,21 @@ def test_usage_errors_exit_2_with_one_sentence(keyed: Path, args: tuple[str, ...
     assert result.stdout == ""
     assert result.stderr.startswith(words)
     assert result.stderr.count("\n") == 1
+
+
+def test_present_document_through_a_real_process(keyed: Path) -> None:
+    """present --document signs a holder's presentation document (no device credential);
+    without a holder it exits 2 with one sentence."""
+    from tests.test_profiles import presentation
+
+    (keyed / "vp.json").write_text(json.dumps(presentation()))
+    signed = run_process("present", "--document", "vp.json", "--key", "k.jwk", "--audience",
+                         "https://v.example", "--nonce", "n-1", "--now", NOW, cwd=keyed)
+    assert signed.returncode == 0, signed.stderr
+    assert signed.stdout.count(".") == 2
+    (keyed / "anon.json").write_text(json.dumps({**presentation(), "holder": 7}))
+    refused = run_process("present", "--document", "anon.json", "--key", "k.jwk", cwd=keyed)
+    assert refused.returncode == 2
+    assert refused.stderr == ("vc-im: refusing to present an invalid presentation under the "
+                              "profile w3c: holder: The holder must be a URI (data-model rule "
+                              "holder-uri).\n")
