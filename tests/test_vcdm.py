@@ -156,6 +156,17 @@ V1_ONLY = [
 ]
 
 V2_ONLY = [
+    ("validUntil before validFrom", _set("validUntil", "2009-12-31T23:59:59Z"),
+     "validity-order", "validUntil"),
+    ("related resource without a digest",
+     _set("relatedResource", [{"id": "https://www.w3.org/2018/credentials/v2"}]),
+     "related-resource", "relatedResource[0]"),
+    ("name a number", _set("name", 7), "name-description", "name"),
+    ("description language value without @value",
+     _set("description", [{"@language": "fr"}]), "name-description", "description[0]"),
+    ("issuer name an object with other members",
+     _set("issuer", {"id": "https://example.edu", "name": {"@value": "U", "x": 1}}),
+     "name-description", "issuer.name"),
     ("validFrom without a time zone", _set("validFrom", "2010-01-01T19:23:24"), "date-format",
      "validFrom"),
     ("validUntil a number", _set("validUntil", 1262373804), "date-format", "validUntil"),
@@ -185,6 +196,9 @@ def test_version_two_relaxes_what_it_relaxes() -> None:
     del document["credentialStatus"]["id"]
     del document["refreshService"]["id"]
     document["issuer"] = {"id": "https://example.edu/issuers/14", "name": "Example"}
+    document["name"] = [{"@value": "Diplôme", "@language": "fr"}, "Degree"]
+    document["relatedResource"] = [{"id": "https://example.edu/logo.png",
+                                    "digestSRI": "sha384-abc"}]
     assert vcdm.check_credential(document) == ()
     older = credential(1)
     del older["credentialStatus"]["id"]

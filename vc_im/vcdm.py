@@ -36,6 +36,9 @@ terms-typed                §5.6 (type)                 §5.5 (type)
 evidence-typed             §5.7 (type)                 §5.6 (type)
 zkp-credentialSchema       §5.8 (credential definition in credentialSchema)
 zkp-verifiableCredential   §5.8 (derived credentials are presented)
+validity-order             (not in 1.1)                §4.9 (validFrom <= validUntil)
+related-resource           (not in 1.1)                §5.3 (id and a digest)
+name-description           (not in 1.1)                §4.6 (string or language value)
 holder-uri                 §4.10 (a URI)               §4.13 (URL or object with id)
 vp-credential              §4.10 (VCs or JWT VCs)      §4.13, §4.13.1 (VC or Enveloped VC)
 =========================  ==========================  ======================================
@@ -46,6 +49,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 #: The base contexts: each version's first ``@context`` value ([1.1] §4.1, [2.0] §4.3).
@@ -344,12 +348,78 @@ def _credential(document: Mapping[str, Any], version: int, at: str, out: list[Vi
     _typed_entries(document, "refreshService", "refresh-typed", at, out, id_required=version == 1)
     _typed_entries(document, "termsOfUse", "terms-typed", at, out, id_required=False)
     _typed_entries(document, "evidence", "evidence-typed", at, out, id_required=False)
+    if version == 2:
+        _validity_order(document, at, out)
+        _related_resources(document, at, out)
+        _names(document, at, out)
+        issuer = document.get("issuer")
+        if isinstance(issuer, Mapping):
+            _names(issuer, _join(at, "issuer"), out)
     proofs = _proofs(document, at, out)
     if ZKP_PROOF_TYPES.intersection(proofs) and "credentialSchema" not in document:
         out.append(Violation(
             "zkp-credentialSchema", _join(at, "credentialSchema"),
             "A credential with a zero-knowledge proof must name its credential definition in "
             "credentialSchema."))
+
+
+def _moment(value: object) -> datetime | None:
+    """A dateTimeStamp as an aware datetime, or None when Python cannot hold it."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _validity_order(document: Mapping[str, Any], at: str, out: list[Violation]) -> None:
+    """[2.0] §4.9: validFrom MUST be the same as or earlier than validUntil."""
+    start, end = document.get("validFrom"), document.get("validUntil")
+    if not (is_date_time(start, version=2) and is_date_time(end, version=2)):
+        return  # absent, or already a date-format violation
+    first, last = _moment(start), _moment(end)
+    if first is not None and last is not None and first > last:
+        out.append(Violation("validity-order", _join(at, "validUntil"),
+                             "validUntil must not be earlier than validFrom."))
+
+
+def _related_resources(document: Mapping[str, Any], at: str, out: list[Violation]) -> None:
+    """[2.0] §5.3: each relatedResource has an id and a digestSRI or digestMultibase."""
+    if "relatedResource" not in document:
+        return
+    base = _join(at, "relatedResource")
+    for suffix, entry in _entries(document["relatedResource"]):
+        where = base + suffix
+        if not isinstance(entry, Mapping) or not is_uri(entry.get("id")) or not (
+                isinstance(entry.get("digestSRI"), str)
+                or isinstance(entry.get("digestMultibase"), str)):
+            out.append(Violation(
+                "related-resource", where,
+                "Each relatedResource must have an id (a URL) and a digestSRI or "
+                "digestMultibase."))
+
+
+_LANGUAGE_VALUE_MEMBERS = frozenset({"@value", "@language", "@direction"})
+
+
+def _names(node: Mapping[str, Any], at: str, out: list[Violation]) -> None:
+    """[2.0] §4.6: name and description are strings or language value objects (one or
+    more), each with a string @value."""
+    for name in ("name", "description"):
+        if name not in node:
+            continue
+        for suffix, value in _entries(node[name]):
+            if isinstance(value, str):
+                continue
+            if (isinstance(value, Mapping) and isinstance(value.get("@value"), str)
+                    and set(value) <= _LANGUAGE_VALUE_MEMBERS
+                    and all(isinstance(value[key], str) for key in value)):
+                continue
+            out.append(Violation(
+                "name-description", _join(at, name) + suffix,
+                f"{name} must be a string or a language value object (@value, @language, "
+                "@direction)."))
 
 
 def _holder(document: Mapping[str, Any], version: int, at: str, out: list[Violation]) -> None:

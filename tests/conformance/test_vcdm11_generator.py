@@ -64,10 +64,13 @@ def payload_of(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     return header, payload
 
 
-@pytest.mark.parametrize("name", ["example-8.jsonld", "example-015-zkp-vp.jsonld"])
-def test_suite_presentations_are_printed_unchanged(tmp_path: Path, name: str) -> None:
-    """The suite's positive presentations (example-8, the ZKP one) come back as they went in:
-    type VerifiablePresentation, verifiableCredential and proof present."""
+@pytest.mark.parametrize("name", ["example-8.jsonld", "example-015-zkp-vp.jsonld",
+                                  "example-012.jsonld"])
+def test_suite_documents_are_printed_unchanged(tmp_path: Path, name: str) -> None:
+    """The suite's positive documents come back as they went in: its presentations
+    (example-8, the ZKP one: type VerifiablePresentation, verifiableCredential and proof
+    present) and its terms-of-use credential, whose ODRL terms expand with nothing lost (an
+    undefined type or a relative identifier is kept by JSON-LD, not dropped)."""
     result = run_process(*GENERATOR, vector_path("vc-test-suite", name), cwd=tmp_path)
     assert result.returncode == 0
     assert json.loads(result.stdout) == vector_json("vc-test-suite", name)
@@ -314,6 +317,21 @@ def test_usage_errors_exit_2(tmp_path: Path, args: tuple[str, ...], fragment: st
     assert result.returncode == 2
     assert fragment in result.stderr
     assert result.stdout == ""
+
+
+def test_jwt_mode_must_fit_the_document(tmp_path: Path) -> None:
+    """--jwt signs a credential, --jwt-presentation a presentation: a mismatch is refused
+    with the way out."""
+    presentation = run_process(*GENERATOR, "--jwt", es256k_option(),
+                               vector_path("vc-test-suite", "example-016-jwt-presentation.jsonld"),
+                               cwd=tmp_path)
+    assert presentation.returncode == 1
+    assert "sign it with --jwt-presentation" in presentation.stderr
+    credential = run_process(*GENERATOR, "--jwt", es256k_option(), "--jwt-presentation",
+                             vector_path("vc-test-suite", "example-016-jwt.jsonld"),
+                             cwd=tmp_path)
+    assert credential.returncode == 1
+    assert "has no VerifiablePresentation" in credential.stderr
 
 
 def test_p256k_is_the_adapters_spelling_only(tmp_path: Path) -> None:

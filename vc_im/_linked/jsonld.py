@@ -273,11 +273,12 @@ def expand_checked(
     :func:`document_loader`), anywhere in the document; any property that
     expansion would drop; a property name that is an IRI rather than a term; a
     ``null`` (which expansion silently drops); any expanded ``@type`` that is not
-    an absolute IRI in ``allowed_types`` (``None``: types are not judged, since expansion
-    keeps an undefined type as a relative IRI and loses nothing); any error pyld reports,
-    such as a protected term redefinition. A context file that fails its pin raises
-    :class:`VcImError` (``broken_install``) instead: the installation, not the
-    token, is at fault.
+    an absolute IRI in ``allowed_types``, and any relative identifier or datatype; any
+    error pyld reports, such as a protected term redefinition. With ``allowed_types``
+    None only what expansion loses is refused: an undefined type or a relative
+    identifier, which JSON-LD keeps as a relative IRI, is left to the caller's own rules.
+    A context file that fails its pin raises :class:`VcImError` (``broken_install``)
+    instead: the installation, not the token, is at fault.
     """
     from pyld import jsonld
     from pyld.context_resolver import ContextResolver
@@ -309,7 +310,8 @@ def expand_checked(
             raise VcImError(error.message, code=error.code) from error
         if dropped:
             raise _dropped_error(dropped, document)
-        _check_expanded_types(expanded, allowed_types, document)
+        if allowed_types is not None:
+            _check_expanded_types(expanded, allowed_types, document)
     except RecursionError as exc:
         raise JsonLdRejected("the document is nested too deeply to expand") from exc
     return expanded
@@ -426,10 +428,9 @@ def _is_unknown_keyword(key: str) -> bool:
 
 
 def _check_expanded_types(
-    node: object, allowed: frozenset[str] | None, document: Mapping[str, Any]
+    node: object, allowed: frozenset[str], document: Mapping[str, Any]
 ) -> None:
-    """Every node type absolute and allowed (unless ``allowed`` is None); every datatype and
-    node id absolute."""
+    """Every node type absolute and allowed; every datatype and node id absolute."""
     if isinstance(node, list):
         for item in node:
             _check_expanded_types(item, allowed, document)
@@ -444,8 +445,6 @@ def _check_expanded_types(
             )
         return
     for type_iri in node.get("@type", []):
-        if allowed is None:
-            break
         if not _ABSOLUTE_IRI.match(type_iri):
             path = next(_paths_of_value(document, "$", type_iri), None)
             raise JsonLdRejected(

@@ -60,6 +60,7 @@ def vcdm11_generator(
     if jwt_presentation and jwt is None:
         fail("--jwt-presentation signs a presentation: give the keys with --jwt.")
     with errors_to_exit():
+        key = None if jwt is None else vcdm11.suite_key(jwt)  # a bad --jwt is always an error
         data = read_input_bytes(file, limit=_MAX_INPUT, what="document")
         if len(data) > _MAX_INPUT:
             fail(f"the input is larger than {_MAX_INPUT} bytes.", EXIT_INVALID)
@@ -67,14 +68,11 @@ def vcdm11_generator(
             emit_json(vcdm11.decode_jwt(_ascii(data)))
             return
         document = documents.read_document(data)
-        if jwt is None and not jwt_no_jws:
+        if key is None and not jwt_no_jws:
             emit_json(vcdm11.generate(document))
             return
-        key = None if jwt_no_jws else vcdm11.suite_key(jwt or "")
-        if jwt_no_jws and jwt is not None:
-            vcdm11.suite_key(jwt)  # the keys are still checked: a bad option is an error
-        typer.echo(vcdm11.encode_jwt(document, key, presentation=jwt_presentation,
-                                     audience=jwt_aud))
+        typer.echo(vcdm11.encode_jwt(document, None if jwt_no_jws else key,
+                                     presentation=jwt_presentation, audience=jwt_aud))
 
 
 @jose_app.command("issue")

@@ -89,11 +89,12 @@ def encode_jwt(document: Mapping[str, Any], key: keys.Key | None, *, presentatio
                audience: str | None = None) -> str:
     """``document`` as a VC 1.1 JWT ([1.1] §6.3.1), signed with ``key`` or, when ``key`` is
     None, unsigned (``alg: none``; the document must then carry its own proof)."""
-    if presentation != is_presentation(document):
-        kind = "a presentation" if is_presentation(document) else "a credential"
-        raise DocumentRefused(f"the document is {kind}; "
-                              + ("drop --jwt-presentation." if not presentation
-                                 else "--jwt-presentation needs a VerifiablePresentation."))
+    if presentation and not is_presentation(document):
+        raise DocumentRefused("--jwt-presentation signs a presentation, and the document's "
+                              "type has no VerifiablePresentation.")
+    if not presentation and is_presentation(document):
+        raise DocumentRefused("the document is a presentation: sign it with "
+                              "--jwt-presentation.")
     if key is None:
         _require_proof(document, presentation=presentation)
     check_document(document, presentation=presentation, version=1)
