@@ -489,3 +489,44 @@ def test_present_document_refusals(other_key: keys.Key, document: dict[str, Any]
     with pytest.raises(InputError) as caught:
         present_document(other_key, document, now=NOW, encoding=encoding)
     assert words in caught.value.message
+
+
+# --- IM presentations and DPoP proofs stay IM-only ---------------------------------------------
+
+def test_im_presentation_refuses_an_embedded_w3c_credential(
+        tmp_path: Path, other_key: keys.Key, device_key: keys.Key,
+        make_credential: Callable[..., str], issuer_key: keys.Key) -> None:
+    """A w3c credential verifies on its own, but an IM presentation carrying it fails with
+    bad_type: its holder binding could not be judged, so it is never silently skipped."""
+    from vc_im.presentations import create_presentation
+    from vc_im.verify import verify_token
+
+    w3c = signed(other_key, {**employee(), "cnf": {"jwk": device_key.header_jwk()}})
+    store = TrustStore.of(TrustedIssuer("https://im.example.com", (issuer_key.public(),)),
+                          TrustedIssuer(OTHER, (other_key.public(),), None, frozenset({"w3c"})))
+    assert verify_credential(w3c, store, now=NOW).ok
+    vp = create_presentation(device_key, [make_credential(), w3c], audience="https://v.example",
+                             nonce="n" * 22, now=NOW)
+    report = verify_token(vp, store, now=NOW, audience="https://v.example", nonce="n" * 22,
+                          store=tmp_path / "replay.sqlite3")
+    check = report.failure
+    assert check is not None
+    assert (check.name, check.code) == ("credentials", "bad_type")
+    assert check.reason.startswith("Credential 2 is of the profile w3c;")
+
+
+def test_dpop_refuses_a_w3c_credential(other_key: keys.Key, device_key: keys.Key,
+                                       tmp_path: Path) -> None:
+    """dpop verify --credential binds IM credentials only: a w3c one fails with bad_type."""
+    from vc_im.dpop import create_proof, verify_proof
+
+    w3c = signed(other_key, {**employee(), "cnf": {"jwk": device_key.header_jwk()}})
+    proof = create_proof(device_key, htm="POST", htu="https://v.example/token", now=NOW)
+    report = verify_proof(proof, htm="POST", htu="https://v.example/token", now=NOW,
+                          credential=w3c, trust=trust_for(other_key, frozenset({"w3c"})),
+                          store=tmp_path / "replay.sqlite3")
+    check = report.failure
+    assert check is not None
+    assert (check.code, check.reason) == ("bad_type", "The credential is of the profile w3c; "
+                                          "a DPoP proof binds an ImDeviceCredential or "
+                                          "ImUserCredential.")

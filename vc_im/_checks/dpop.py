@@ -286,7 +286,9 @@ def check_credential(state: DpopState) -> str:
         assert failure is not None
         raise CheckFailed(failure.code or "malformed", f"the credential: {failure.reason}")
     credential = report.verified
-    assert isinstance(credential, Credential)
+    if not isinstance(credential, Credential):  # a w3c or profile-file credential
+        raise CheckFailed("bad_type", f"the credential is of the profile {report.profile}; a "
+                          "DPoP proof binds an ImDeviceCredential or ImUserCredential")
     bound = credential.bound_thumbprint
     if bound is None:
         raise CheckFailed("holder_binding", "the credential binds no holder key (no cnf)")
