@@ -80,6 +80,7 @@ def test_select_prefers_the_most_specific_profile() -> None:
     assert profiles.select(["SupportAgentCredential"], (W3C, agent)) is None  # no VC type
     assert profiles.select(["VerifiableCredential", "ImDeviceCredential"],
                            (IM_DEVICE, IM_USER, W3C)) is IM_DEVICE
+    assert profiles.select(["VerifiableCredential", "ImUserCredential"], (W3C, agent)) is None
 
 
 @settings(max_examples=50)
@@ -171,7 +172,7 @@ def test_forced_w3c_profile_and_issuer_restrictions(other_key: keys.Key) -> None
     (lambda d: d.update(validFrom="2023-01-01"), "time", "malformed", "validFrom"),
     (lambda d: d.update(credentialSchema={"id": "https://example.org/s"}), "schema",
      "schema_invalid", "schema-typed"),
-    (lambda d: d.update(id="no uri"), "jsonld", "context_rejected", "relative IRI"),
+    (lambda d: d.update(id="no uri"), "schema", "schema_invalid", "id-uri"),
     (lambda d: d.update(issuer={"name": "Employer"}), "schema", "schema_invalid",
      "issuer-uri"),
     (lambda d: d.pop("credentialSubject"), "schema", "schema_invalid",
@@ -216,7 +217,8 @@ def test_vc1_generic_credential_without_exp_or_sub(other_key: keys.Key) -> None:
 
 def test_im_credentials_keep_their_profile_and_rules(issuer_key: keys.Key) -> None:
     """An ImDeviceCredential still verifies as before and its report names im-device, even
-    from an issuer allowed w3c too; its Credential is today's."""
+    from an issuer allowed w3c too; its Credential is today's. From an issuer allowed w3c
+    only it is refused: vc_im's own types are never read under another profile's rules."""
     token = issue_credential(issuer_key, issuer="https://im.example.com",
                              subject="im:SvPfLlwBQi-6oddVRrkqpw/04c7@example.com",
                              fn="Alice", now=NOW)
@@ -229,9 +231,15 @@ def test_im_credentials_keep_their_profile_and_rules(issuer_key: keys.Key) -> No
         assert isinstance(report.verified, Credential)
     only_w3c = TrustStore.of(TrustedIssuer("https://im.example.com", (issuer_key.public(),),
                                            None, frozenset({"w3c"})))
-    report = verify_credential(token, only_w3c, now=NOW)
-    assert report.ok
-    assert report.profile == "w3c"
+    check = verify_credential(token, only_w3c, now=NOW).failure
+    assert check is not None
+    assert (check.name, check.code) == ("types", "bad_type")  # IM types never verify as w3c
+    assert check.reason.endswith("(the types rule of the profile w3c, which this verifier "
+                                 "applies to its issuer).")
+    forced = verify_credential(token, only_w3c, now=NOW, profile=W3C).failure
+    assert forced is not None
+    assert (forced.name, forced.code) == ("types", "bad_type")
+    assert "does not fit the profile w3c" in forced.reason
 
 
 # --- profile files ---------------------------------------------------------------------------

@@ -114,7 +114,10 @@ class Profile:
         return self.name in IM_NAMES
 
     def matches(self, types: Sequence[str]) -> bool:
-        """Whether a credential of ``types`` is of this profile's kind (its types included)."""
+        """Whether a credential of ``types`` is of this profile's kind (its types included).
+        vc_im's own types fit their own profiles only, never ``w3c`` or a profile file's."""
+        if not self.is_im and IM_TYPES & set(types):
+            return False
         return "VerifiableCredential" in types and self.types <= set(types)
 
     def schema_problems(self, document: Mapping[str, Any]) -> tuple[SchemaProblem, ...]:
@@ -132,6 +135,7 @@ class Profile:
 
 
 IM_NAMES = frozenset({"im-device", "im-user"})
+IM_TYPES = frozenset({"ImDeviceCredential", "ImUserCredential"})
 IM_DEVICE = Profile("im-device", frozenset({"ImDeviceCredential"}))
 IM_USER = Profile("im-user", frozenset({"ImUserCredential"}))
 W3C = Profile("w3c", frozenset())
@@ -204,7 +208,7 @@ def read_profile_file(path: Path) -> Profile:
             or "VerifiableCredential" in types or len(set(types)) != len(types)):
         raise ProfileError(f"the {where} needs \"types\": distinct type terms besides "
                            "VerifiableCredential.")
-    if set(types) & {"ImDeviceCredential", "ImUserCredential"}:
+    if set(types) & IM_TYPES:
         raise ProfileError(f"the {where} may not claim vc_im's own credential types.")
     base = path.parent
     contexts, pins = _contexts(document.get("contexts"), base, where)

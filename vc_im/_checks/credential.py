@@ -276,6 +276,10 @@ def check_types(state: CredentialState) -> str:
                           "['VerifiableCredential', 'ImDeviceCredential'] or "
                           "['VerifiableCredential', 'ImUserCredential']"
                           f"{_profile_rule(state, 'the types rule')}", "$.type")
+    if state.profile is None:  # an IM type, but not one the trust file lets its issuer issue
+        raise CheckFailed("bad_type", f"the credential's type {types!r} is not one this "
+                          f"verifier accepts from its issuer"
+                          f"{_profile_rule(state, 'the types rule')}", "$.type")
     state.credential_type = CredentialType(ours[0])
     return f"the type is {state.credential_type.value}"
 
