@@ -51,8 +51,11 @@ def vcdm11_generator(
     jwt_decode: Annotated[bool, typer.Option("--jwt-decode", help="FILE is a JWT: print the "
                                              "document it encodes, unverified.")] = False,
 ) -> None:
-    """The VC Data Model 1.1 test suite's generator: check FILE and print it, as a JWT with
-    --jwt, or decode a JWT with --jwt-decode. No validity-period checks apply."""
+    """The VC Data Model 1.1 test suite's generator (no validity-period checks).
+
+    Checks FILE and prints it, signed as a VC 1.1 JWT with --jwt, or decodes a JWT with
+    --jwt-decode.
+    """
     from vc_im.conformance import documents, vcdm11
 
     if sum((jwt_no_jws, jwt_presentation, jwt_decode)) > 1:
