@@ -109,7 +109,7 @@ def sign_bytes(key: keys.Key, data: bytes, alg: str) -> bytes:
 def alg_keys(issuer_key: keys.Key) -> dict[str, keys.Key]:
     """One private issuing key per algorithm vc_im signs with (Ed25519 is the RFC 8037 key)."""
     return {"Ed25519": issuer_key,
-            **{alg: keys.generate(alg) for alg in ("ES256", "ES256K", "RS256")}}
+            **{alg: keys.generate(alg) for alg in ("ES256", "ES256K", "ES384", "ES512", "RS256")}}
 
 
 @pytest.fixture(scope="session")

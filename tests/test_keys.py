@@ -245,11 +245,17 @@ def test_rfc7515_a1_symmetric_key_refused() -> None:
     refusal(lambda: key_from_jwk(vector["jwk"]), "symmetric", secrets=vector["jwk"])
 
 
-def test_rfc7515_a4_p521_refused() -> None:
-    """RFC 7515 A.4's P-521 key is refused: ES512 is not one of vc_im's algorithms."""
+def test_rfc7515_a4_es512_verifies() -> None:
+    """RFC 7515 A.4: the P-521 JWK imports as ES512 and vc_im verifies the RFC's JWS."""
     vector = load_vector("jose-rfc", "rfc7515-appendix-A.json")["vectors"]["A.4"]
-    refusal(lambda: key_from_jwk(vector["jwk"]), "'P-521' is not supported",
-            secrets=vector["jwk"])
+    key = key_from_jwk(vector["jwk"], require="private")
+    assert (key.alg, key.public_jwk["crv"]) == ("ES512", "P-521")
+    result = jws.deserialize_compact(vector["compact"], key.public().jose_key("ES512"),
+                                     algorithms=["ES512"])
+    assert result.payload == b"Payload"
+    tampered = vector["compact"].replace(".UGF5bG9hZA.", ".cGF5bG9hZA.")  # "payload"
+    with pytest.raises(BadSignatureError):
+        jws.deserialize_compact(tampered, key.public().jose_key("ES512"), algorithms=["ES512"])
 
 
 # --------------------------------------------------------------------------------------
@@ -260,13 +266,15 @@ EXPECTED_MEMBERS = {
     "Ed25519": {"kty", "crv", "x", "kid", "alg"},
     "ES256": {"kty", "crv", "x", "y", "kid", "alg"},
     "ES256K": {"kty", "crv", "x", "y", "kid", "alg"},
+    "ES384": {"kty", "crv", "x", "y", "kid", "alg"},
+    "ES512": {"kty", "crv", "x", "y", "kid", "alg"},
     "RS256": {"kty", "n", "e", "kid", "alg"},
 }
 
 
 def test_default_alg_and_algorithms() -> None:
     """The algorithm list and default are exactly the contract's."""
-    assert ALGORITHMS == ("Ed25519", "ES256", "ES256K", "RS256")
+    assert ALGORITHMS == ("Ed25519", "ES256", "ES256K", "ES384", "ES512", "RS256")
     assert DEFAULT_ALG == "Ed25519"
     assert MIN_RSA_BITS == 2048
     assert generate().alg == "Ed25519"
@@ -334,7 +342,7 @@ def test_accepts_only_its_own_alg(generated: dict[str, Key], alg: str) -> None:
     """A key accepts its own alg (and EdDSA for Ed25519) and refuses a jose_key for any other."""
     key = generated[alg].public()
     expected = {alg, "EdDSA"} if alg == "Ed25519" else {alg}
-    candidates = {*ALGORITHMS, "EdDSA", "HS256", "none", "PS256", "ES384"}
+    candidates = {*ALGORITHMS, "EdDSA", "HS256", "none", "PS256", "ES256P"}
     assert {name for name in candidates if key.accepts(name)} == expected
     for name in sorted(candidates - expected):
         refusal(functools.partial(key.jose_key, name), "may not be used")
@@ -508,7 +516,10 @@ REFUSED: list[tuple[str, dict[str, object], keys.Require, str]] = [
     ("no-kty", {"crv": "Ed25519", "x": ED_PUBLIC["x"]}, "any", "no \"kty\""),
     ("x25519", _with(ED_PUBLIC, crv="X25519"), "any", "curve 'X25519' is not supported"),
     ("ed448", _with(ED_PUBLIC, crv="Ed448"), "any", "curve 'Ed448' is not supported"),
-    ("p384", _with(P256_PUBLIC, crv="P-384"), "any", "curve 'P-384' is not supported"),
+    ("p384-sized-p256", _with(P256_PUBLIC, crv="P-384"), "any", "must be 48 bytes for P-384"),
+    ("p-256k", _with(P256_PUBLIC, crv="P-256K"), "any", "curve 'P-256K' is not supported"),
+    ("lowercase-crv", _with(P256_PUBLIC, crv="p-256"), "any", "curve 'p-256' is not supported"),
+    ("brainpool", _with(P256_PUBLIC, crv="BP-256"), "any", "curve 'BP-256' is not supported"),
     ("es256-on-secp256k1", _with(K1_PUBLIC, alg="ES256"), "any",
      "alg ES256 does not fit this secp256k1 key"),
     ("es256k-on-p256", _with(P256_PUBLIC, alg="ES256K"), "any",
@@ -646,9 +657,9 @@ def test_pem_refusals() -> None:
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption())
     refusal(lambda: load_key(x_pem), "X25519 key, which vc_im does not support")
-    p384 = ec.generate_private_key(ec.SECP384R1()).public_key().public_bytes(
+    p224 = ec.generate_private_key(ec.SECP224R1()).public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-    refusal(lambda: load_key(p384), "'secp384r1' is not supported")
+    refusal(lambda: load_key(p224), "'secp224r1' is not supported")
     private_pem = ed.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                    serialization.NoEncryption())
     refusal(lambda: load_key(private_pem, require="public"), "holds a private key")

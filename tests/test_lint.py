@@ -77,6 +77,26 @@ def test_seed_vc_example_pitfalls() -> None:
     assert "appears more than once" in by_code["duplicate_member", "hasInstantMessage"]
 
 
+def test_draft_spelling_is_explained_not_recommended() -> None:
+    """hasOrganizationalUnit gets a note naming the ontology's term, not a pitfall; the
+    ontology's hasOrganizationUnit gets neither; both together are flagged as rejected."""
+    draft = inspect(SEED_VC.read_bytes())
+    (note,) = draft.notes
+    assert (note.code, note.path) == ("draft_spelling", "$.vc.credentialSubject."
+                                      "hasOrganizationalUnit")
+    assert "the MIMI draft's spelling, not a vCard term" in note.message
+    assert "write hasOrganizationalUnit" not in note.message
+    assert "vcard:hasOrganizationUnit" in note.message
+    payload = json.loads(SEED_VC.read_text().replace("hasOrganizationalUnit",
+                                                     "hasOrganizationUnit"))
+    ontology = inspect(json.dumps(payload).encode())
+    assert ontology.notes == ()
+    assert all(p.code != "unknown_term" for p in ontology.pitfalls)
+    payload["vc"]["credentialSubject"]["hasOrganizationalUnit"] = "Engineering"
+    (both,) = inspect(json.dumps(payload).encode()).notes
+    assert "rejects the two together (schema_invalid)" in both.message
+
+
 def test_seed_vc_example_payload_is_shown_as_read() -> None:
     """The payload shown is what a last-wins parser reads: the device URI, the handle lost."""
     result = inspect(SEED_VC.read_bytes())
@@ -108,15 +128,15 @@ def test_seed_dpop_figure_pitfalls() -> None:
 
 
 @pytest.mark.parametrize(("change", "expected"), [
-    (lambda s: s.update(hasOrganizationUnit=s.pop("hasOrganizationalUnit")),
-     ("unknown_term", "$.vc.credentialSubject.hasOrganizationUnit", "write hasOrganizationalUnit")),
+    (lambda s: s.update({"organization-unit": s.pop("hasOrganizationalUnit")}),
+     ("unknown_term", "$.vc.credentialSubject.organization-unit", "write hasOrganizationUnit")),
     (lambda s: s.update(impp="im:%40alice@example.com"),
      ("unknown_term", "$.vc.credentialSubject.impp", "hasInstantMessage")),
     (lambda s: s.update(email="alice@example.com"),
      ("unknown_term", "$.vc.credentialSubject.email", "does not define it")),
     (lambda s: s.update(hasInstantMessage=["im:wxyz=#projectX@example.com"]),
      ("unencoded_hash", "$.vc.credentialSubject", "%23")),
-], ids=["hasOrganizationUnit", "impp", "email", "unencoded-hash"])
+], ids=["organization-unit", "impp", "email", "unencoded-hash"])
 def test_single_pitfalls(change: Callable[[dict[str, Any]], object],
                          expected: tuple[str, str, str], make_credential: Callable[..., str]
                          ) -> None:

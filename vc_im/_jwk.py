@@ -55,6 +55,9 @@ class Curve:
 EC_CURVES: Final[Mapping[str, Curve]] = types.MappingProxyType({
     "P-256": Curve("P-256", "ES256", "secp256r1", ec.SECP256R1,
                     2**256 - 2**224 + 2**192 + 2**96 - 1, 32),
+    "P-384": Curve("P-384", "ES384", "secp384r1", ec.SECP384R1,
+                    2**384 - 2**128 - 2**96 + 2**32 - 1, 48),
+    "P-521": Curve("P-521", "ES512", "secp521r1", ec.SECP521R1, 2**521 - 1, 66),
     "secp256k1": Curve("secp256k1", "ES256K", "secp256k1", ec.SECP256K1, 2**256 - 2**32 - 977, 32),
 })
 #: The cryptography curve name of each supported curve.
@@ -65,7 +68,8 @@ EC_BY_OPENSSL_NAME: Final = types.MappingProxyType(
     {c.openssl_name: c for c in EC_CURVES.values()})
 
 
-_UNSUPPORTED_CURVE_HINT: Final = "vc_im signs with Ed25519 (OKP), P-256 or secp256k1 (EC)"
+_UNSUPPORTED_CURVE_HINT: Final = ("vc_im signs with Ed25519 (OKP), P-256, P-384, P-521 or "
+                                   "secp256k1 (EC)")
 
 
 def fail(message: str) -> KeyFileError:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vc_im import _jose as jose
 from vc_im import identifiers
@@ -29,8 +29,13 @@ from vc_im.identifiers import IdentifierError, ImId
 from vc_im.keys import Key
 from vc_im.model import Credential, CredentialType, Encoding, Subject
 from vc_im.report import Status, run_checks
+from vc_im.times import rfc3339_to_seconds
 
-__all__ = ["DEFAULT_VALIDITY", "issue_credential", "verify_credential"]
+if TYPE_CHECKING:
+    from vc_im.profiles import Profile
+
+__all__ = ["DEFAULT_VALIDITY", "document_claims", "issue_credential", "issue_document",
+           "verify_credential"]
 
 DEFAULT_VALIDITY = 90 * 86400  # the seed's examples are valid for 90 days
 _ABSOLUTE_URI = re.compile(r"\A[A-Za-z][A-Za-z0-9+.-]*:[^\s\x00-\x1f\x7f]+\Z")
@@ -147,4 +152,63 @@ def issue_credential(
         if check.status is Status.FAILED:
             raise InputError(f"refusing to issue an invalid credential ({check.code}): "
                              f"{check.reason}")
+    return jose.sign(header, payload, key)
+
+
+def document_claims(document: Mapping[str, Any], encoding: Encoding) -> dict[str, Any]:
+    """The JWT payload that secures a credential document as it is.
+
+    VC Data Model 1.1 §6.3.1: the document goes in ``vc`` unchanged, and ``iss``, ``sub``,
+    ``jti``, ``nbf`` and ``exp`` stand for ``issuer``, ``credentialSubject.id``, ``id``,
+    ``issuanceDate`` and ``expirationDate``, each only where the document has it (a date
+    that is not RFC 3339 is left for the checks to refuse). VC 2.0 (``vc+jwt``): the
+    payload is the document itself.
+    """
+    if encoding is Encoding.VC2:
+        return dict(document)
+    claims: dict[str, Any] = {}
+    issuer = document.get("issuer")
+    issuer_id = issuer.get("id") if isinstance(issuer, Mapping) else issuer
+    if isinstance(issuer_id, str):
+        claims["iss"] = issuer_id
+    subject = document.get("credentialSubject")
+    if isinstance(subject, Mapping) and isinstance(subject.get("id"), str):
+        claims["sub"] = subject["id"]
+    if isinstance(document.get("id"), str):
+        claims["jti"] = document["id"]
+    for name, claim in (("issuanceDate", "nbf"), ("expirationDate", "exp")):
+        value = document.get(name)
+        seconds = rfc3339_to_seconds(value) if isinstance(value, str) else None
+        if seconds is not None:
+            claims[claim] = seconds
+    claims["vc"] = dict(document)
+    return claims
+
+
+def issue_document(key: Key, document: Mapping[str, Any], *, now: int,
+                   encoding: Encoding = Encoding.VC1, profile: Profile | None = None) -> str:
+    """Sign a credential document as it is (see :func:`document_claims`); return the JWT.
+
+    Every content check of its profile runs first, as a verifier would run them at ``now``:
+    ``profile``'s, or the one its types choose among the built-in profiles (``im-device``,
+    ``im-user``, else ``w3c``). Raises :class:`~vc_im.errors.InputError` with the first
+    problem, so vc_im never signs a credential it would reject.
+    """
+    if not key.is_private:
+        raise InputError("issuing needs the issuer's private key; this key file is public only.")
+    if not isinstance(document, Mapping):
+        raise InputError("the credential document must be a JSON object.")
+    if "proof" in document:
+        raise InputError("the credential document already carries a proof; vc_im secures it "
+                         "as a JWT instead (remove the proof).")
+    payload = document_claims(document, encoding)
+    header: dict[str, object] = {"alg": key.alg, "typ": encoding.typ, "kid": key.kid}
+    parts = jose.Parts(header, payload)
+    state = CredentialState(token=parts, trust=None, now=now, encoding=encoding,
+                            unverified=parts, forced_profile=profile)
+    for check in run_checks(CONTENT_STEPS, state):
+        if check.status is Status.FAILED:
+            applied = f" under the profile {state.profile.name}" if state.profile else ""
+            raise InputError(f"refusing to issue an invalid credential{applied} ({check.code}, "
+                             f"{check.name}): {check.reason}")
     return jose.sign(header, payload, key)

@@ -19,6 +19,7 @@ from vc_im._jwk import EC_CURVES, fail, native_members
 from vc_im.errors import KeyFileError
 from vc_im.keys import Key, key_from_jwk
 
+_EC_BY_ALG: Final = types.MappingProxyType({curve.alg: curve for curve in EC_CURVES.values()})
 _B58_ALPHABET: Final = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 
 
@@ -51,6 +52,8 @@ DID_KEY_CODECS: Final[Mapping[str, bytes]] = types.MappingProxyType({
     "Ed25519": b"\xed\x01",  # ed25519-pub 0xed
     "ES256": b"\x80\x24",  # p256-pub 0x1200
     "ES256K": b"\xe7\x01",  # secp256k1-pub 0xe7
+    "ES384": b"\x81\x24",  # p384-pub 0x1201
+    "ES512": b"\x82\x24",  # p521-pub 0x1202
     "RS256": b"\x85\x24",  # rsa-pub 0x1205
 })
 #: Multicodec public-key codes vc_im recognises but does not support, for clear refusals.
@@ -59,8 +62,6 @@ DID_KEY_CODECS: Final[Mapping[str, bytes]] = types.MappingProxyType({
 #: Multicodec public-key codes vc_im recognises but does not support, for clear refusals.
 _DID_KEY_UNSUPPORTED: Final[Mapping[bytes, str]] = types.MappingProxyType({
     b"\xec\x01": "x25519-pub",
-    b"\x81\x24": "p384-pub",
-    b"\x82\x24": "p521-pub",
     b"\x83\x24": "ed448-pub",
     b"\xe3\x01": "bls12_381-g1-pub",
     b"\xeb\x01": "bls12_381-g2-pub",
@@ -116,8 +117,8 @@ def _did_key_body(alg: str, body: bytes, kid: str) -> Key:
         if len(body) != 32:
             raise fail("the did:key ed25519-pub key is not 32 bytes.")
         members = {"kty": "OKP", "crv": "Ed25519", "x": b64url_encode(body)}
-    elif alg in ("ES256", "ES256K"):
-        curve = EC_CURVES["P-256" if alg == "ES256" else "secp256k1"]
+    elif alg in _EC_BY_ALG:
+        curve = _EC_BY_ALG[alg]
         if len(body) != curve.size + 1 or body[0] not in (2, 3):
             raise fail(f"the did:key {curve.crv} key is not a compressed point.")
         try:

@@ -45,6 +45,7 @@ from joserfc.jwk import ECKey, OKPKey, RSAKey
 from vc_im import _jose as strictjson
 from vc_im._jose import b64url_encode
 from vc_im._jwk import (
+    EC_CURVES,
     MAX_RSA_BITS,
     MIN_RSA_BITS,
     NativePrivate,
@@ -79,7 +80,7 @@ __all__ = [
 ]
 
 #: The JWS algorithms vc_im signs with; each key has exactly one of them.
-ALGORITHMS: Final[tuple[str, ...]] = ("Ed25519", "ES256", "ES256K", "RS256")
+ALGORITHMS: Final[tuple[str, ...]] = ("Ed25519", "ES256", "ES256K", "ES384", "ES512", "RS256")
 DEFAULT_ALG: Final = "Ed25519"
 MAX_KEY_FILE_BYTES: Final = 1 << 20
 #: Bits of a generated RS256 modulus.
@@ -89,6 +90,8 @@ Require: TypeAlias = Literal["public", "private", "any"]
 #: The joserfc key object handed to the JOSE codec.
 JoseKey: TypeAlias = OKPKey | ECKey | RSAKey
 _EDDSA: Final = "EdDSA"
+#: The curve of each ECDSA algorithm (ES256: P-256, ES256K: secp256k1, ES384: P-384, ES512: P-521).
+_EC_BY_ALG: Final = types.MappingProxyType({curve.alg: curve for curve in EC_CURVES.values()})
 _COMMON_MEMBERS: Final = frozenset({"kty", "kid", "alg", "use", "key_ops"})
 _KTY_MEMBERS: Final[Mapping[str, frozenset[str]]] = types.MappingProxyType({
     "OKP": frozenset({"crv", "x", "d"}),
@@ -177,8 +180,8 @@ class Key:
                                    serialization.PublicFormat.SubjectPublicKeyInfo)
 
     def did_key(self) -> str:
-        """The did:key of the public key (multicodec ed25519-pub, p256-pub and secp256k1-pub
-        with compressed points, rsa-pub with a DER RSAPublicKey)."""
+        """The did:key of the public key (multicodec ed25519-pub, p256-pub, p384-pub, p521-pub and
+        secp256k1-pub with compressed points, rsa-pub with a DER RSAPublicKey)."""
         from vc_im.dids import DID_KEY_CODECS, b58encode
 
         native = self._native
@@ -329,7 +332,7 @@ def _check_alg(alg: str | None, key_alg: str, key_name: str) -> str:
         return key_alg
     if alg in ALGORITHMS or alg == _EDDSA:
         raise fail(f"the JWK alg {alg} does not fit this {key_name} key, whose alg is {key_alg}.")
-    raise fail(f"the JWK alg {shown(alg)} is not supported (Ed25519, ES256, ES256K, RS256).")
+    raise fail(f"the JWK alg {shown(alg)} is not supported ({', '.join(ALGORITHMS)}).")
 
 
 def jwk_thumbprint(jwk: Mapping[str, object]) -> str:
@@ -346,10 +349,8 @@ def generate(alg: str = DEFAULT_ALG, *, kid: str | None = None) -> Key:
     native: NativePrivate
     if alg == "Ed25519":
         native = ed25519.Ed25519PrivateKey.generate()
-    elif alg == "ES256":
-        native = ec.generate_private_key(ec.SECP256R1())
-    elif alg == "ES256K":
-        native = ec.generate_private_key(ec.SECP256K1())
+    elif alg in _EC_BY_ALG:
+        native = ec.generate_private_key(_EC_BY_ALG[alg].curve())
     elif alg == "RS256":
         native = rsa.generate_private_key(public_exponent=65537, key_size=RSA_GENERATE_BITS)
     else:

@@ -22,11 +22,10 @@ from vc_im.times import MAX_NUMERIC_DATE, MILLISECONDS_THRESHOLD, seconds_to_rfc
 MAX_INSPECT_BYTES = 1 << 20
 _VCARD_NAMESPACES = ("http://www.w3.org/2006/vcard/ns", "https://www.w3.org/2006/vcard/ns")
 _SUBJECT_TERMS = frozenset({"id", "fn", "hasOrganizationName", "hasOrganizationalUnit",
-                            "hasInstantMessage"})
+                            "hasOrganizationUnit", "hasInstantMessage",
+                            "mayIssueDeviceCredentials"})
 _SUGGESTIONS = {
-    "hasOrganizationUnit": "write hasOrganizationalUnit: vc_im's context maps that spelling "
-                           "(the draft's) to vcard:hasOrganizationUnit",
-    "organization-unit": "write hasOrganizationalUnit",
+    "organization-unit": "write hasOrganizationUnit (the ontology's object property)",
     "organization-name": "write hasOrganizationName",
     "impp": "write hasInstantMessage (vCard's IMPP)",
 }
@@ -48,6 +47,8 @@ class Inspection:
     header: Mapping[str, Any] | None
     payload: Mapping[str, Any]
     pitfalls: tuple[Pitfall, ...]
+    #: What is worth knowing but verification accepts (the draft's vCard spelling, say).
+    notes: tuple[Pitfall, ...] = ()
 
 
 class _Duplicates:
@@ -107,7 +108,7 @@ def inspect(data: bytes) -> Inspection:
     pitfalls.extend(Pitfall("private_key_exposed", where, "this JWK carries private key "
                             "material (shown as REDACTED): the key is compromised; replace it")
                     for where in exposed)
-    return Inspection(header, payload, tuple(pitfalls))
+    return Inspection(header, payload, tuple(pitfalls), tuple(_notes(payload)))
 
 
 _PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
@@ -165,6 +166,21 @@ def _pitfalls(header: Mapping[str, Any], payload: Mapping[str, Any]) -> Iterator
             if isinstance(value, str) and value.startswith("im:") and "#" in value:
                 yield Pitfall("unencoded_hash", base, f"{value!r} has an unencoded '#', which "
                               "starts a URI fragment (RFC 3986 §3.5); write %23 instead")
+
+
+def _notes(payload: Mapping[str, Any]) -> Iterator[Pitfall]:
+    """What verification accepts but a reader should know: the draft's vCard spelling."""
+    inner = payload.get("vc")
+    vc: Mapping[str, Any] = inner if isinstance(inner, dict) else payload
+    subject = vc.get("credentialSubject")
+    base = ("$.vc" if vc is not payload else "$") + ".credentialSubject"
+    if isinstance(subject, dict) and "hasOrganizationalUnit" in subject:
+        both = ("; this credential also carries hasOrganizationUnit, and verification rejects "
+                "the two together (schema_invalid)" if "hasOrganizationUnit" in subject else "")
+        yield Pitfall("draft_spelling", f"{base}.hasOrganizationalUnit", "hasOrganizationalUnit "
+                      "is the MIMI draft's spelling, not a vCard term; vc_im's context maps it to "
+                      "the ontology's vcard:hasOrganizationUnit, which hasOrganizationUnit names "
+                      f"directly; both mean the same{both}")
 
 
 def _context_pitfalls(context: Any, base: str) -> Iterator[Pitfall]:

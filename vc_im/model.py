@@ -12,13 +12,14 @@ both directions, so that issuing and verifying cannot disagree:
 
 The subject is described with the vCard ontology: ``fn``,
 ``hasOrganizationName``, ``hasOrganizationalUnit`` (the seed's spelling, which
-our context maps to ``vcard:hasOrganizationUnit``) and ``hasInstantMessage``.
+our context maps to ``vcard:hasOrganizationUnit``; the ontology's own
+``hasOrganizationUnit`` is read as the same) and ``hasInstantMessage``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -182,6 +183,32 @@ def data_model(payload: Mapping[str, Any], encoding: Encoding) -> dict[str, Any]
         if isinstance(payload.get(claim), int):
             model.setdefault(name, seconds_to_rfc3339(payload[claim]))
     return model
+
+
+@dataclass(frozen=True, slots=True)
+class ProfiledCredential:
+    """A credential verified under a profile other than ``im-device`` and ``im-user`` (``w3c``
+    or a profile file's): its data-model document, as signed, and what the checks read."""
+
+    profile: str
+    issuer: str
+    types: tuple[str, ...]
+    #: The W3C data model the JWT stands for (VC DM 1.1 claims mapped back, §6.3.1).
+    document: Mapping[str, Any] = field(repr=False)
+    id: str | None = None
+    issued_at: int | None = None
+    expires_at: int | None = None
+    #: The IM identifiers the profile's rules found, in order.
+    identifiers: tuple[ImId, ...] = ()
+    holder_key: Key | None = None
+    holder_jkt: str | None = None
+
+    @property
+    def bound_thumbprint(self) -> str | None:
+        """The RFC 7638 thumbprint of the key bound to the holder (``cnf``), or None."""
+        if self.holder_key is not None:
+            return self.holder_key.thumbprint()
+        return self.holder_jkt
 
 
 @dataclass(frozen=True, slots=True)

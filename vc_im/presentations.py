@@ -3,10 +3,16 @@
 :func:`create_presentation` signs a presentation with the holder's key (VC Data Model 1.1
 ``vp`` claim, or 2.0 ``vp+jwt`` with enveloped credentials); :func:`verify_presentation`
 reports every check, with one nested report per embedded credential.
+:func:`present_document` signs a presentation document as it is, under the ``w3c`` profile
+(a holder's presentation of any credentials, no device credential required).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from vc_im import _jose as jose
 from vc_im._checks import (
     DEFAULT_LIFETIME,
     MAX_CREDENTIALS,
@@ -14,6 +20,8 @@ from vc_im._checks import (
     create_presentation,
     verify_presentation,
 )
+from vc_im.errors import InputError
+from vc_im.keys import Key
 from vc_im.model import Presentation
 
 __all__ = [
@@ -22,5 +30,81 @@ __all__ = [
     "PRESENTATION_STEPS",
     "Presentation",
     "create_presentation",
+    "present_document",
     "verify_presentation",
 ]
+
+
+def present_document(key: Key, document: Mapping[str, Any], *, now: int,
+                     encoding: str = "vc1", audience: str | None = None,
+                     nonce: str | None = None, valid_for: int = DEFAULT_LIFETIME) -> str:
+    """Sign a presentation document as it is, after the ``w3c`` profile's checks; return the
+    JWT.
+
+    The document must keep the VC Data Model (:func:`vc_im.vcdm.check_presentation`), name
+    its ``holder``, start with the encoding's W3C base context, use pinned contexts only and
+    expand losslessly. ``vc1``: a VC DM 1.1 JWT, the document in ``vp``, ``iss`` its holder,
+    ``jti`` its id, and ``iat``/``nbf``/``exp`` (``valid_for``) with ``aud`` and ``nonce``
+    when given; ``vc2``: the document itself as a ``vp+jwt`` (audience and nonce, if wanted,
+    belong in the document). Raises :class:`~vc_im.errors.InputError` with the first problem.
+    """
+    from vc_im import _linked, vcdm
+    from vc_im.profiles import W3C
+
+    if not key.is_private:
+        raise InputError("presenting needs the holder's private key; this key is public only.")
+    if not isinstance(document, Mapping):
+        raise InputError("the presentation document must be a JSON object.")
+    if encoding not in ("vc1", "vc2"):
+        raise InputError(f"unknown presentation format {encoding!r}; use vc1 or vc2.")
+    version = 1 if encoding == "vc1" else 2
+    violations = vcdm.check_presentation(document, version=version)
+    if violations:
+        first = violations[0]
+        raise InputError(f"refusing to present an invalid presentation under the profile "
+                         f"w3c: {first.path or '$'}: {first.message.rstrip('.')} (data-model "
+                         f"rule {first.rule}).")
+    holder = document.get("holder")
+    holder_id = holder.get("id") if isinstance(holder, Mapping) else holder
+    if not isinstance(holder_id, str):
+        raise InputError("refusing to present: the presentation names no holder (a URI, or an "
+                         "object with an id).")
+    base = _linked.V1_CONTEXT if version == 1 else _linked.V2_CONTEXT
+    contexts = document.get("@context")
+    loader = W3C.loader()
+    if not isinstance(contexts, list) or not contexts or contexts[0] != base or not all(
+            isinstance(url, str) and url in loader.urls for url in contexts):
+        raise InputError(f"refusing to present: the @context must start with {base} and name "
+                         "only contexts vc_im holds pinned (nothing is fetched).")
+    try:
+        _linked.expand_checked(_without_jwts(document), allowed_types=None, loader=loader)
+    except _linked.JsonLdRejected as exc:
+        raise InputError(f"refusing to present (context_rejected): {exc.message}") from exc
+    if version == 2:
+        if audience is not None or nonce is not None:
+            raise InputError("--format vc2 signs the document itself: put the audience and "
+                             "nonce in the document.")
+        return jose.sign({"alg": key.alg, "typ": "vp+jwt", "kid": key.kid}, dict(document),
+                         key)
+    if not 0 < valid_for <= 600:
+        raise InputError("a presentation's lifetime must be between 1 and 600 s.")
+    claims: dict[str, Any] = {"iss": holder_id, "iat": now, "nbf": now, "exp": now + valid_for}
+    if isinstance(document.get("id"), str):
+        claims["jti"] = document["id"]
+    if audience is not None:
+        claims["aud"] = audience
+    if nonce is not None:
+        claims["nonce"] = nonce
+    claims["vp"] = dict(document)
+    return jose.sign({"alg": key.alg, "typ": "JWT", "kid": key.kid}, claims, key)
+
+
+def _without_jwts(document: Mapping[str, Any]) -> Mapping[str, Any]:
+    """VC 1.1 presentations may embed credentials as JWT strings ([1.1] §6.3.1): each is
+    secured and read on its own, so expansion leaves them out."""
+    value = document.get("verifiableCredential")
+    if not isinstance(value, list) or not any(isinstance(item, str) for item in value):
+        return document
+    kept = [item for item in value if not isinstance(item, str)]
+    rest = {name: item for name, item in document.items() if name != "verifiableCredential"}
+    return {**rest, "verifiableCredential": kept} if kept else rest

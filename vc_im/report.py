@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Literal, TypeVar
 from vc_im.errors import TokenError, VerificationFailed
 
 if TYPE_CHECKING:
-    from vc_im.model import AccessToken, Credential, Presentation, Proof
+    from vc_im.model import AccessToken, Credential, Presentation, ProfiledCredential, Proof
 
 Kind = Literal["credential", "presentation", "dpop", "certificate", "access_token"]
 
@@ -117,12 +117,15 @@ class Report:
     #: The status entries checked (list, index, purpose, status), JSON-ready.
     status: tuple[Mapping[str, object], ...] = ()
     #: What was verified, when ``ok``: the credential, presentation, proof or access token.
-    verified: Credential | Presentation | Proof | AccessToken | None = field(
+    verified: Credential | ProfiledCredential | Presentation | Proof | AccessToken | None = field(
         default=None, compare=False, repr=False)
     #: Sentences worth a look that fail nothing (a contradiction the policy only reports, a
     #: statement that could not be fetched): those of the checks, then those given, each once
     #: and on one line. Nested reports keep their own.
     warnings: tuple[str, ...] = ()
+    #: The credential profile applied (``im-device``, ``im-user``, ``w3c`` or a profile
+    #: file's), once the credential's types chose one.
+    profile: str | None = None
 
     def __post_init__(self) -> None:
         carried = [warning for check in self.checks for warning in check.warnings]
@@ -177,6 +180,8 @@ class Report:
             out["status"] = [dict(entry) for entry in self.status]
         if self.warnings:  # only when there are some: the contract's reports stay as they were
             out["warnings"] = list(self.warnings)
+        if self.profile is not None:
+            out["profile"] = self.profile
         return out
 
 

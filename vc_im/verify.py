@@ -24,6 +24,7 @@ from vc_im.report import Report, failed_report
 from vc_im.trust import TrustStore
 
 if TYPE_CHECKING:
+    from vc_im.profiles import Profile
     from vc_im.replay import StoreLike
 
 __all__ = ["DEFAULT_LEEWAY", "MAX_LEEWAY", "MAX_TOKEN_BYTES", "NO_EVIDENCE", "Evidence",
@@ -39,13 +40,15 @@ def is_presentation(unverified: jose.Unverified) -> bool:
 def verify_token(token: bytes | str, trust: TrustStore, *, now: int,
                  leeway: int = DEFAULT_LEEWAY, audience: str | None = None,
                  nonce: str | None = None, store: StoreLike | None = None,
-                 evidence: Evidence = NO_EVIDENCE) -> Report:
+                 evidence: Evidence = NO_EVIDENCE, profile: Profile | None = None) -> Report:
     """Verify a credential or a presentation and report every check; never raises for bad input.
 
     ``audience`` or ``nonce`` mean a presentation is expected, so a bare credential fails
     with ``bad_type``. ``store`` is the replay store in which accepting a presentation
     consumes it (an open store, or a path; a presentation needs one). ``evidence`` (parent
-    credentials, signed statements) feeds the trust models of every credential.
+    credentials, signed statements) feeds the trust models of every credential. ``profile``
+    (``--profile``) applies that credential profile's rules to a bare credential whatever its
+    types (see :mod:`vc_im.profiles`).
     """
     try:
         unverified = jose.peek_unverified(token)
@@ -59,4 +62,4 @@ def verify_token(token: bytes | str, trust: TrustStore, *, now: int,
                                    nonce=nonce, store=store, evidence=evidence)
     return verify_credential(unverified, trust, now=now, leeway=leeway,
                              expect_presentation=audience is not None or nonce is not None,
-                             evidence=evidence)
+                             evidence=evidence, profile=profile)

@@ -195,7 +195,7 @@ def by_name() -> dict[str, list[Any]]:
         "fn": ["Alice", "", " ", "\u202eecilA", "a" * 5000, None, ["Alice"]],
         "hasOrganizationName": ["Example Corp", "", None, 5],
         "hasOrganizationalUnit": ["Engineering", "", None],
-        "hasOrganizationUnit": ["Engineering"],
+        "hasOrganizationUnit": ["Engineering", "", None],
         "mayIssueDeviceCredentials": [True, False, "true", 1, None],
         "credentialSubject": [{"id": w.DEVICE}, [], "x", None, [{"id": w.DEVICE, "fn": "A"}]],
         "credentialStatus": [

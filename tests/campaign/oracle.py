@@ -460,7 +460,7 @@ def _non_empty_str(value: Any) -> bool:
 
 
 _SUBJECT_MEMBERS = {"id", "fn", "hasOrganizationName", "hasOrganizationalUnit",
-                    "mayIssueDeviceCredentials", "hasInstantMessage"}
+                    "hasOrganizationUnit", "mayIssueDeviceCredentials", "hasInstantMessage"}
 _VC1_CLAIMS = {"iss", "sub", "jti", "nbf", "iat", "exp", "cnf", "nonce", "vc"}
 _VC1_VC = {"@context", "type", "credentialSubject", "id", "issuer", "issuanceDate",
            "expirationDate"}
@@ -573,8 +573,10 @@ def credential(token: str | bytes, world: OracleWorld, *, now: int, leeway: int)
     _need(isinstance(subject, dict) and set(subject) <= _SUBJECT_MEMBERS,
           "a credentialSubject member outside the context")
     _need(_non_empty_str(subject.get("fn")), "fn is missing")
-    for name in ("hasOrganizationName", "hasOrganizationalUnit"):
+    for name in ("hasOrganizationName", "hasOrganizationalUnit", "hasOrganizationUnit"):
         _need(name not in subject or _non_empty_str(subject[name]), f"{name} is empty")
+    _need(not {"hasOrganizationalUnit", "hasOrganizationUnit"} <= set(subject),
+          "both spellings of the organization unit")
     _need(subject.get("mayIssueDeviceCredentials", True) is True, "mayIssue is not true")
     if vc2:
         _need("id" in subject, "credentialSubject.id is missing")

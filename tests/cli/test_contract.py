@@ -407,7 +407,7 @@ def test_keygen_defaults(world: World) -> None:
     assert public_members(private) == public
 
 
-ALGS = ("Ed25519", "ES256", "ES256K", "RS256")
+ALGS = ("Ed25519", "ES256", "ES256K", "ES384", "ES512", "RS256")
 
 
 @pytest.fixture(scope="module")
@@ -418,12 +418,14 @@ def alg_keys(world: World) -> dict[str, Keypair]:
 
 
 def test_keygen_each_alg(alg_keys: dict[str, Keypair]) -> None:
-    """"Algorithms: Ed25519, ES256 (P-256), ES256K (secp256k1), RS256 (RSA of at least 2048
-    bits)", each made by ``keygen --alg``, kid its RFC 7638 thumbprint, file mode 0600."""
+    """"Algorithms: Ed25519, ES256 (P-256), ES256K (secp256k1), ES384 (P-384), ES512 (P-521),
+    RS256 (RSA of at least 2048 bits)", each made by ``keygen --alg``, kid its RFC 7638
+    thumbprint, file mode 0600."""
     algs = list(ALGS)
     pairs = [alg_keys[alg] for alg in algs]
     expected = {"Ed25519": ("OKP", "Ed25519"), "ES256": ("EC", "P-256"),
-                "ES256K": ("EC", "secp256k1"), "RS256": ("RSA", None)}
+                "ES256K": ("EC", "secp256k1"), "ES384": ("EC", "P-384"),
+                "ES512": ("EC", "P-521"), "RS256": ("RSA", None)}
     for alg, pair in zip(algs, pairs, strict=True):
         assert pair.public["alg"] == alg
         assert (pair.public["kty"], pair.public.get("crv")) == expected[alg]
@@ -433,7 +435,7 @@ def test_keygen_each_alg(alg_keys: dict[str, Keypair]) -> None:
         assert "d" in pair.private
         assert json.loads(pair.public_file.read_text()) == pair.public
         assert stat.S_IMODE(pair.file.stat().st_mode) == 0o600
-    assert len(unb64u(pairs[3].public["n"])) * 8 >= 2048
+    assert len(unb64u(alg_keys["RS256"].public["n"])) * 8 >= 2048
 
 
 def test_keygen_kid_option(world: World) -> None:
@@ -447,7 +449,7 @@ def test_each_key_signs_and_verifies_with_its_own_alg(world: World,
     """"Each key signs and verifies with its own algorithm only": a credential from each
     algorithm's key carries that alg and verifies; a token claiming another alg fails."""
     cli = world.cli
-    algs = ["ES256", "ES256K", "RS256"]
+    algs = ["ES256", "ES256K", "ES384", "ES512", "RS256"]
     pairs = [alg_keys[alg] for alg in algs]
     trust = cli.write("trust-algs.json", trust_document(
         [(f"https://{alg.lower()}.example", pair.public, ["example.com"])
@@ -460,9 +462,9 @@ def test_each_key_signs_and_verifies_with_its_own_alg(world: World,
     mislabeled = resign_vc(world, world.vc1, lambda h, _: h.update(alg="ES256"))
     runs = cli.many([*(verify_call(world, t, trust=trust) for t in tokens),
                      verify_call(world, mislabeled)])
-    for run in runs[:3]:
+    for run in runs[:-1]:
         assert_valid(run)
-    assert runs[3].code == 1, runs[3].describe()
+    assert runs[-1].code == 1, runs[-1].describe()
 
 
 def test_ed25519_jws_alg_and_eddsa_accepted(world: World) -> None:
@@ -819,7 +821,7 @@ def test_undefined_term_rejected(world: World) -> None:
         payload["vc"]["credentialSubject"]["favouriteColour"] = "blue"
 
     def add_vc2(_: dict[str, Any], payload: dict[str, Any]) -> None:
-        payload["credentialSubject"]["hasOrganizationUnit"] = "Engineering"
+        payload["credentialSubject"]["hasOrganisationUnit"] = "Engineering"
     tokens = [resign_vc(world, world.vc1, add_vc1), resign_vc(world, world.vc2, add_vc2)]
     for run in world.cli.many([verify_call(world, t) for t in tokens]):
         assert run.code == 1, run.describe()

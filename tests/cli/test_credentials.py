@@ -84,7 +84,7 @@ def verify(token: Path | str, trust_file: Path, *extra: object,
 
 # --- keygen ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("alg", ["Ed25519", "ES256", "ES256K", "RS256"])
+@pytest.mark.parametrize("alg", ["Ed25519", "ES256", "ES256K", "ES384", "ES512", "RS256"])
 def test_keygen_each_alg(alg: str, tmp_path: Path) -> None:
     """keygen writes a 0600 private JWK and prints its public JWK, kid the RFC 7638 thumbprint."""
     out = tmp_path / "key.jwk"
@@ -437,7 +437,7 @@ def test_inspect_seed_example() -> None:
 
 
 def test_inspect_json() -> None:
-    """inspect --json: verified false, the header, the payload and the pitfalls."""
+    """inspect --json: verified false, the header, the payload, the pitfalls and the notes."""
     result = run_cli("inspect", "--json", input=SEED_VC.read_bytes())
     assert result.exit_code == 0
     document = json.loads(result.stdout)
@@ -447,14 +447,28 @@ def test_inspect_json() -> None:
     assert sorted(p["code"] for p in document["pitfalls"]) == [
         "duplicate_member", "milliseconds", "milliseconds", "milliseconds", "not_array",
         "vcard_namespace_context"]
+    assert [(n["code"], n["path"]) for n in document["notes"]] == [
+        ("draft_spelling", "$.vc.credentialSubject.hasOrganizationalUnit")]
 
 
 def test_inspect_clean_credential(token_file: Path) -> None:
-    """inspect on an issued credential shows its header, UNVERIFIED, and no pitfalls."""
+    """inspect on an issued credential shows its header, UNVERIFIED, and no pitfalls; --unit's
+    draft spelling gets a note after them."""
     result = run_cli("inspect", token_file)
     assert result.exit_code == 0
     assert "header (UNVERIFIED):" in result.stdout
-    assert result.stdout.endswith("no known pitfalls found.\n")
+    lines = result.stdout.splitlines()
+    assert lines[-2] == "no known pitfalls found."
+    assert lines[-1].startswith("note: $.vc.credentialSubject.hasOrganizationalUnit: ")
+
+
+def test_inspect_notes_the_draft_spelling() -> None:
+    """inspect prints a note line for the draft's hasOrganizationalUnit, after the pitfalls."""
+    result = run_cli("inspect", input=SEED_VC.read_bytes())
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[-1].startswith(
+        "note: $.vc.credentialSubject.hasOrganizationalUnit: hasOrganizationalUnit is the MIMI "
+        "draft's spelling")
 
 
 def test_inspect_undecodable_input(tmp_path: Path) -> None:

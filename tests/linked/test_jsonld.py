@@ -105,10 +105,11 @@ def test_vcim_context_defines_exactly_our_terms() -> None:
     assert context["@protected"] is True
     assert sorted(k for k in context if not k.startswith("@")) == [
         "ImDeviceCredential", "ImUserCredential", "fn", "hasInstantMessage",
-        "hasOrganizationName", "hasOrganizationalUnit", "jkt", "jti",
+        "hasOrganizationName", "hasOrganizationUnit", "hasOrganizationalUnit", "jkt", "jti",
         "mayIssueDeviceCredentials", "nonce",
     ]
     assert context["hasOrganizationalUnit"] == f"{VCARD}hasOrganizationUnit"
+    assert context["hasOrganizationUnit"] == f"{VCARD}hasOrganizationUnit"
 
 
 def test_type_sets_hold_the_expected_iris() -> None:
@@ -220,14 +221,17 @@ def test_seed_vcard_namespace_context_is_rejected() -> None:
     )
 
 
-def test_has_organization_unit_is_dropped_and_rejected() -> None:
-    """The ontology's spelling hasOrganizationUnit is not our term: it would drop, so refuse."""
-    error = rejection(vector("decoded-has-organization-unit.json"))
-    assert (error.path, error.message) == (
-        "$.credentialSubject.hasOrganizationUnit",
-        "\"hasOrganizationUnit\" at $.credentialSubject.hasOrganizationUnit is not a term of "
-        "the document's contexts, so JSON-LD expansion would drop it",
-    )
+def test_both_organization_unit_spellings_expand_to_the_ontology_term() -> None:
+    """The ontology's hasOrganizationUnit and the draft's hasOrganizationalUnit expand to the
+    same IRI, vcard:hasOrganizationUnit, with nothing dropped."""
+    document = vector("decoded-has-organization-unit.json")
+    draft = copy.deepcopy(document)
+    subject = draft["credentialSubject"]
+    subject["hasOrganizationalUnit"] = subject.pop("hasOrganizationUnit")
+    expanded = [expand_checked(doc, allowed_types=CREDENTIAL_TYPES) for doc in (document, draft)]
+    assert expanded[0] == expanded[1]
+    (node,) = expanded[0][0][f"{CRED}credentialSubject"]
+    assert node[f"{VCARD}hasOrganizationUnit"] == [{"@value": "Engineering"}]
 
 
 def test_vcard_terms_without_our_context_are_dropped() -> None:

@@ -362,7 +362,8 @@ def test_unsupported_algorithms(master: keys.Key, dsk: keys.Key, sign_segments: 
     """alg none/HS256 and an alg that does not fit the signer's key are unsupported_alg."""
     header, payload = claims_of(dsk_statement(master, dsk))
     for alg, message in [
-        ("HS256", "the algorithm 'HS256' is not one vc_im verifies (ES256, ES256K, Ed25519, "
+        ("HS256", "the algorithm 'HS256' is not one vc_im verifies (ES256, ES256K, ES384, "
+                  "ES512, Ed25519, "
                   "EdDSA, RS256)."),
         ("ES256", "the header's alg ES256 does not fit the signer's Ed25519 key."),
     ]:

@@ -92,7 +92,7 @@ def test_unknown_issuer_member(member: str, public_jwk: dict[str, str]) -> None:
     """A misspelt or unknown issuer member is an error (a typo must not trust every domain)."""
     value = document(public_jwk, **{member: ["example.com"]})
     assert refused(value) == (f"the trust file: issuers[0] has unknown member {member!r}; "
-                              "allowed: domains, id, keys.")
+                              "allowed: domains, id, keys, profiles.")
 
 
 def test_unknown_key_member(public_jwk: dict[str, str]) -> None:

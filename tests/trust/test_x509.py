@@ -603,10 +603,10 @@ def test_rsa_ca_works(alice: keys.Key) -> None:
         "CN=Alice,O=example.com", "CN=rsa-root")
 
 
-@pytest.mark.parametrize("alg", ["RS256", "ES256K", "ES256"])
+@pytest.mark.parametrize("alg", ["RS256", "ES256K", "ES256", "ES384", "ES512"])
 def test_other_leaf_key_types_work(alg: str, ca: tuple[bytes, keys.Key],
                                    roots: tuple[x509.Certificate, ...]) -> None:
-    """RSA 2048, secp256k1 and P-256 leaf keys come back with their JWS alg."""
+    """RSA 2048, secp256k1, P-256, P-384 and P-521 leaf keys come back with their JWS alg."""
     subject = keys.generate(alg)
     leaf = mint_leaf(ca_cert_pem=ca[0], ca_key=ca[1], subject_key=subject,
                      san_uris=SEED_SANS, subject_name="Alice", now=NOW)
@@ -616,13 +616,13 @@ def test_other_leaf_key_types_work(alg: str, ca: tuple[bytes, keys.Key],
 
 def test_leaf_key_vc_im_does_not_use_is_bad_key(ca: tuple[bytes, keys.Key],
                                                 roots: tuple[x509.Certificate, ...]) -> None:
-    """A P-384 leaf validates as X.509 but its key is not one vc_im verifies JWS with."""
-    leaf = build(ec.generate_private_key(ec.SECP384R1()).public_key(), native(ca[1]),
+    """A P-224 leaf validates as X.509 but its key is not one vc_im verifies JWS with."""
+    leaf = build(ec.generate_private_key(ec.SECP224R1()).public_key(), native(ca[1]),
                  issuer=cert(ca[0]).subject, sans=uris(SEED_DEVICE))
     code, message = failure([b64(leaf)], roots)
     assert code == "bad_key"
     assert message.startswith("the certificate 'CN=hand-made' holds a key vc_im cannot verify "
-                              "with: the elliptic curve 'secp384r1' is not supported")
+                              "with: the elliptic curve 'secp224r1' is not supported")
 
 
 # --------------------------------------------------------------------------------------
@@ -782,10 +782,10 @@ def test_describe_lists_the_printable_fields(seed_leaf: bytes) -> None:
 
 def test_describe_names_unsupported_keys(ca: tuple[bytes, keys.Key]) -> None:
     """A key vc_im does not sign with is described, not refused."""
-    leaf = build(ec.generate_private_key(ec.SECP384R1()).public_key(), native(ca[1]),
+    leaf = build(ec.generate_private_key(ec.SECP224R1()).public_key(), native(ca[1]),
                  issuer=cert(ca[0]).subject, sans=uris(SEED_DEVICE))
     (info,) = describe(leaf.public_bytes(serialization.Encoding.PEM))
-    assert info.key_type == "EC secp384r1 (vc_im does not sign with it)"
+    assert info.key_type == "EC secp224r1 (vc_im does not sign with it)"
 
 
 @pytest.mark.parametrize(("sans", "code", "start"), [

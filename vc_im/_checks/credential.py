@@ -37,10 +37,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from vc_im import _jose as jose
 from vc_im import identifiers
+from vc_im._checks import profiled
 from vc_im._checks.common import (
     DEFAULT_LEEWAY,
     check_alg,
@@ -66,10 +67,13 @@ from vc_im.model import (
     Subject,
     data_model,
 )
-from vc_im.report import CheckFailed, Report, run_checks
+from vc_im.report import CheckFailed, Report, Status, run_checks
 from vc_im.times import TimeRules, rfc3339_to_seconds
 from vc_im.times import seconds_to_rfc3339 as rfc3339
 from vc_im.trust.store import TrustStore
+
+if TYPE_CHECKING:
+    from vc_im.profiles import Profile
 
 MAX_INSTANT_MESSAGES = 32
 
@@ -136,7 +140,24 @@ def check_signature(state: CredentialState) -> str:
 # --- checks after the signature --------------------------------------------------------------
 
 def check_claims(state: CredentialState) -> str:
-    """Registered claims are present and well-typed; the data-model claim fits the encoding."""
+    """Registered claims are present and well-typed; the data-model claim fits the encoding.
+
+    The profile whose rules the content checks apply is chosen here, first (see
+    :mod:`vc_im.profiles`); ``im-device`` and ``im-user`` keep the rules below."""
+    profiled.choose_profile(state)
+    if state.generic:
+        return profiled.check_claims(state)
+    try:
+        return _im_claims(state)
+    except CheckFailed as exc:
+        if state.profile is not None or not (rule := _profile_rule(state)):
+            raise
+        # The types fit no profile: say whose rules refused it (the types check would too).
+        raise CheckFailed(exc.code, f"{exc.reason.rstrip('.')}{rule}; the credential's "
+                          "types fit none of them", exc.path) from exc
+
+
+def _im_claims(state: CredentialState) -> str:
     payload = state.payload
     if state.encoding is Encoding.VC1:
         if not isinstance(payload.get("vc"), dict):
@@ -179,6 +200,8 @@ def _xsd_time(model: Mapping[str, Any], name: str) -> int | None:
 
 def check_time(state: CredentialState) -> str:
     """nbf, exp, iat, validFrom and validUntil, each with the leeway."""
+    if state.generic:
+        return profiled.check_time(state, _xsd_time)
     payload, rules = state.payload, TimeRules(state.now, state.leeway)
     nbf = numeric_date(payload, "nbf", required=False)
     exp = numeric_date(payload, "exp", required=True)
@@ -238,6 +261,9 @@ def check_consistency(state: CredentialState) -> str:
 
 def check_types(state: CredentialState) -> str:
     """``type`` is VerifiableCredential plus exactly one vc_im credential type."""
+    if state.generic:
+        return profiled.check_types(state)
+    profiled.refuse_unfit(state)
     types = state.model.get("type")
     if isinstance(types, str):
         types = [types]
@@ -248,13 +274,33 @@ def check_types(state: CredentialState) -> str:
     if "VerifiableCredential" not in types or len(ours) != 1 or len(types) != 2:
         raise CheckFailed("bad_type", f"the credential's type {types!r} is not "
                           "['VerifiableCredential', 'ImDeviceCredential'] or "
-                          "['VerifiableCredential', 'ImUserCredential']", "$.type")
+                          "['VerifiableCredential', 'ImUserCredential']"
+                          f"{_profile_rule(state, 'the types rule')}", "$.type")
+    if state.profile is None:  # an IM type, but not one the trust file lets its issuer issue
+        raise CheckFailed("bad_type", f"the credential's type {types!r} is not one this "
+                          f"verifier accepts from its issuer"
+                          f"{_profile_rule(state, 'the types rule')}", "$.type")
     state.credential_type = CredentialType(ours[0])
     return f"the type is {state.credential_type.value}"
 
 
+def _profile_rule(state: CredentialState, rule: str = "a rule") -> str:
+    """Which profiles' types rule a credential failed: those this verifier applies to its
+    issuer (``im-device`` and ``im-user`` unless the trust file or --profile says more)."""
+    if state.forced_profile is not None:
+        names = [state.forced_profile.name]
+    elif state.trust is not None:
+        names = [profile.name for profile in state.trust.profiles_for(state.issuer)]
+    else:
+        return ""
+    which = f"profile {names[0]}" if len(names) == 1 else f"profiles {', '.join(names)}"
+    return f" ({rule} of the {which}, which this verifier applies to its issuer)"
+
+
 def check_context(state: CredentialState) -> str:
     """``@context`` is exactly the encoding's list: the W3C context, then vc_im's."""
+    if state.generic:
+        return profiled.check_context(state)
     from vc_im import _linked as jsonld  # pyld loads only when a credential gets this far
 
     path = "$.vc['@context']" if state.encoding is Encoding.VC1 else "$['@context']"
@@ -267,6 +313,8 @@ def check_context(state: CredentialState) -> str:
 
 def check_jsonld(state: CredentialState) -> str:
     """JSON-LD expansion with the offline loader drops nothing; types are expected IRIs."""
+    if state.generic:
+        return profiled.check_jsonld(state)
     from vc_im import _linked as jsonld
     jsonld.expand_checked(state.model, allowed_types=jsonld.CREDENTIAL_TYPES)
     return "every property and type expands to an expected IRI"
@@ -274,6 +322,8 @@ def check_jsonld(state: CredentialState) -> str:
 
 def check_schema(state: CredentialState) -> str:
     """The JSON Schema of the encoding; the first problem is reported with its path."""
+    if state.generic:
+        return profiled.check_schema(state)
     from vc_im import _linked as schema
     name: Literal["credential-vc1", "credential-vc2"] = (
         "credential-vc1" if state.encoding is Encoding.VC1 else "credential-vc2")
@@ -297,6 +347,8 @@ def _identifier(value: Any, path: str) -> ImId:
 
 def check_identifiers(state: CredentialState) -> str:
     """Subject and hasInstantMessage parse, fit the credential type and the issuer's domains."""
+    if state.generic:
+        return profiled.check_identifiers(state)
     subject = state.model.get("credentialSubject")
     if not isinstance(subject, dict):
         raise CheckFailed("missing_claim", "the credential has no credentialSubject")
@@ -345,7 +397,8 @@ def check_identifiers(state: CredentialState) -> str:
         id=str(state.model.get("id", "")),
         issuer=str(issuer_of(state.payload)),
         subject=Subject(subject_id, str(subject.get("fn", "")), values,
-                        subject.get("hasOrganizationName"), subject.get("hasOrganizationalUnit")),
+                        subject.get("hasOrganizationName"),
+                        subject.get("hasOrganizationalUnit", subject.get("hasOrganizationUnit"))),
         issued_at=int(state.payload.get("nbf") or state.payload.get("iat") or 0),
         expires_at=int(state.payload["exp"]),
         may_issue_devices=subject.get("mayIssueDeviceCredentials") is True,
@@ -375,12 +428,13 @@ def _check_cascade(parent: Credential, subject: ImId, values: Sequence[ImId],
 
 def check_holder_key(state: CredentialState) -> str:
     """``cnf`` (RFC 7800), when present, names exactly one usable public key."""
+    if state.generic:
+        profiled.check_holder_binding(state)
     cnf = state.payload.get("cnf")
     if cnf is None:
         return "no holder key bound (no cnf)"
     if not isinstance(cnf, dict) or len(cnf) != 1 or not ({"jwk", "jkt"} & set(cnf)):
         raise CheckFailed("bad_key", "cnf must hold exactly one of jwk or jkt", "$.cnf")
-    assert state.credential is not None
     if "jwk" in cnf:
         if not isinstance(cnf["jwk"], dict):
             raise CheckFailed("bad_key", "cnf.jwk must be a JWK object", "$.cnf.jwk")
@@ -388,7 +442,7 @@ def check_holder_key(state: CredentialState) -> str:
             key = key_from_jwk(cnf["jwk"], require="public")
         except KeyFileError as exc:
             raise CheckFailed("bad_key", f"cnf.jwk: {exc.message}", "$.cnf.jwk") from exc
-        state.credential = _replace_holder(state.credential, key, None)
+        _replace_holder(state, key, None)
         return f"holder key bound: {key.alg}, thumbprint {key.thumbprint()}"
     jkt = cnf["jkt"]
     try:
@@ -397,12 +451,21 @@ def check_holder_key(state: CredentialState) -> str:
                               "$.cnf.jkt")
     except TokenError as exc:
         raise CheckFailed("bad_key", exc.message, "$.cnf.jkt") from exc
-    state.credential = _replace_holder(state.credential, None, jkt)
+    _replace_holder(state, None, jkt)
     return f"holder key bound by thumbprint {jkt}"
 
 
-def _replace_holder(credential: Credential, key: Key | None, jkt: str | None) -> Credential:
-    return replace(credential, holder_key=key, holder_jkt=jkt)
+def _replace_holder(state: CredentialState, key: Key | None, jkt: str | None) -> None:
+    if state.profiled is not None:
+        state.profiled = replace(state.profiled, holder_key=key, holder_jkt=jkt)
+        return
+    assert state.credential is not None
+    state.credential = replace(state.credential, holder_key=key, holder_jkt=jkt)
+
+
+def _trust_path(state: CredentialState) -> str:
+    """The trust policy (IM profiles), or the signer's own path (other profiles)."""
+    return profiled.check_trust_path(state) if state.generic else check_trust_path(state)
 
 
 SIGNATURE_STEPS: tuple[Step, ...] = (
@@ -425,25 +488,31 @@ CONTENT_STEPS: tuple[Step, ...] = (
     ("holder_key", check_holder_key),
 )
 #: The trust decision, which issuing skips: the issuer vouches for what it signs.
-TRUST_STEPS: tuple[Step, ...] = (("trust_path", check_trust_path), ("status", check_status))
+TRUST_STEPS: tuple[Step, ...] = (("trust_path", _trust_path), ("status", check_status))
 CREDENTIAL_STEPS: tuple[Step, ...] = SIGNATURE_STEPS + CONTENT_STEPS + TRUST_STEPS
 
 
 def verify_credential(token: str | bytes | jose.Unverified, trust: TrustStore, *, now: int,
                       leeway: int = DEFAULT_LEEWAY, expect_presentation: bool = False,
-                      evidence: Evidence = NO_EVIDENCE) -> Report:
+                      evidence: Evidence = NO_EVIDENCE, profile: Profile | None = None,
+                      ) -> Report:
     """Verify one credential JWT and report every check; never raises for invalid input.
 
     ``evidence`` feeds the trust models (parent credentials, signed statements);
-    a parent's own report is nested in the result.
+    a parent's own report is nested in the result. ``profile`` applies that profile's
+    rules whatever the credential's types (``--profile``); by default the types choose
+    among the profiles the trust file lets the issuer issue. The report names the profile.
     """
-    state = CredentialState(token, trust, now, leeway, expect_presentation, evidence=evidence)
+    state = CredentialState(token, trust, now, leeway, expect_presentation, evidence=evidence,
+                            forced_profile=profile)
     checks = run_checks(CREDENTIAL_STEPS, state)
     trust_paths = tuple(path_json(path) for path in state.decision.paths) if (
         state.decision is not None) else ()
+    applied = state.profile.name if state.profile is not None and any(
+        check.name == "types" and check.status is Status.PASSED for check in checks) else None
     report = Report("credential", checks, tuple(state.nested), trust=trust_paths,
-                    status=tuple(state.status))
+                    status=tuple(state.status), profile=applied)
     if report.ok:
-        return replace(report, verified=state.credential)
+        return replace(report, verified=state.profiled or state.credential)
     return report
 

@@ -316,7 +316,9 @@ def check_credential(state: DpopState) -> str:
         assert failure is not None
         raise CheckFailed(failure.code or "malformed", f"the credential: {failure.reason}")
     credential = report.verified
-    assert isinstance(credential, Credential)
+    if not isinstance(credential, Credential):  # a w3c or profile-file credential
+        raise CheckFailed("bad_type", f"the credential is of the profile {report.profile}; a "
+                          "DPoP proof binds an ImDeviceCredential or ImUserCredential")
     if state.require_device and credential.type is not CredentialType.DEVICE:
         raise CheckFailed("bad_type", f"the credential is an {credential.type.value}; an access "
                           "token is minted for a device, on its ImDeviceCredential")

@@ -380,6 +380,10 @@ def check_credentials(state: PresentationState) -> str:
             failure = report.failure
             reason = failure.reason if failure is not None else "an embedded check failed."
             raise CheckFailed(report.code or "malformed", f"credential {number}: {reason}")
+        if not isinstance(report.verified, Credential):  # a w3c or profile-file credential
+            raise CheckFailed("bad_type", f"credential {number} is of the profile "
+                              f"{report.profile}; a presentation to an IM verifier carries "
+                              "ImDeviceCredentials and ImUserCredentials only")
     return f"{len(state.credentials)} credential(s) valid"
 
 

@@ -11,12 +11,20 @@ from vc_im import _jose as jose
 from vc_im._checks.common import DEFAULT_LEEWAY, ParsedToken
 from vc_im.identifiers import ImId
 from vc_im.keys import Key
-from vc_im.model import NO_EVIDENCE, Credential, CredentialType, Encoding, Evidence
+from vc_im.model import (
+    NO_EVIDENCE,
+    Credential,
+    CredentialType,
+    Encoding,
+    Evidence,
+    ProfiledCredential,
+)
 from vc_im.report import Report
 from vc_im.trust.paths import TrustPath
 from vc_im.trust.store import TrustedIssuer, TrustStore
 
 if TYPE_CHECKING:
+    from vc_im.profiles import Profile
     from vc_im.trust.policy import Decision
 
 
@@ -53,6 +61,17 @@ class CredentialState(ParsedToken):
     decision: Decision | None = None
     #: What the ``status`` check looked at: list, index, purpose and what it found.
     status: list[dict[str, object]] = field(default_factory=list)
+    #: ``--profile``: the profile to apply whatever the types say (None: chosen by types).
+    forced_profile: Profile | None = None
+    #: The profile applied, chosen when the content checks start; None when none fits.
+    profile: Profile | None = None
+    #: What a non-IM profile verified (``credential`` stays None then).
+    profiled: ProfiledCredential | None = None
+
+    @property
+    def generic(self) -> bool:
+        """Whether a profile other than ``im-device``/``im-user`` applies (its own rules)."""
+        return self.profile is not None and not self.profile.is_im
 
 
 Step = tuple[str, Callable[[CredentialState], str]]

@@ -31,13 +31,19 @@ if TYPE_CHECKING:  # keys reads JSON through this package: no import cycle at ru
 #: A credential, presentation or proof larger than this is refused unread (CONTRACT.md).
 MAX_TOKEN_BYTES = 65536
 #: Algorithms vc_im verifies; ``EdDSA`` is the pre-RFC 9864 name of Ed25519.
-VERIFY_ALGORITHMS = frozenset({"Ed25519", "EdDSA", "ES256", "ES256K", "RS256"})
+VERIFY_ALGORITHMS = frozenset({"Ed25519", "EdDSA", "ES256", "ES256K", "ES384", "ES512", "RS256"})
 
 _SEGMENT = re.compile(r"\A[A-Za-z0-9_-]*\Z")
 #: ECDSA group orders (SEC 2). A signature (r, s) and its twin (r, n - s) verify alike, so
 #: vc_im signs with the low S only, and refuses a high S where secp256k1 users expect it.
 _ORDERS = {"ES256": 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551,
-           "ES256K": 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141}
+           "ES256K": 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141,
+           "ES384": int("FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFC7634D81F4372DDF"
+                        "581A0DB248B0A77AECEC196ACCC52973", 16),
+           "ES512": int("01FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFA"
+                        "51868783BF2F966B7FCC0148F709A5D03BB5C9B8899C47AEBB6FB71E91386409", 16)}
+#: Octets of r and of s in a JWS ECDSA signature (RFC 7518 §3.4).
+_HALF = {"ES256": 32, "ES256K": 32, "ES384": 48, "ES512": 66}
 #: Algorithms whose high-S signatures verify refuses. ES256 keeps accepting them: RFC 7518
 #: does not ask for low S, and other implementations emit high-S P-256 signatures.
 _LOW_S_ONLY = frozenset({"ES256K"})
@@ -156,16 +162,18 @@ def _verifies(token: str, key: Key, alg: str) -> bool:
 
 def _high_s(alg: str, signature: bytes) -> bool:
     """An ECDSA JWS signature (r || s, RFC 7518 §3.4) whose s exceeds half the order."""
-    half = len(signature) // 2
-    return len(signature) == 64 and int.from_bytes(signature[half:], "big") > _ORDERS[alg] // 2
+    half = _HALF[alg]
+    high = int.from_bytes(signature[half:], "big") > _ORDERS[alg] // 2
+    return len(signature) == 2 * half and high
 
 
 def _low_s(alg: str, signature: bytes) -> bytes:
     """The low-S form of an ECDSA JWS signature: s becomes n - s when s is high."""
     if alg not in _ORDERS or not _high_s(alg, signature):
         return signature
-    s = int.from_bytes(signature[32:], "big")
-    return signature[:32] + (_ORDERS[alg] - s).to_bytes(32, "big")
+    half = _HALF[alg]
+    s = int.from_bytes(signature[half:], "big")
+    return signature[:half] + (_ORDERS[alg] - s).to_bytes(half, "big")
 
 
 def sign(header: Mapping[str, Any], payload: Mapping[str, Any], key: Key) -> str:

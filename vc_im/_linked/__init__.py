@@ -24,7 +24,14 @@ from vc_im._linked.jsonld import (
     expand_checked,
 )
 from vc_im._linked.resources import contexts_dir, schemas_dir
-from vc_im._linked.schema import SCHEMA_BASE, SchemaName, SchemaProblem, validate
+from vc_im._linked.schema import (
+    SCHEMA_BASE,
+    SchemaName,
+    SchemaProblem,
+    check_schema,
+    validate,
+    validate_with,
+)
 
 __all__ = [
     "CREDENTIAL_TYPES",
@@ -42,9 +49,11 @@ __all__ = [
     "SchemaName",
     "SchemaProblem",
     "check_context",
+    "check_schema",
     "contexts_dir",
     "document_loader",
     "expand_checked",
     "schemas_dir",
     "validate",
+    "validate_with",
 ]

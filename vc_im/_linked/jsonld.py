@@ -24,11 +24,11 @@ context defines:
 
 * the types ``ImDeviceCredential`` and ``ImUserCredential``;
 * the vCard terms ``fn``, ``hasOrganizationName``, ``hasInstantMessage``
-  (``@type: @id``: its values are IM URIs) and ``hasOrganizationalUnit``. The
-  last is the seed draft's spelling, kept so that its credentials keep their
-  shape; the ontology has no such term, so it maps to the ontology's
-  ``vcard:hasOrganizationUnit``. ``hasOrganizationUnit`` itself is not a term
-  of ours, which keeps a credential to one spelling;
+  (``@type: @id``: its values are IM URIs), ``hasOrganizationUnit`` (the
+  ontology's own term) and ``hasOrganizationalUnit``. The last is the seed
+  draft's spelling, kept so that its credentials keep their shape; the ontology
+  has no such term, so it maps to the same ``vcard:hasOrganizationUnit``. The
+  schema lets a credential use one of the two spellings, never both;
 * the JWT claims that a VC Data Model 2.0 payload carries but the v2 context
   leaves undefined: ``jti`` (an IRI), ``nonce`` and ``jkt`` (inside ``cnf``),
   all in the IANA JWT claims namespace the v2 context uses for ``iss``,
@@ -122,7 +122,7 @@ PINNED_CONTEXTS: tuple[PinnedContext, ...] = (
     PinnedContext(
         VCIM_CONTEXT,
         "vc-im-v1.jsonld",
-        "2f7b206e20e5145db5457660364f2788d9e742b448628d2b322d97c3070787ae",
+        "6911aa076dc2eecd15c9e7fdbd0b93c2ca8f2ecee2ace8f985551210f0076f14",
     ),
     PinnedContext(  # npm @digitalbazaar/vc-status-list-context 3.1.1 (contexts/SOURCES.md)
         STATUS_LIST_2021_CONTEXT,

@@ -39,7 +39,8 @@ if TYPE_CHECKING:
     from referencing import Registry, Resource
     from referencing._core import Resolver
 
-__all__ = ["SCHEMA_BASE", "SchemaName", "SchemaProblem", "validate"]
+__all__ = ["SCHEMA_BASE", "SchemaName", "SchemaProblem", "check_schema", "validate",
+           "validate_with"]
 
 SCHEMA_BASE = "https://vc-im.example/schemas/"
 """Every schema's ``$id`` starts with this; ``<name>.schema.json`` follows."""
@@ -93,6 +94,64 @@ def validate(instance: object, schema: SchemaName) -> tuple[SchemaProblem, ...]:
         for problem in _describe(_most_specific(error)):
             problems.setdefault(problem, None)
     return tuple(problems)
+
+
+def check_schema(contents: Any) -> dict[str, Any]:
+    """A profile's own JSON Schema, checked: a Draft 2020-12 schema object whose every
+    ``$ref`` stays inside it (nothing is ever fetched). Raises :class:`InputError`."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+
+    try:
+        Draft202012Validator.check_schema(contents)
+    except SchemaError as exc:
+        raise InputError("the schema is not a valid Draft 2020-12 schema") from exc
+    if not isinstance(contents, dict) or any(not ref.startswith("#") for ref in _refs(contents)):
+        raise InputError("the schema must be an object whose references stay inside it")
+    _own_validator(json.dumps(contents, sort_keys=True))  # every $ref resolves, or this raises
+    return contents
+
+
+def validate_with(schema: Mapping[str, Any], instance: object) -> tuple[SchemaProblem, ...]:
+    """Every problem of ``instance`` against a profile's own schema (see :func:`check_schema`),
+    the most relevant first; the validator is built once per schema."""
+    validator = _own_validator(json.dumps(schema, sort_keys=True))
+    errors = sorted(validator.iter_errors(instance), key=_rank)
+    problems: dict[SchemaProblem, None] = {}
+    for error in errors:
+        for problem in _describe(_most_specific(error)):
+            problems.setdefault(problem, None)
+    return tuple(problems)
+
+
+@cache
+def _own_validator(text: str) -> Validator:
+    from referencing import Registry
+    from referencing.exceptions import Unresolvable
+    from referencing.jsonschema import DRAFT202012
+
+    contents = json.loads(text)
+    resource = DRAFT202012.create_resource(contents)
+    registry: Registry[Any] = Registry().with_resource("urn:vc-im:profile-schema", resource)
+    resolver = registry.resolver(base_uri="urn:vc-im:profile-schema")
+    try:
+        inlined = _inline_refs(contents, resolver, frozenset())
+    except Unresolvable as exc:
+        raise InputError("the schema refers to something it does not define") from exc
+    strict = _strict_validator_class()
+    validator: Validator = strict(inlined, registry=registry)
+    return validator
+
+
+@cache
+def _strict_validator_class() -> Any:
+    from jsonschema import Draft202012Validator
+    from jsonschema.validators import extend
+
+    return extend(
+        Draft202012Validator,
+        type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_json_integer),
+    )
 
 
 @cache
@@ -247,7 +306,13 @@ def _describe(error: ValidationError) -> Iterator[SchemaProblem]:
     schema = error.schema if isinstance(error.schema, dict) else {}
     title = schema.get("title")
 
-    if "propertyNames" in error.relative_schema_path and isinstance(instance, str):
+    if keyword == "not" and isinstance(value, dict) and len(value.get("required", ())) == 2:
+        # Two members that must not appear together: the schema's only use of "not".
+        first, second = value["required"]
+        child = _child(path, second)
+        yield SchemaProblem(child, f"{child} may not appear together with {first}: both spell "
+                            "the same property, so a credential uses one of them")
+    elif "propertyNames" in error.relative_schema_path and isinstance(instance, str):
         reason = schema.get("description", "it is not allowed here")
         yield SchemaProblem(_child(path, instance), f"{_child(path, instance)}: {reason}")
     elif keyword == "required" and isinstance(instance, dict):

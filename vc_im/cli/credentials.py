@@ -21,6 +21,7 @@ from vc_im.cli._common import (
     resolve_now,
 )
 from vc_im.cli.replay import STORE_HELP, replay_store_location
+from vc_im.errors import InputError
 
 if TYPE_CHECKING:
     from vc_im.report import Report
@@ -36,6 +37,8 @@ class Alg(StrEnum):
     ED25519 = "Ed25519"
     ES256 = "ES256"
     ES256K = "ES256K"
+    ES384 = "ES384"
+    ES512 = "ES512"
     RS256 = "RS256"
 
 
@@ -82,9 +85,12 @@ def keygen(
 @app.command()
 def issue(
     key: Annotated[Path, typer.Option("--key", help="The issuer's private key (JWK or PEM).")],
-    issuer: Annotated[str, typer.Option("--issuer", help="The issuer's id, an absolute URI.")],
-    subject: Annotated[str, typer.Option("--subject", help="The subject's IM identifier.")],
-    fn: Annotated[str, typer.Option("--fn", help="The subject's formatted name (vCard fn).")],
+    issuer: Annotated[str | None, typer.Option("--issuer", help="The issuer's id, an absolute "
+                                               "URI.")] = None,
+    subject: Annotated[str | None, typer.Option("--subject", help="The subject's IM "
+                                                "identifier.")] = None,
+    fn: Annotated[str | None, typer.Option("--fn", help="The subject's formatted name (vCard "
+                                           "fn).")] = None,
     type_: Annotated[CredentialKind, typer.Option("--type", help="device: ImDeviceCredential; "
                                                   "user: ImUserCredential.")]
     = CredentialKind.DEVICE,
@@ -111,14 +117,40 @@ def issue(
     registry: Annotated[Path | None, typer.Option(
         "--registry", help="Record the credential in this registry and give it a random index "
         "in each of its status lists.")] = None,
+    document: Annotated[Path | None, typer.Option(
+        "--document", metavar="CRED.json", help="Sign this credential document as it is, after "
+        "every check of its profile (instead of --issuer, --subject, --fn ...).")] = None,
+    profile: Annotated[str | None, typer.Option(
+        "--profile", metavar="NAME|FILE", help="(--document) check it under this profile "
+        "(im-device, im-user, w3c or a profile file) instead of choosing by type.")] = None,
 ) -> None:
-    """Issue an ImDeviceCredential (or ImUserCredential) and print it as a compact JWS."""
+    """Issue an ImDeviceCredential (or ImUserCredential), or sign a credential document
+    (--document), and print it as a compact JWS."""
     from vc_im import keys
     from vc_im.credentials import issue_credential
     from vc_im.model import CredentialType, Encoding
     from vc_im.times import parse_duration
 
     with errors_to_exit():
+        if document is not None:
+            given = [name for name, value in (
+                ("--issuer", issuer), ("--subject", subject), ("--fn", fn), ("--org", org),
+                ("--unit", unit), ("--im", im), ("--holder-key", holder_key),
+                ("--id", credential_id), ("--x5c", x5c), ("--registry", registry),
+                ("--may-issue-devices", may_issue_devices or None)) if value is not None]
+            if given:
+                raise InputError(f"--document signs the document as it is; {given[0]} does "
+                                 "not apply to it.")
+            typer.echo(_issue_document(key, document, format_.value, profile, now))
+            return
+        if profile is not None:
+            raise InputError("--profile applies to --document; without it, issue makes an "
+                             "ImDeviceCredential or ImUserCredential.")
+        missing = [name for name, value in (("--issuer", issuer), ("--subject", subject),
+                                            ("--fn", fn)) if value is None]
+        if missing:
+            raise InputError(f"issue needs {', '.join(missing)} (or --document CRED.json).")
+        assert issuer is not None
         issuer_key = keys.read_key_file(key, require="private")
         chain = None
         if x5c is not None:
@@ -143,6 +175,29 @@ def issue(
             token = issue_credential(issuer_key, issuer=issuer, now=resolve_now(now),
                                      encoding=Encoding(format_.value), **fields)
         typer.echo(token)
+
+
+def _issue_document(key: Path, document: Path, encoding: str, profile: str | None,
+                    now: str | None) -> str:
+    """``issue --document``: read the document strictly and sign it under its profile."""
+    from vc_im import _jose, keys
+    from vc_im.credentials import issue_document
+    from vc_im.model import Encoding
+
+    issuer_key = keys.read_key_file(key, require="private")
+    applied = None
+    if profile is not None:
+        from vc_im.profiles import resolve
+
+        applied = resolve(profile)
+    data = read_input_bytes(str(document), limit=_jose.MAX_TOKEN_BYTES, what="document")
+    try:
+        parsed = _jose.loads(data, what=f"credential document {document}",
+                             max_bytes=_jose.MAX_TOKEN_BYTES)
+    except _jose.StrictJSONError as exc:
+        raise InputError(exc.message) from exc
+    return issue_document(issuer_key, parsed, now=resolve_now(now),
+                          encoding=Encoding(encoding), profile=applied)
 
 
 def read_token(source: str | None) -> bytes:
@@ -233,6 +288,10 @@ def verify(
     = None,
     status_optional: Annotated[bool, typer.Option(
         "--status-optional", help="A status list that was not given only warns.")] = False,
+    profile: Annotated[str | None, typer.Option(
+        "--profile", metavar="NAME|FILE", help="Apply this credential profile (im-device, "
+        "im-user, w3c, a profile_files name, or a profile file) instead of choosing by type.")]
+    = None,
 ) -> None:
     """Verify a credential or presentation; exit 0 when valid, 1 when not."""
     from vc_im.trust import read_trust_file
@@ -240,6 +299,11 @@ def verify(
 
     with errors_to_exit():
         trust_store = read_trust_file(trust)
+        applied = None
+        if profile is not None:
+            from vc_im.profiles import resolve
+
+            applied = resolve(profile, trust_store.profiles)
         at = resolve_now(now)
         evidence = gather_evidence(parent or [], statement or [], statement_url or [],
                                    ca_file, now=at, leeway=leeway,
@@ -255,7 +319,7 @@ def verify(
         data = read_token(token_file)
         report = verify_token(data, trust_store, now=at, leeway=leeway, audience=audience,
                               nonce=nonce, store=replay_store_location(store),
-                              evidence=evidence)
+                              evidence=evidence, profile=applied)
     print_report(with_fetch_failures(report, evidence, notes), as_json=as_json)
 
 
@@ -362,9 +426,10 @@ def inspect_command(
     with errors_to_exit():
         result = inspect(read_input_bytes(token_file, limit=MAX_INSPECT_BYTES))
     pitfalls = [{"code": p.code, "path": p.path, "message": p.message} for p in result.pitfalls]
+    notes = [{"code": p.code, "path": p.path, "message": p.message} for p in result.notes]
     if as_json:
         emit_json({"verified": False, "header": result.header, "payload": result.payload,
-                   "pitfalls": pitfalls})
+                   "pitfalls": pitfalls, "notes": notes})
         return
     typer.echo("UNVERIFIED: decoded only; nothing below has been checked (use vc-im verify).")
     if result.header is not None:
@@ -378,4 +443,6 @@ def inspect_command(
             typer.echo(printable(f"  - {item['path']}: {item['message']}"))
     else:
         typer.echo("no known pitfalls found.")
+    for item in notes:
+        typer.echo(printable(f"note: {item['path']}: {item['message']}"))
 

@@ -19,27 +19,67 @@ app.add_typer(dpop_app, name="dpop")
 @app.command()
 def present(
     key: Annotated[Path, typer.Option("--key", help="The holder's private key.")],
-    credential: Annotated[list[Path], typer.Option("--credential", help="A credential JWT "
-                                                   "file (repeatable).")],
-    audience: Annotated[str, typer.Option("--audience", help="The verifier's id.")],
-    nonce: Annotated[str, typer.Option("--nonce", help="The verifier's nonce.")],
+    credential: Annotated[list[Path] | None, typer.Option(
+        "--credential", help="A credential JWT file (repeatable).")] = None,
+    audience: Annotated[str | None, typer.Option("--audience", help="The verifier's id.")]
+    = None,
+    nonce: Annotated[str | None, typer.Option("--nonce", help="The verifier's nonce.")] = None,
     valid_for: Annotated[str, typer.Option("--valid-for", help="Lifetime, at most 600s.")]
     = "300s",
     now: Annotated[str | None, typer.Option("--now", help="Present as of this time.")] = None,
     format_: Annotated[Format, typer.Option("--format", help="vc1 or vc2.")] = Format.VC1,
+    document: Annotated[Path | None, typer.Option(
+        "--document", metavar="VP.json", help="Sign this presentation document as it is, "
+        "under the w3c profile (instead of --credential).")] = None,
 ) -> None:
-    """Sign a verifiable presentation of credentials for one verifier and one nonce."""
+    """Sign a verifiable presentation of credentials for one verifier and one nonce, or a
+    presentation document (--document)."""
     from vc_im import keys
+    from vc_im.errors import InputError
     from vc_im.presentations import create_presentation
     from vc_im.times import parse_duration
 
     with errors_to_exit():
+        if document is not None:
+            if credential:
+                raise InputError("--document signs the document as it is; --credential does "
+                                 "not apply to it.")
+            typer.echo(_present_document(key, document, format_.value, audience, nonce,
+                                         parse_duration(valid_for), now))
+            return
+        missing = [name for name, value in (("--credential", credential),
+                                            ("--audience", audience), ("--nonce", nonce))
+                   if value is None]
+        if missing:
+            raise InputError(f"present needs {', '.join(missing)} (or --document VP.json).")
+        assert credential is not None
+        assert audience is not None
+        assert nonce is not None
         holder = keys.read_key_file(key, require="private")
         tokens = [read_text_file(path, limit=65536, what="credential").strip()
                   for path in credential]
         typer.echo(create_presentation(holder, tokens, audience=audience, nonce=nonce,
                                        now=resolve_now(now), valid_for=parse_duration(valid_for),
                                        encoding=format_.value))
+
+
+def _present_document(key: Path, document: Path, encoding: str, audience: str | None,
+                      nonce: str | None, valid_for: int, now: str | None) -> str:
+    """``present --document``: read the document strictly and sign it under w3c."""
+    from vc_im import _jose, keys
+    from vc_im.cli._common import read_input_bytes
+    from vc_im.errors import InputError
+    from vc_im.presentations import present_document
+
+    holder = keys.read_key_file(key, require="private")
+    data = read_input_bytes(str(document), limit=_jose.MAX_TOKEN_BYTES, what="document")
+    try:
+        parsed = _jose.loads(data, what=f"presentation document {document}",
+                             max_bytes=_jose.MAX_TOKEN_BYTES)
+    except _jose.StrictJSONError as exc:
+        raise InputError(exc.message) from exc
+    return present_document(holder, parsed, now=resolve_now(now), encoding=encoding,
+                            audience=audience, nonce=nonce, valid_for=valid_for)
 
 
 @dpop_app.command("create")

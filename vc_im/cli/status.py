@@ -237,7 +237,7 @@ def renew(
             encoding=Encoding(encoding), now=resolve_now(now), renews=credential,
             subject=subject["id"], fn=subject["fn"], credential_type=CredentialType(kind),
             organization=subject.get("hasOrganizationName"),
-            unit=subject.get("hasOrganizationalUnit"),
+            unit=subject.get("hasOrganizationalUnit", subject.get("hasOrganizationUnit")),
             instant_messages=subject.get("hasInstantMessage", ()), holder_key=holder,
             valid_for=parse_duration(valid_for),
             may_issue_devices=subject.get("mayIssueDeviceCredentials") is True)

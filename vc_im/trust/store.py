@@ -9,7 +9,12 @@ Format (CONTRACT.md, plus the trust models of the MIMI identity draft §4)::
      "web_of_trust": {"id": "im:...", "master_key": {...}, "max_hops": 1},
      "well_known": {"threshold": 2},
      "policy": [{"domains": ["example.com"], "methods": ["central", "x509"],
-                 "combine": "any", "contradiction": "fail"}]}
+                 "combine": "any", "contradiction": "fail"}],
+     "profile_files": ["profiles/support-agent.json"]}
+
+An issuer may carry ``"profiles": ["w3c", "support-agent"]``: the credential profiles it
+may issue (built-in names, or those of the ``profile_files``, whose paths are relative to
+the trust file); without it an issuer issues ``im-device`` and ``im-user`` only.
 
 Only ``issuers`` is required. Unknown members are an error, never silently
 ignored: a misspelt ``domains`` would otherwise trust an issuer for every
@@ -34,9 +39,13 @@ from vc_im.trust.paths import TrustMethod
 if TYPE_CHECKING:
     from cryptography.x509 import Certificate
 
+    from vc_im.profiles import Profile
+
 MAX_TRUST_FILE_BYTES = 1 << 20
-_TOP_MEMBERS = frozenset({"issuers", "x509_roots", "web_of_trust", "well_known", "policy"})
-_ISSUER_MEMBERS = frozenset({"id", "keys", "domains"})
+_TOP_MEMBERS = frozenset({"issuers", "x509_roots", "web_of_trust", "well_known", "policy",
+                          "profile_files"})
+_ISSUER_MEMBERS = frozenset({"id", "keys", "domains", "profiles"})
+_MAX_PROFILE_FILES = 32
 _WOT_MEMBERS = frozenset({"id", "master_key", "max_hops"})
 _RULE_MEMBERS = frozenset({"domains", "methods", "combine", "contradiction"})
 
@@ -48,6 +57,8 @@ class TrustedIssuer:
     id: str
     keys: tuple[Key, ...]
     domains: frozenset[str] | None = None
+    #: The credential profiles it may issue; None: ``im-device`` and ``im-user`` only.
+    profiles: frozenset[str] | None = None
 
     def covers(self, identifier: identifiers.ImId) -> bool:
         """Whether this issuer may speak for ``identifier`` (exact domain match, no subdomains)."""
@@ -124,6 +135,8 @@ class TrustStore:
     web_of_trust: WebOfTrustAnchor | None = None
     well_known_threshold: int | None = None
     policy: tuple[PolicyRule, ...] = ()
+    #: The profiles the trust file's ``profile_files`` add.
+    profiles: tuple[Profile, ...] = ()
 
     @classmethod
     def of(cls, *issuers: TrustedIssuer) -> TrustStore:
@@ -154,21 +167,35 @@ class TrustStore:
             return PolicyRule(frozenset({domain}), ())
         return PolicyRule(None, self.configured_methods())
 
+    def profiles_for(self, issuer: TrustedIssuer | None) -> tuple[Profile, ...]:
+        """The profiles ``issuer`` may issue (None, a signer the trust file does not list as
+        an issuer: ``im-device`` and ``im-user`` only)."""
+        from vc_im import profiles
 
-def parse_trust(data: bytes, *, source: str = "the trust file") -> TrustStore:
-    """Parse and validate a trust file's bytes."""
+        if issuer is None or issuer.profiles is None:
+            return profiles.IM_PROFILES
+        pool = (*(profiles.builtin(name) for name in profiles.BUILTIN_NAMES), *self.profiles)
+        return tuple(p for p in pool if p is not None and p.name in issuer.profiles)
+
+
+def parse_trust(data: bytes, *, source: str = "the trust file",
+                base: Path | None = None) -> TrustStore:
+    """Parse and validate a trust file's bytes; ``profile_files`` are read relative to
+    ``base`` (the trust file's directory)."""
     try:
         document = strictjson.loads(data, what=source, max_bytes=MAX_TRUST_FILE_BYTES)
     except VcImError as exc:
         raise TrustFileError(f"{source} is not usable: {exc.message}") from exc
     _require_members(document, _TOP_MEMBERS, f"{source}")
+    profile_files = _parse_profile_files(document.get("profile_files"), source, base)
+    known = {"im-device", "im-user", "w3c", *(p.name for p in profile_files)}
     entries = document.get("issuers")
     if not isinstance(entries, list):
         raise TrustFileError(f"{source} needs an \"issuers\" array.")
     issuers: dict[str, TrustedIssuer] = {}
     for index, entry in enumerate(entries):
         where = f"{source}: issuers[{index}]"
-        issuer = _parse_issuer(entry, where)
+        issuer = _parse_issuer(entry, where, known)
         if issuer.id in issuers:
             raise TrustFileError(f"{where} repeats the issuer {issuer.id!r}.")
         issuers[issuer.id] = issuer
@@ -180,7 +207,7 @@ def parse_trust(data: bytes, *, source: str = "the trust file") -> TrustStore:
     )
     rules = _parse_policy(document.get("policy"), source, store)
     return TrustStore(store.issuers, store.x509_roots, store.web_of_trust,
-                      store.well_known_threshold, rules)
+                      store.well_known_threshold, rules, profile_files)
 
 
 def read_trust_file(path: Path) -> TrustStore:
@@ -190,7 +217,7 @@ def read_trust_file(path: Path) -> TrustStore:
             data = handle.read(MAX_TRUST_FILE_BYTES + 1)
     except OSError as exc:
         raise TrustFileError(f"cannot read the trust file {path}: {exc.strerror or exc}.") from exc
-    return parse_trust(data, source=f"trust file {path}")
+    return parse_trust(data, source=f"trust file {path}", base=path.parent)
 
 
 def _require_members(value: Any, allowed: frozenset[str], where: str) -> None:
@@ -202,7 +229,47 @@ def _require_members(value: Any, allowed: frozenset[str], where: str) -> None:
                              f"allowed: {', '.join(sorted(allowed))}.")
 
 
-def _parse_issuer(entry: Any, where: str) -> TrustedIssuer:
+def _parse_profile_files(raw: Any, source: str, base: Path | None) -> tuple[Profile, ...]:
+    if raw is None:
+        return ()
+    if (not isinstance(raw, list) or not raw or len(raw) > _MAX_PROFILE_FILES
+            or not all(isinstance(item, str) and item for item in raw)):
+        raise TrustFileError(f"{source}: \"profile_files\" must be a non-empty array (at most "
+                             f"{_MAX_PROFILE_FILES}) of profile file paths.")
+    if base is None:
+        raise TrustFileError(f"{source}: \"profile_files\" needs a trust file on disk, to "
+                             "read them relative to it.")
+    from vc_im.profiles import read_profile_file
+
+    found: list[Profile] = []
+    for index, item in enumerate(raw):
+        try:
+            profile = read_profile_file(base / item)
+        except VcImError as exc:
+            raise TrustFileError(f"{source}: profile_files[{index}]: {exc.message}") from exc
+        if any(other.name == profile.name for other in found):
+            raise TrustFileError(f"{source}: profile_files[{index}] repeats the profile "
+                                 f"{profile.name!r}.")
+        found.append(profile)
+    return tuple(found)
+
+
+def _parse_profiles(entry: Mapping[str, Any], where: str,
+                    known: set[str]) -> frozenset[str] | None:
+    if "profiles" not in entry:
+        return None
+    raw = entry["profiles"]
+    if not isinstance(raw, list) or not raw or not all(isinstance(p, str) for p in raw):
+        raise TrustFileError(f"{where}: \"profiles\" must be a non-empty array of profile "
+                             "names.")
+    unknown = [name for name in raw if name not in known]
+    if unknown:
+        raise TrustFileError(f"{where}: the profile {unknown[0]!r} is neither built in "
+                             "(im-device, im-user, w3c) nor named by a profile_files entry.")
+    return frozenset(raw)
+
+
+def _parse_issuer(entry: Any, where: str, known: set[str]) -> TrustedIssuer:
     _require_members(entry, _ISSUER_MEMBERS, where)
     issuer_id = entry.get("id")
     if not isinstance(issuer_id, str) or ":" not in issuer_id or issuer_id != issuer_id.strip():
@@ -221,7 +288,8 @@ def _parse_issuer(entry: Any, where: str) -> TrustedIssuer:
         if any(other.kid == key.kid for other in keys):
             raise TrustFileError(f"{where} has two keys with kid {key.kid!r}.")
         keys.append(key)
-    return TrustedIssuer(issuer_id, tuple(keys), _parse_domains(entry, where))
+    return TrustedIssuer(issuer_id, tuple(keys), _parse_domains(entry, where),
+                         _parse_profiles(entry, where, known))
 
 
 def _parse_domains(entry: Mapping[str, Any], where: str) -> frozenset[str] | None:
