@@ -29,6 +29,7 @@ from vc_im.identifiers import IdentifierError, ImId
 from vc_im.keys import Key
 from vc_im.model import Credential, CredentialType, Encoding, Subject
 from vc_im.report import Status, run_checks
+from vc_im.times import as_now
 
 __all__ = ["DEFAULT_VALIDITY", "issue_credential", "verify_credential"]
 
@@ -74,7 +75,7 @@ def issue_credential(
     issuer: str,
     subject: str,
     fn: str,
-    now: int,
+    now: float,
     credential_type: CredentialType = CredentialType.DEVICE,
     organization: str | None = None,
     unit: str | None = None,
@@ -97,7 +98,10 @@ def issue_credential(
     holds its ``credentialStatus`` entries (see :mod:`vc_im.status`).
     Raises :class:`~vc_im.errors.InputError` for anything the verifier would
     reject.
+
+    ``now`` is seconds since the epoch; a float is floored (:func:`vc_im.times.as_now`).
     """
+    now = as_now(now)
     if not key.is_private:
         raise InputError("issuing needs the issuer's private key; this key file is public only.")
     if not _ABSOLUTE_URI.match(issuer):

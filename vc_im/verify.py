@@ -36,7 +36,7 @@ def is_presentation(unverified: jose.Unverified) -> bool:
     return typ == "vp+jwt" or (typ == "JWT" and "vp" in unverified.payload)
 
 
-def verify_token(token: bytes | str, trust: TrustStore, *, now: int,
+def verify_token(token: bytes | str, trust: TrustStore, *, now: float,
                  leeway: int = DEFAULT_LEEWAY, audience: str | None = None,
                  nonce: str | None = None, store: StoreLike | None = None,
                  evidence: Evidence = NO_EVIDENCE) -> Report:
@@ -46,7 +46,11 @@ def verify_token(token: bytes | str, trust: TrustStore, *, now: int,
     with ``bad_type``. ``store`` is the replay store in which accepting a presentation
     consumes it (an open store, or a path; a presentation needs one). ``evidence`` (parent
     credentials, signed statements) feeds the trust models of every credential.
+    ``now`` is seconds since the epoch; a float is floored (:func:`vc_im.times.as_now`).
     """
+    from vc_im.times import as_now
+
+    now = as_now(now)
     try:
         unverified = jose.peek_unverified(token)
     except TokenError as exc:

@@ -67,7 +67,7 @@ from vc_im.model import (
     data_model,
 )
 from vc_im.report import CheckFailed, Report, run_checks
-from vc_im.times import TimeRules, rfc3339_to_seconds
+from vc_im.times import TimeRules, as_now, rfc3339_to_seconds
 from vc_im.times import seconds_to_rfc3339 as rfc3339
 from vc_im.trust.store import TrustStore
 
@@ -429,14 +429,17 @@ TRUST_STEPS: tuple[Step, ...] = (("trust_path", check_trust_path), ("status", ch
 CREDENTIAL_STEPS: tuple[Step, ...] = SIGNATURE_STEPS + CONTENT_STEPS + TRUST_STEPS
 
 
-def verify_credential(token: str | bytes | jose.Unverified, trust: TrustStore, *, now: int,
+def verify_credential(token: str | bytes | jose.Unverified, trust: TrustStore, *, now: float,
                       leeway: int = DEFAULT_LEEWAY, expect_presentation: bool = False,
                       evidence: Evidence = NO_EVIDENCE) -> Report:
     """Verify one credential JWT and report every check; never raises for invalid input.
 
     ``evidence`` feeds the trust models (parent credentials, signed statements);
     a parent's own report is nested in the result.
+
+    ``now`` is seconds since the epoch; a float is floored (:func:`vc_im.times.as_now`).
     """
+    now = as_now(now)
     state = CredentialState(token, trust, now, leeway, expect_presentation, evidence=evidence)
     checks = run_checks(CREDENTIAL_STEPS, state)
     trust_paths = tuple(path_json(path) for path in state.decision.paths) if (

@@ -49,7 +49,7 @@ from vc_im.identifiers import IdentifierError, ImId
 from vc_im.keys import Key, key_from_jwk
 from vc_im.model import NO_EVIDENCE, Credential, CredentialType, Evidence, Presentation
 from vc_im.report import CheckFailed, Report, run_checks
-from vc_im.times import TimeRules
+from vc_im.times import TimeRules, as_now
 from vc_im.times import seconds_to_rfc3339 as rfc3339
 from vc_im.trust.store import TrustStore
 
@@ -96,14 +96,17 @@ def _device_subject(tokens: Sequence[str]) -> str:
 
 
 def create_presentation(key: Key, credentials: Sequence[str], *, audience: str, nonce: str,
-                        now: int, valid_for: int = DEFAULT_LIFETIME,
+                        now: float, valid_for: int = DEFAULT_LIFETIME,
                         encoding: str = "vc1") -> str:
     """Sign a presentation of ``credentials`` for one ``audience`` and ``nonce``.
 
     The holder (``iss``) is the subject of the first device credential. Whether
     the credentials bind ``key`` is for the verifier to judge. Raises
     :class:`~vc_im.errors.InputError` for unusable input.
+
+    ``now`` is seconds since the epoch; a float is floored (:func:`vc_im.times.as_now`).
     """
+    now = as_now(now)
     if not key.is_private:
         raise InputError("presenting needs the holder's private key; this key is public only.")
     if not credentials:
@@ -473,7 +476,7 @@ PRESENTATION_STEPS: tuple[Step, ...] = (
 )
 
 
-def verify_presentation(token: str | bytes | jose.Unverified, trust: TrustStore, *, now: int,
+def verify_presentation(token: str | bytes | jose.Unverified, trust: TrustStore, *, now: float,
                         audience: str | None, nonce: str | None,
                         leeway: int = DEFAULT_LEEWAY, store: StoreLike | None = None,
                         evidence: Evidence = NO_EVIDENCE) -> Report:
@@ -481,7 +484,10 @@ def verify_presentation(token: str | bytes | jose.Unverified, trust: TrustStore,
 
     Raises :class:`~vc_im.errors.InputError` only when the replay ``store``
     cannot be used.
+
+    ``now`` is seconds since the epoch; a float is floored (:func:`vc_im.times.as_now`).
     """
+    now = as_now(now)
     state = PresentationState(token, trust, now, leeway, audience, nonce, store, evidence)
     checks = run_checks(PRESENTATION_STEPS, state)
     report = Report("presentation", checks, tuple(state.nested))

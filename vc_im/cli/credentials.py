@@ -153,13 +153,22 @@ def read_token(source: str | None) -> bytes:
     return data[:-1] if data.endswith(b"\n") else data
 
 
+def report_json(report: Report) -> dict[str, object]:
+    """The object ``verify --json`` prints for one report: the contract's report with the
+    top-level ``code`` and the ``subject`` summary (every JSON report goes through here)."""
+    return report.to_json()
+
+
 def print_report(report: Report, *, as_json: bool) -> None:
     """The report on stdout, then exit 0 when valid; otherwise also the failure's one
     sentence on stderr, and exit 1."""
     if as_json:
-        emit_json(report.to_json())
+        emit_json(report_json(report))
     else:
         typer.echo("valid" if report.ok else f"invalid: {report.code}")
+        summary = report.summary_line()
+        if summary is not None:
+            typer.echo(f"verified: {summary}")
         for warning in _warnings(report):
             typer.echo(f"warning: {warning}")  # one line, escaped by the report
         _print_checks(report, indent="")
