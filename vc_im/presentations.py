@@ -11,6 +11,7 @@ from vc_im._checks import (
     DEFAULT_LIFETIME,
     MAX_CREDENTIALS,
     PRESENTATION_STEPS,
+    check_presentable,
     create_presentation,
     verify_presentation,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "MAX_CREDENTIALS",
     "PRESENTATION_STEPS",
     "Presentation",
+    "check_presentable",
     "create_presentation",
     "verify_presentation",
 ]

@@ -95,6 +95,46 @@ def _device_subject(tokens: Sequence[str]) -> str:
                      "the presentation's holder (iss).")
 
 
+def check_presentable(key: Key, credentials: Sequence[str], *, now: float) -> None:
+    """Raise :class:`~vc_im.errors.InputError` when a verifier is bound to refuse these
+    credentials presented with ``key`` at ``now``, for a reason the holder can see: one binds
+    another key or none (``holder_binding``), or its validity has ended or not begun.
+
+    :func:`create_presentation` signs what it is given (a test of a verifier may need what
+    it must refuse); callers that present for real check first (``vc-im present`` does).
+    ``now`` is seconds since the epoch; a float is floored.
+    """
+    now = as_now(now)
+    thumbprint = key.thumbprint()
+    for number, token in enumerate(credentials, start=1):
+        try:
+            payload = jose.peek_unverified(token.strip()).payload
+        except TokenError as exc:
+            raise InputError(f"credential {number} is not a compact JWS: {exc.message}") from exc
+        cnf = payload.get("cnf")
+        bound: str | None = None
+        if isinstance(cnf, dict) and isinstance(cnf.get("jwk"), dict):
+            try:
+                bound = key_from_jwk(cnf["jwk"], require="public").thumbprint()
+            except KeyFileError as exc:
+                raise InputError(f"credential {number} binds an unusable key: "
+                                 f"{exc.message}") from exc
+        elif isinstance(cnf, dict) and isinstance(cnf.get("jkt"), str):
+            bound = cnf["jkt"]
+        if bound is None:
+            raise InputError(f"credential {number} binds no holder key (no cnf), so every "
+                             "verifier refuses to accept it in a presentation.")
+        if not hmac.compare_digest(bound, thumbprint):
+            raise InputError(f"credential {number} binds the key {bound}, not the presenting "
+                             f"key {thumbprint}; present it with the key it binds.")
+        exp, nbf = payload.get("exp"), payload.get("nbf", payload.get("iat"))
+        if isinstance(exp, int) and not isinstance(exp, bool) and exp <= now:
+            raise InputError(f"credential {number} expired at {rfc3339(exp)}; ask its issuer "
+                             "for a new one.")
+        if isinstance(nbf, int) and not isinstance(nbf, bool) and nbf > now:
+            raise InputError(f"credential {number} is not valid before {rfc3339(nbf)}.")
+
+
 def create_presentation(key: Key, credentials: Sequence[str], *, audience: str, nonce: str,
                         now: float, valid_for: int = DEFAULT_LIFETIME,
                         encoding: str = "vc1") -> str:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from vc_im.cli._app import app
-from vc_im.cli._common import errors_to_exit, read_text_file, resolve_now
+from vc_im.cli._common import errors_to_exit, read_private_key, read_text_file, resolve_now
 from vc_im.cli.credentials import Format, print_report, read_token
 from vc_im.cli.replay import STORE_HELP, replay_store_location
 
@@ -29,12 +29,11 @@ def present(
     format_: Annotated[Format, typer.Option("--format", help="vc1 or vc2.")] = Format.VC1,
 ) -> None:
     """Sign a verifiable presentation of credentials for one verifier and one nonce."""
-    from vc_im import keys
     from vc_im.presentations import create_presentation
     from vc_im.times import parse_duration
 
     with errors_to_exit():
-        holder = keys.read_key_file(key, require="private")
+        holder = read_private_key(key)
         tokens = [read_text_file(path, limit=65536, what="credential").strip()
                   for path in credential]
         typer.echo(create_presentation(holder, tokens, audience=audience, nonce=nonce,
@@ -55,11 +54,10 @@ def dpop_create(
     now: Annotated[str | None, typer.Option("--now", help="Create as of this time.")] = None,
 ) -> None:
     """Print an RFC 9449 DPoP proof signed with the holder's key."""
-    from vc_im import keys
     from vc_im.dpop import create_proof
 
     with errors_to_exit():
-        holder = keys.read_key_file(key, require="private")
+        holder = read_private_key(key)
         typer.echo(create_proof(holder, htm=htm, htu=htu, now=resolve_now(now), nonce=nonce,
                                 access_token=access_token, sub=sub))
 

@@ -55,7 +55,7 @@ def parse_command(
     try:
         value = parse(uri)
     except IdentifierError as exc:
-        fail(exc.message, EXIT_INVALID)
+        fail(exc.message, EXIT_INVALID, code="invalid")
     if as_json:
         typer.echo(json.dumps(value.to_json()))
     else:
@@ -70,7 +70,7 @@ def normalize_command(uri: UriArgument) -> None:
     try:
         typer.echo(normalize(uri))
     except IdentifierError as exc:
-        fail(exc.message, EXIT_INVALID)
+        fail(exc.message, EXIT_INVALID, code="invalid")
 
 
 @uri_app.command("compare")
@@ -114,4 +114,4 @@ def convert_command(
         parsed = parse(value) if source is None else from_native(value, source.value)
         typer.echo(convert(parsed, to.value))
     except IdentifierError as exc:
-        fail(exc.message, EXIT_INVALID)
+        fail(exc.message, EXIT_INVALID, code="invalid")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from vc_im.cli._app import app
-from vc_im.cli._common import errors_to_exit, read_input_bytes, resolve_now
+from vc_im.cli._common import errors_to_exit, read_input_bytes, read_private_key, resolve_now
 
 if TYPE_CHECKING:
     from vc_im.trust.x509 import CertificateInfo
@@ -65,7 +65,7 @@ def ca_command(
         check_new_file(out_key, force=force)
         issuer_pem = (read_input_bytes(str(issuer_cert), limit=MAX_PEM_BYTES)
                       if issuer_cert is not None else None)
-        signer = (keys.read_key_file(issuer_key, require="private")
+        signer = (read_private_key(issuer_key)
                   if issuer_key is not None else None)
         certificate, key = mint_ca(name=name, now=resolve_now(now), days=days,
                                    issuer_cert_pem=issuer_pem, issuer_key=signer,
@@ -99,7 +99,7 @@ def leaf_command(
     with errors_to_exit():
         check_new_file(out, force=force)
         ca_pem = read_input_bytes(str(ca_cert), limit=MAX_PEM_BYTES)
-        signer = keys.read_key_file(ca_key, require="private")
+        signer = read_private_key(ca_key)
         subject_key = keys.read_key_file(key, require="public")
         certificate = mint_leaf(ca_cert_pem=ca_pem, ca_key=signer, subject_key=subject_key,
                                 san_uris=san, subject_name=name, now=resolve_now(now),
