@@ -380,6 +380,8 @@ def load_key(data: bytes | str, *, require: Require = "any", password: bytes | N
         raise fail("the key text is not valid Unicode (it has lone surrogates).") from exc
     stripped = raw.strip(b" \t\r\n")
     if b"-----BEGIN " in stripped[:4096]:
+        if len(_PEM_KEY_LABEL.findall(stripped)) > 1:
+            raise fail("the PEM text holds more than one key; keep only the one to use.")
         return _key_from_pem(stripped, require, password)
     if stripped.startswith(b"{") or raw.startswith(b"\xef\xbb\xbf"):
         try:
@@ -401,6 +403,8 @@ def load_key(data: bytes | str, *, require: Require = "any", password: bytes | N
     raise fail("the key is neither a JWK, a JWKS nor a PEM key; " + _CONVERT_HINT)
 
 
+#: A PEM block holding a key (``EC PARAMETERS`` beside ``EC PRIVATE KEY`` is no second key).
+_PEM_KEY_LABEL: Final = re.compile(rb"-----BEGIN [A-Z0-9 ]*KEY-----")
 #: How to turn a key vc_im cannot read into one it can.
 _CONVERT_HINT: Final = ("convert it with `openssl pkey -in KEY -out key.pem` (PKCS#8; "
                         "`ssh-keygen -e -m PKCS8 -f KEY` for an OpenSSH key), or give a JWK.")
