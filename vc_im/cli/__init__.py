@@ -48,9 +48,7 @@ def main() -> None:
     # ``uri`` commands judge their argument as data (an invalid identifier, exit 1); the
     # others cannot use text that is not UTF-8 (a usage error, exit 2).
     if args[:1] != ["uri"] and any(_has_surrogate(arg) for arg in args):
-        sys.stderr.write(error_line("every argument must be UTF-8 text.", "usage",
-                                    as_json="--json" in args) + "\n")
-        raise SystemExit(2)
+        _error("every argument must be UTF-8 text.", "usage", args)
     # Library warnings (deprecations, odd certificate fields) are not the user's business:
     # a command that succeeds writes nothing to stderr.
     warnings.simplefilter("ignore")
@@ -61,26 +59,32 @@ def main() -> None:
     try:
         code = command.main(args=args, prog_name="vc-im", standalone_mode=False)
     except exceptions.ClickException as exc:
-        _usage_error(exc, as_json="--json" in args)
+        _usage_error(exc, args)
     except typer.Abort:
         sys.stderr.write("vc-im: aborted.\n")
         raise SystemExit(2) from None
     except Exception as exc:  # the last line of defence, by design
         if DEBUG["on"]:
             traceback.print_exc()
-        sentence = (f"internal error ({type(exc).__name__}), a bug in vc-im; rerun with "
-                    "--debug for its traceback, and please report it.")
-        sys.stderr.write(error_line(sentence, "internal", as_json="--json" in args) + "\n")
-        raise SystemExit(2) from None
+        _error(f"internal error ({type(exc).__name__}), a bug in vc-im; rerun with --debug "
+               "for its traceback, and please report it.", "internal", args)
     raise SystemExit(code if isinstance(code, int) else 0)
 
 
-def _usage_error(exc: ClickException, *, as_json: bool) -> NoReturn:
+def _error(sentence: str, code: str, args: list[str]) -> NoReturn:
+    """One sentence on stderr, the JSON error on stdout under ``--json`` (not for verify,
+    whose exit 2 prints nothing on stdout), and exit 2."""
+    sys.stderr.write(f"vc-im: {sentence}\n")
+    if "--json" in args and "verify" not in args[:2]:
+        sys.stdout.write(error_line(sentence, code, as_json=True) + "\n")
+    raise SystemExit(2)
+
+
+def _usage_error(exc: ClickException, args: list[str]) -> NoReturn:
     """A usage error: typer's panel on a terminal, else one plain sentence; exit 2."""
     from typer._click.exceptions import NoArgsIsHelpError
 
-    if isinstance(exc, NoArgsIsHelpError) or (
-            sys.stderr.isatty() and not as_json):
+    if isinstance(exc, NoArgsIsHelpError) or sys.stderr.isatty():
         from typer import rich_utils
 
         rich_utils.rich_format_error(exc)
@@ -89,8 +93,7 @@ def _usage_error(exc: ClickException, *, as_json: bool) -> NoReturn:
     context = getattr(exc, "ctx", None)
     if context is not None:
         message += f"; see '{context.command_path} --help'"
-    sys.stderr.write(error_line(printable(message + "."), "usage", as_json=as_json) + "\n")
-    raise SystemExit(2)
+    _error(printable(message + "."), "usage", args)
 
 
 __all__ = ["app", "main"]

@@ -49,10 +49,20 @@ def error_line(message: str, code: str, *, as_json: bool) -> str:
 
 
 def fail(message: str, exit_code: int = EXIT_USAGE, *, code: str = "bad_input") -> NoReturn:
-    """Print one sentence on stderr (a JSON error object under ``--json``) and exit with
-    ``exit_code``; ``code`` is one of :data:`ERROR_CODES`."""
-    typer.echo(error_line(message, code, as_json=json_requested()), err=True)
+    """Print one sentence on stderr and exit with ``exit_code``. Under ``--json`` stdout also
+    gets the JSON error object (``code`` is one of :data:`ERROR_CODES`), except from the
+    verify commands, whose exit 2 prints nothing on stdout (CONTRACT.md)."""
+    typer.echo(f"vc-im: {message}", err=True)
+    if json_requested() and not _is_verify_command():
+        typer.echo(error_line(message, code, as_json=True))
     raise typer.Exit(exit_code)
+
+
+def _is_verify_command() -> bool:
+    from typer._click.globals import get_current_context
+
+    context = get_current_context(silent=True)
+    return context is not None and context.info_name == "verify"
 
 
 def error_code(exc: VcImError) -> str:

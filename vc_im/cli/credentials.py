@@ -12,11 +12,14 @@ from vc_im.cli._app import app
 from vc_im.cli._common import (
     EXIT_INVALID,
     EXIT_OK,
+    KeyIdOption,
+    PasswordFileOption,
     emit_json,
     errors_to_exit,
     json_printable,
     printable,
     read_input_bytes,
+    read_private_key,
     read_text_file,
     resolve_now,
 )
@@ -28,6 +31,11 @@ if TYPE_CHECKING:
     from vc_im.trust.statements import Statement
     from vc_im.trust.wellknown import FetchedStatement
     from vc_im.verify import Evidence
+
+
+#: Whether ``issue`` refuses a device credential without --holder-key (unless
+#: --no-holder-key). Off: CONTRACT.md's ``issue`` takes --holder-key as optional.
+REQUIRE_HOLDER_KEY = False
 
 
 class Alg(StrEnum):
@@ -111,15 +119,29 @@ def issue(
     registry: Annotated[Path | None, typer.Option(
         "--registry", help="Record the credential in this registry and give it a random index "
         "in each of its status lists.")] = None,
+    no_holder_key: Annotated[bool, typer.Option(
+        "--no-holder-key", help="Issue a device credential that binds no key on purpose (no "
+        "presentation of it can be accepted).")] = False,
+    password_file: PasswordFileOption = None,
+    key_id: KeyIdOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (errors too).")] = False,
 ) -> None:
     """Issue an ImDeviceCredential (or ImUserCredential) and print it as a compact JWS."""
     from vc_im import keys
     from vc_im.credentials import issue_credential
+    from vc_im.errors import InputError
     from vc_im.model import CredentialType, Encoding
     from vc_im.times import parse_duration
 
     with errors_to_exit():
-        issuer_key = keys.read_key_file(key, require="private")
+        if holder_key is not None and no_holder_key:
+            raise InputError("--holder-key and --no-holder-key contradict each other.")
+        if (REQUIRE_HOLDER_KEY and type_ is CredentialKind.DEVICE and holder_key is None
+                and not no_holder_key):
+            raise InputError("a device credential without --holder-key binds no key, so every "
+                             "verifier refuses its presentations; give --holder-key "
+                             "HOLDER.pub.jwk, or --no-holder-key if that is meant.")
+        issuer_key = read_private_key(key, password_file=password_file, kid=key_id)
         chain = None
         if x5c is not None:
             from vc_im.trust.x509 import x5c_of
@@ -142,7 +164,18 @@ def issue(
         else:
             token = issue_credential(issuer_key, issuer=issuer, now=resolve_now(now),
                                      encoding=Encoding(format_.value), **fields)
+    if as_json:
+        emit_token_json(token)
+    else:
         typer.echo(token)
+
+
+def emit_token_json(token: str) -> None:
+    """``--json`` for a command that signs a token: the token, its header and its claims."""
+    from vc_im import _jose as jose
+
+    unverified = jose.peek_unverified(token)
+    emit_json({"token": token, "header": unverified.header, "payload": unverified.payload})
 
 
 def read_token(source: str | None) -> bytes:

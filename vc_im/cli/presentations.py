@@ -8,8 +8,15 @@ from typing import Annotated
 import typer
 
 from vc_im.cli._app import app
-from vc_im.cli._common import errors_to_exit, read_private_key, read_text_file, resolve_now
-from vc_im.cli.credentials import Format, print_report, read_token
+from vc_im.cli._common import (
+    KeyIdOption,
+    PasswordFileOption,
+    errors_to_exit,
+    read_private_key,
+    read_text_file,
+    resolve_now,
+)
+from vc_im.cli.credentials import Format, emit_token_json, print_report, read_token
 from vc_im.cli.replay import STORE_HELP, replay_store_location
 
 dpop_app = typer.Typer(help="Create and verify RFC 9449 DPoP proofs.", no_args_is_help=True)
@@ -27,18 +34,33 @@ def present(
     = "300s",
     now: Annotated[str | None, typer.Option("--now", help="Present as of this time.")] = None,
     format_: Annotated[Format, typer.Option("--format", help="vc1 or vc2.")] = Format.VC1,
+    no_check: Annotated[bool, typer.Option(
+        "--no-check", help="Sign even what every verifier refuses (credentials that bind "
+        "another key, or expired ones): for testing verifiers.")] = False,
+    password_file: PasswordFileOption = None,
+    key_id: KeyIdOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (errors too).")] = False,
 ) -> None:
-    """Sign a verifiable presentation of credentials for one verifier and one nonce."""
-    from vc_im.presentations import create_presentation
+    """Sign a verifiable presentation of credentials for one verifier and one nonce.
+
+    It refuses (exit 2) credentials that bind another key than --key, or none, and
+    credentials outside their validity, unless --no-check."""
+    from vc_im.presentations import check_presentable, create_presentation
     from vc_im.times import parse_duration
 
     with errors_to_exit():
-        holder = read_private_key(key)
+        holder = read_private_key(key, password_file=password_file, kid=key_id)
         tokens = [read_text_file(path, limit=65536, what="credential").strip()
                   for path in credential]
-        typer.echo(create_presentation(holder, tokens, audience=audience, nonce=nonce,
-                                       now=resolve_now(now), valid_for=parse_duration(valid_for),
-                                       encoding=format_.value))
+        at = resolve_now(now)
+        if not no_check:
+            check_presentable(holder, tokens, now=at)
+        token = create_presentation(holder, tokens, audience=audience, nonce=nonce, now=at,
+                                    valid_for=parse_duration(valid_for), encoding=format_.value)
+    if as_json:
+        emit_token_json(token)
+    else:
+        typer.echo(token)
 
 
 @dpop_app.command("create")
@@ -52,14 +74,21 @@ def dpop_create(
                                                      "token (ath).")] = None,
     sub: Annotated[str | None, typer.Option("--sub", help="The device identifier.")] = None,
     now: Annotated[str | None, typer.Option("--now", help="Create as of this time.")] = None,
+    password_file: PasswordFileOption = None,
+    key_id: KeyIdOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (errors too).")] = False,
 ) -> None:
     """Print an RFC 9449 DPoP proof signed with the holder's key."""
     from vc_im.dpop import create_proof
 
     with errors_to_exit():
-        holder = read_private_key(key)
-        typer.echo(create_proof(holder, htm=htm, htu=htu, now=resolve_now(now), nonce=nonce,
-                                access_token=access_token, sub=sub))
+        holder = read_private_key(key, password_file=password_file, kid=key_id)
+        token = create_proof(holder, htm=htm, htu=htu, now=resolve_now(now), nonce=nonce,
+                             access_token=access_token, sub=sub)
+    if as_json:
+        emit_token_json(token)
+    else:
+        typer.echo(token)
 
 
 @dpop_app.command("verify")

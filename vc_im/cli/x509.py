@@ -113,12 +113,24 @@ def show_command(
     cert: Annotated[str, typer.Argument(metavar="CERT", show_default=False,
                                         help="A PEM (or DER) certificate file, or - for "
                                              "stdin.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (errors too).")] = False,
 ) -> None:
     """Print each certificate's subject, issuer, validity, key and subjectAltName URIs."""
     from vc_im.trust.x509 import MAX_PEM_BYTES, describe
 
     with errors_to_exit():
-        _print(describe(read_input_bytes(cert, limit=MAX_PEM_BYTES)))
+        certificates = describe(read_input_bytes(cert, limit=MAX_PEM_BYTES))
+    if as_json:
+        from vc_im.cli._common import emit_json
+        from vc_im.times import seconds_to_rfc3339
+
+        emit_json([{"subject": info.subject, "issuer": info.issuer,
+                    "not_before": seconds_to_rfc3339(info.not_before),
+                    "not_after": seconds_to_rfc3339(info.not_after), "ca": info.is_ca,
+                    "key": info.key_type, "san_uris": list(info.san_uris)}
+                   for info in certificates])
+    else:
+        _print(certificates)
 
 
 def _print(certificates: tuple[CertificateInfo, ...]) -> None:
