@@ -135,24 +135,14 @@ def test_issue_with_a_jwks_and_kid(world: dict[str, Path]) -> None:
 
 # --- 3. refusing before signing ------------------------------------------------------------
 
-def test_issue_holder_key_options(world: dict[str, Path]) -> None:
-    """--no-holder-key says an unbound device credential is meant; it contradicts
-    --holder-key (exit 2, one sentence)."""
-    base = ("issue", "--key", world["issuer"], "--issuer", ISSUER, "--subject", DEVICE,
-            "--fn", "A")
-    assert run_cli(*base, "--no-holder-key").exit_code == 0
-    both = run_cli(*base, "--no-holder-key", "--holder-key", world["device_pub"])
-    assert both.exit_code == 2
-    assert "contradict" in one_line(both.stderr)
-
-
-def test_present_with_another_key_or_an_expired_credential_is_refused(
+def test_present_check_refuses_unbound_or_expired_credentials(
         world: dict[str, Path]) -> None:
-    """present refuses a key the credential does not bind and an expired credential (exit 2,
-    nothing printed); --no-check signs them anyway, for testing verifiers."""
+    """present --check refuses a key the credential does not bind and an expired credential
+    (exit 2, nothing printed); without --check it signs what it is given (CONTRACT.md)."""
     other = keys.generate("Ed25519")
     keys.write_private_key(world["root"] / "other.jwk", other)
-    base = ("present", "--credential", world["vc"], "--audience", VERIFIER, "--nonce", "n" * 22)
+    base = ("present", "--credential", world["vc"], "--audience", VERIFIER, "--nonce", "n" * 22,
+            "--check")
     wrong = run_cli(*base, "--key", world["root"] / "other.jwk", "--now", NOW)
     assert (wrong.exit_code, wrong.stdout) == (2, "")
     assert "not the presenting key" in one_line(wrong.stderr)
@@ -160,8 +150,16 @@ def test_present_with_another_key_or_an_expired_credential_is_refused(
     expired = run_cli(*base, "--key", world["device"], "--now", late)
     assert (expired.exit_code, expired.stdout) == (2, "")
     assert "expired" in one_line(expired.stderr)
-    forced = run_cli(*base, "--key", world["root"] / "other.jwk", "--now", NOW, "--no-check")
-    assert forced.exit_code == 0
+    unchecked = run_cli(*base[:-1], "--key", world["root"] / "other.jwk", "--now", NOW)
+    assert unchecked.exit_code == 0
+    unbound = run_cli("issue", "--key", world["issuer"], "--issuer", ISSUER, "--subject", DEVICE,
+                      "--fn", "A", "--now", NOW)
+    (world["root"] / "unbound.jwt").write_text(unbound.stdout)
+    none = run_cli("present", "--credential", world["root"] / "unbound.jwt", "--audience",
+                   VERIFIER, "--nonce", "n" * 22, "--check", "--key", world["device"],
+                   "--now", NOW)
+    assert none.exit_code == 2
+    assert "binds no holder key" in one_line(none.stderr)
 
 
 # --- 5. conventions ------------------------------------------------------------------------

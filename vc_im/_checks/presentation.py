@@ -98,10 +98,10 @@ def _device_subject(tokens: Sequence[str]) -> str:
 def check_presentable(key: Key, credentials: Sequence[str], *, now: float) -> None:
     """Raise :class:`~vc_im.errors.InputError` when a verifier is bound to refuse these
     credentials presented with ``key`` at ``now``, for a reason the holder can see: one binds
-    another key or none (``holder_binding``), or its validity has ended or not begun.
+    another key or none (``holder_binding``), or it has expired.
 
     :func:`create_presentation` signs what it is given (a test of a verifier may need what
-    it must refuse); callers that present for real check first (``vc-im present`` does).
+    it must refuse); callers that present for real check first (``vc-im present --check``).
     ``now`` is seconds since the epoch; a float is floored.
     """
     now = as_now(now)
@@ -127,12 +127,10 @@ def check_presentable(key: Key, credentials: Sequence[str], *, now: float) -> No
         if not hmac.compare_digest(bound, thumbprint):
             raise InputError(f"credential {number} binds the key {bound}, not the presenting "
                              f"key {thumbprint}; present it with the key it binds.")
-        exp, nbf = payload.get("exp"), payload.get("nbf", payload.get("iat"))
+        exp = payload.get("exp")
         if isinstance(exp, int) and not isinstance(exp, bool) and exp <= now:
             raise InputError(f"credential {number} expired at {rfc3339(exp)}; ask its issuer "
                              "for a new one.")
-        if isinstance(nbf, int) and not isinstance(nbf, bool) and nbf > now:
-            raise InputError(f"credential {number} is not valid before {rfc3339(nbf)}.")
 
 
 def create_presentation(key: Key, credentials: Sequence[str], *, audience: str, nonce: str,

@@ -33,11 +33,6 @@ if TYPE_CHECKING:
     from vc_im.verify import Evidence
 
 
-#: Whether ``issue`` refuses a device credential without --holder-key (unless
-#: --no-holder-key). Off: CONTRACT.md's ``issue`` takes --holder-key as optional.
-REQUIRE_HOLDER_KEY = False
-
-
 class Alg(StrEnum):
     """Signature algorithms ``keygen`` can make keys for."""
 
@@ -119,9 +114,6 @@ def issue(
     registry: Annotated[Path | None, typer.Option(
         "--registry", help="Record the credential in this registry and give it a random index "
         "in each of its status lists.")] = None,
-    no_holder_key: Annotated[bool, typer.Option(
-        "--no-holder-key", help="Issue a device credential that binds no key on purpose (no "
-        "presentation of it can be accepted).")] = False,
     password_file: PasswordFileOption = None,
     key_id: KeyIdOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (errors too).")] = False,
@@ -129,18 +121,10 @@ def issue(
     """Issue an ImDeviceCredential (or ImUserCredential) and print it as a compact JWS."""
     from vc_im import keys
     from vc_im.credentials import issue_credential
-    from vc_im.errors import InputError
     from vc_im.model import CredentialType, Encoding
     from vc_im.times import parse_duration
 
     with errors_to_exit():
-        if holder_key is not None and no_holder_key:
-            raise InputError("--holder-key and --no-holder-key contradict each other.")
-        if (REQUIRE_HOLDER_KEY and type_ is CredentialKind.DEVICE and holder_key is None
-                and not no_holder_key):
-            raise InputError("a device credential without --holder-key binds no key, so every "
-                             "verifier refuses its presentations; give --holder-key "
-                             "HOLDER.pub.jwk, or --no-holder-key if that is meant.")
         issuer_key = read_private_key(key, password_file=password_file, kid=key_id)
         chain = None
         if x5c is not None:

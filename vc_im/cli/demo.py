@@ -144,8 +144,8 @@ def _run(where: Path, *, force: bool, keep: bool) -> None:
 def _verdict(report: Report) -> None:
     """valid or invalid, who was verified, and how many checks ran."""
     passed = sum(check.status.value == "passed" for check in report.checks)
-    typer.echo(("valid" if report.ok else f"invalid: {report.code}")
-               + f"   ({passed} of {len(report.checks)} checks passed)")
+    typer.echo("valid" if report.ok else f"invalid: {report.code}")
     summary = report.summary_line()
     if summary is not None:
         typer.echo(f"verified: {summary}")
+    typer.echo(f"{passed} of {len(report.checks)} checks passed")

@@ -34,17 +34,14 @@ def present(
     = "300s",
     now: Annotated[str | None, typer.Option("--now", help="Present as of this time.")] = None,
     format_: Annotated[Format, typer.Option("--format", help="vc1 or vc2.")] = Format.VC1,
-    no_check: Annotated[bool, typer.Option(
-        "--no-check", help="Sign even what every verifier refuses (credentials that bind "
-        "another key, or expired ones): for testing verifiers.")] = False,
+    check: Annotated[bool, typer.Option(
+        "--check", help="Refuse (exit 2) credentials that bind another key than --key, or "
+        "none, and expired credentials, which every verifier refuses.")] = False,
     password_file: PasswordFileOption = None,
     key_id: KeyIdOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (errors too).")] = False,
 ) -> None:
-    """Sign a verifiable presentation of credentials for one verifier and one nonce.
-
-    It refuses (exit 2) credentials that bind another key than --key, or none, and
-    credentials outside their validity, unless --no-check."""
+    """Sign a verifiable presentation of credentials for one verifier and one nonce."""
     from vc_im.presentations import check_presentable, create_presentation
     from vc_im.times import parse_duration
 
@@ -53,7 +50,7 @@ def present(
         tokens = [read_text_file(path, limit=65536, what="credential").strip()
                   for path in credential]
         at = resolve_now(now)
-        if not no_check:
+        if check:
             check_presentable(holder, tokens, now=at)
         token = create_presentation(holder, tokens, audience=audience, nonce=nonce, now=at,
                                     valid_for=parse_duration(valid_for), encoding=format_.value)
