@@ -178,14 +178,15 @@ def test_a_usage_error_off_a_terminal_is_one_plain_sentence(tmp_path: Path) -> N
 
 
 def test_help_shows_readable_metavars(tmp_path: Path) -> None:
-    """No Python type names in the options of verify --help or issue --help."""
-    for command in ("verify", "issue"):
-        result = run_process(command, "--help", cwd=tmp_path)
-        options = result.stdout.split("--help", 1)[0]
-        options = options.split("Options", 1)[-1]  # the arguments panel keeps its type
-        for ugly in ("<list[", "<path>", "<str>"):
-            assert ugly not in options, (command, ugly)
-        assert "FILE" in options
+    """No Python type names (<bool>, <list[Path]>, <str>) anywhere in the help of verify,
+    issue, present or uri parse; options show FILE, TEXT, INTEGER or their choices."""
+    for command in (("verify",), ("issue",), ("present",), ("uri", "parse")):
+        result = run_process(*command, "--help", cwd=tmp_path)
+        for ugly in ("<bool>", "<list[", "<path>", "<str>", "<int>"):
+            assert ugly not in result.stdout, (command, ugly)
+    issue_help = run_process("issue", "--help", cwd=tmp_path).stdout
+    assert "FILE" in issue_help
+    assert "device|user" in issue_help
 
 
 def test_version(tmp_path: Path) -> None:
@@ -311,3 +312,19 @@ def test_demo_prints_a_summary_and_leaves_nothing_behind(tmp_path: Path) -> None
 def test_vc_im_command_is_the_module() -> None:
     """The tests' real processes start vc-im as python -m vc_im."""
     assert vc_im_command()[1:] == ["-m", "vc_im"]
+
+
+def test_key_show_converts_a_sec1_key_to_a_jwk(tmp_path: Path) -> None:
+    """key show reads a SEC1 EC key (as openssl ecparam writes it) and prints its public JWK,
+    the same key the library reads from the JWK."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    native = ec.generate_private_key(ec.SECP256R1())
+    (tmp_path / "ec.pem").write_bytes(native.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption()))
+    result = run_process("key", "show", "ec.pem", "--output", "jwk", cwd=tmp_path)
+    jwk = json.loads(result.stdout)
+    assert (jwk["kty"], jwk["crv"], "d" in jwk) == ("EC", "P-256", False)
+    assert keys.key_from_jwk(jwk).thumbprint() == keys.read_key_file(
+        tmp_path / "ec.pem").thumbprint()

@@ -24,14 +24,31 @@ def readable_metavars(command: Any) -> Any:
     """Give every option of ``command`` (typer's click command) and its subcommands a metavar
     people read easily (``FILE``, ``TEXT``, ``INTEGER``, ``a|b``, nothing for a flag) where
     typer would show Python types (``<path>``, ``<list[Path]>``, ``<bool>``); returns it."""
-    from typer.core import TyperOption
+    from typer.core import TyperArgument, TyperOption
 
     for param in command.params:
         if isinstance(param, TyperOption) and param.metavar is None:
             param.metavar = _metavar(param)
+        elif isinstance(param, TyperArgument):
+            # An argument's name column already reads like a metavar ([TOKEN_FILE | -]).
+            param.display_type_rich = _no_type  # type: ignore[method-assign]
+    made = command.get_help_option
+
+    def help_option(context: Any) -> Any:
+        """typer makes --help lazily; it is a flag, so it shows no type either."""
+        option = made(context)
+        if option is not None and option.metavar is None:
+            option.metavar = ""
+        return option
+
+    command.get_help_option = help_option
     for sub in getattr(command, "commands", {}).values():
         readable_metavars(sub)
     return command
+
+
+def _no_type(ctx: Any) -> None:
+    return None
 
 
 def _metavar(option: Any) -> str:
