@@ -102,7 +102,8 @@ def loads(data: bytes, *, what: str = "JSON", max_bytes: int = 65536,
     except StrictJSONError as exc:
         raise StrictJSONError(f"the {what} is not strict JSON: {exc.message}") from exc
     except json.JSONDecodeError as exc:
-        raise StrictJSONError(f"the {what} is not valid JSON: {exc.msg.lower()} at line "
+        problem = exc.msg.lower().removesuffix(" at")  # "invalid control character at"
+        raise StrictJSONError(f"the {what} is not valid JSON: {problem} at line "
                               f"{exc.lineno}, column {exc.colno}.") from exc
     except (ValueError, RecursionError) as exc:
         raise StrictJSONError(f"the {what} is not valid JSON.") from exc

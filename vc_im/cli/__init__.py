@@ -75,7 +75,8 @@ def _error(sentence: str, code: str, args: list[str]) -> NoReturn:
     """One sentence on stderr, the JSON error on stdout under ``--json`` (not for verify,
     whose exit 2 prints nothing on stdout), and exit 2."""
     sys.stderr.write(f"vc-im: {sentence}\n")
-    if "--json" in args and "verify" not in args[:2]:
+    words = [arg for arg in args[:4] if not arg.startswith("-")][:2]  # the command's name
+    if "--json" in args and "verify" not in words:
         sys.stdout.write(error_line(sentence, code, as_json=True) + "\n")
     raise SystemExit(2)
 
