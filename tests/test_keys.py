@@ -638,21 +638,18 @@ def test_rsa_1024_refused_as_pem(rsa_1024: rsa.RSAPrivateKey) -> None:
 
 
 def test_pem_refusals() -> None:
-    """Encrypted, PKCS#1, garbled and unsupported PEM keys are refused with their reason."""
+    """Encrypted without a password, garbled, doubled and unsupported PEM keys are refused
+    with their reason."""
     ed = ed25519.Ed25519PrivateKey.generate()
     encrypted = ed.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                  serialization.BestAvailableEncryption(b"pw"))
-    refusal(lambda: load_key(encrypted), "encrypted")
-    ec_key = ec.generate_private_key(ec.SECP256R1())
-    sec1 = ec_key.private_bytes(serialization.Encoding.PEM,
-                                serialization.PrivateFormat.TraditionalOpenSSL,
-                                serialization.NoEncryption())
-    refusal(lambda: load_key(sec1), "neither a PKCS#8 private key")
+    refusal(lambda: load_key(encrypted), "--password-file FILE or the VC_IM_KEY_PASSWORD")
+    refusal(lambda: load_key(encrypted, password=b"wrong"), "the password is wrong")
     garbled = b"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n"
     refusal(lambda: load_key(garbled), "cannot be read")
     two = ed.public_key().public_bytes(serialization.Encoding.PEM,
                                        serialization.PublicFormat.SubjectPublicKeyInfo) * 2
-    refusal(lambda: load_key(two), "exactly one well-formed PEM block")
+    refusal(lambda: load_key(two), "more than one key")
     x_pem = x25519.X25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption())
@@ -677,7 +674,7 @@ def test_pem_refusals() -> None:
     ('{"kty": "OKP"', "not valid JSON"),
     ("\ufeff{}", "byte order mark"),
     ("", "neither a JWK"),
-    ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI", "neither a JWK"),
+    ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI", "ssh-keygen -e -m PKCS8"),
     ('"kty"', "neither a JWK"),
 ])
 def test_strict_json_refusals(text: str, word: str) -> None:
@@ -762,3 +759,66 @@ def test_ed25519_private_keys_are_never_refused() -> None:
         raw = native.public_key().public_bytes(serialization.Encoding.Raw,
                                                serialization.PublicFormat.Raw)
         assert key_from_jwk(_with(ED_PUBLIC, x=b64u(raw))).public_jwk["x"] == b64u(raw)
+
+
+# --- key formats other tools write -------------------------------------------------------------
+
+def _pem(native: Any, fmt: Any, password: bytes | None = None) -> bytes:
+    encryption = (serialization.BestAvailableEncryption(password) if password
+                  else serialization.NoEncryption())
+    return bytes(native.private_bytes(serialization.Encoding.PEM, fmt, encryption))
+
+
+def test_every_common_private_pem_form_is_read() -> None:
+    """SEC1 (openssl ecparam, with its EC PARAMETERS block), PKCS#1 (BEGIN RSA PRIVATE KEY)
+    and PKCS#8 all give the same key as its JWK."""
+    ec_key = ec.generate_private_key(ec.SECP256R1())
+    sec1 = _pem(ec_key, serialization.PrivateFormat.TraditionalOpenSSL)
+    params = b"-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n"
+    assert sec1.startswith(b"-----BEGIN EC PRIVATE KEY-----")
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pkcs1 = _pem(rsa_key, serialization.PrivateFormat.TraditionalOpenSSL)
+    assert pkcs1.startswith(b"-----BEGIN RSA PRIVATE KEY-----")
+    for text, alg in ((params + sec1, "ES256"), (pkcs1, "RS256"),
+                      (_pem(ec_key, serialization.PrivateFormat.PKCS8), "ES256")):
+        key = load_key(text, require="private")
+        assert (key.alg, key.is_private) == (alg, True)
+    assert load_key(sec1).thumbprint() == load_key(params + sec1).thumbprint()
+    rsa_public = rsa_key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                   serialization.PublicFormat.PKCS1)
+    assert load_key(rsa_public, require="public").thumbprint() == load_key(pkcs1).thumbprint()
+
+
+def test_encrypted_pkcs8_is_read_with_its_password() -> None:
+    """An encrypted PKCS#8 key loads with its password; a password for an unencrypted key is
+    harmless."""
+    ed = ed25519.Ed25519PrivateKey.generate()
+    plain = _pem(ed, serialization.PrivateFormat.PKCS8)
+    encrypted = _pem(ed, serialization.PrivateFormat.PKCS8, b"s3cret")
+    assert encrypted.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
+    key = load_key(encrypted, password=b"s3cret", require="private")
+    assert key.thumbprint() == load_key(plain).thumbprint()
+    assert load_key(plain, password=b"unused").thumbprint() == key.thumbprint()
+
+
+def test_a_jwks_gives_the_key_named_by_kid() -> None:
+    """A JWKS gives its only key, or the one --kid names; otherwise the refusal lists kids."""
+    one, two = generate("Ed25519", kid="one"), generate("ES256", kid="two")
+    jwks = json.dumps({"keys": [one.private_jwk(), two.private_jwk()]})
+    assert load_key(jwks, kid="two").thumbprint() == two.thumbprint()
+    assert load_key(json.dumps({"keys": [one.private_jwk()]})).kid == "one"
+    refusal(lambda: load_key(jwks), "choose one with --kid ('one', 'two')")
+    refusal(lambda: load_key(jwks, kid="three"), "no key whose kid is")
+    refusal(lambda: load_key(json.dumps({"keys": []})), "lists JWKs")
+
+
+@pytest.mark.parametrize(("text", "hint"), [
+    (b"\x30\x82\x01\x0a", "openssl pkey -inform DER"),
+    (b"-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n",
+     "ssh-keygen -p -m PKCS8"),
+    (b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", "openssl x509"),
+    (b"PuTTY-User-Key-File-3: ssh-ed25519\n", "openssl pkey -in KEY -out key.pem"),
+])
+def test_an_unreadable_form_says_how_to_convert(text: bytes, hint: str) -> None:
+    """Each refused key form names the command that converts it."""
+    refusal(lambda: load_key(text), hint)

@@ -46,10 +46,11 @@ def test_warnings_given_and_carried_are_kept_once_in_order() -> None:
 
 
 def test_without_warnings_the_json_has_no_warnings_member() -> None:
-    """A report without warnings writes exactly the contract's members (and trust)."""
+    """A report without warnings writes exactly the contract's members, the top-level code
+    and the subject summary."""
     report = Report("credential", run_checks([("one", passes), ("two", fails)], None))
     assert report.warnings == ()
-    assert list(report.to_json()) == ["ok", "kind", "checks", "credentials"]
+    assert list(report.to_json()) == ["ok", "kind", "code", "subject", "checks", "credentials"]
 
 
 def test_a_failed_check_carries_no_warnings() -> None:

@@ -29,7 +29,7 @@ from vc_im.identifiers import IdentifierError, ImId
 from vc_im.keys import Key
 from vc_im.model import Credential, CredentialType, Encoding, Subject
 from vc_im.report import Status, run_checks
-from vc_im.times import rfc3339_to_seconds
+from vc_im.times import as_now, rfc3339_to_seconds
 
 if TYPE_CHECKING:
     from vc_im.profiles import Profile
@@ -79,7 +79,7 @@ def issue_credential(
     issuer: str,
     subject: str,
     fn: str,
-    now: int,
+    now: float,
     credential_type: CredentialType = CredentialType.DEVICE,
     organization: str | None = None,
     unit: str | None = None,
@@ -102,7 +102,10 @@ def issue_credential(
     holds its ``credentialStatus`` entries (see :mod:`vc_im.status`).
     Raises :class:`~vc_im.errors.InputError` for anything the verifier would
     reject.
+
+    ``now`` is seconds since the epoch; a float is floored (:func:`vc_im.times.as_now`).
     """
+    now = as_now(now)
     if not key.is_private:
         raise InputError("issuing needs the issuer's private key; this key file is public only.")
     if not _ABSOLUTE_URI.match(issuer):

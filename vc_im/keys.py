@@ -32,7 +32,7 @@ import hashlib
 import json
 import re
 import types
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Literal, TypeAlias
@@ -362,11 +362,16 @@ def generate(alg: str = DEFAULT_ALG, *, kid: str | None = None) -> Key:
     return key_from_jwk(members, require="private")
 
 
-def load_key(data: bytes | str, *, require: Require = "any") -> Key:
-    """A key from JWK JSON (strict: no duplicate names, NaN or BOM) or PEM.
+def load_key(data: bytes | str, *, require: Require = "any", password: bytes | None = None,
+             kid: str | None = None) -> Key:
+    """A key from JWK JSON (strict: no duplicate names, NaN or BOM), a JWKS, or PEM.
 
-    PEM is a PKCS#8 private key (``BEGIN PRIVATE KEY``, unencrypted) or a
-    SubjectPublicKeyInfo public key (``BEGIN PUBLIC KEY``).
+    PEM is read by ``cryptography``'s loaders, so every common form works: PKCS#8
+    (``BEGIN PRIVATE KEY``), encrypted PKCS#8 (``BEGIN ENCRYPTED PRIVATE KEY``, with
+    ``password``), PKCS#1 (``BEGIN RSA PRIVATE KEY``), SEC1 (``BEGIN EC PRIVATE KEY``, as
+    ``openssl ecparam -genkey`` writes it) and SubjectPublicKeyInfo (``BEGIN PUBLIC KEY``). A
+    JWKS (``{"keys": [...]}``) gives the key whose ``kid`` is ``kid``, or its only key. Any
+    other form is refused with a sentence that says how to convert it.
     """
     if len(data) > MAX_KEY_FILE_BYTES:
         raise fail("the key is larger than 1 MiB.")
@@ -375,8 +380,10 @@ def load_key(data: bytes | str, *, require: Require = "any") -> Key:
     except UnicodeEncodeError as exc:
         raise fail("the key text is not valid Unicode (it has lone surrogates).") from exc
     stripped = raw.strip(b" \t\r\n")
-    if stripped.startswith(b"-----BEGIN "):
-        return _key_from_pem(stripped, require)
+    if b"-----BEGIN " in stripped[:4096]:
+        if len(_PEM_KEY_LABEL.findall(stripped)) > 1:
+            raise fail("the PEM text holds more than one key; keep only the one to use.")
+        return _key_from_pem(stripped, require, password)
     if stripped.startswith(b"{") or raw.startswith(b"\xef\xbb\xbf"):
         try:
             value = strictjson.loads(raw, what="JWK", max_bytes=MAX_KEY_FILE_BYTES)
@@ -384,38 +391,89 @@ def load_key(data: bytes | str, *, require: Require = "any") -> Key:
             raise fail(exc.message) from exc
         if not isinstance(value, dict):
             raise fail("the JWK is not a JSON object.")
+        if "keys" in value and "kty" not in value:
+            return key_from_jwk(_jwks_member(value, kid), require=require)
+        if kid is not None and value.get("kid") != kid:
+            raise fail(f"the JWK's kid is not {shown(kid)}.")
         return key_from_jwk(value, require=require)
-    raise fail("the key is neither a JWK (a JSON object) nor a PEM key.")
+    if stripped.startswith(b"ssh-") or stripped.startswith(b"ecdsa-sha2-"):
+        raise fail("the key is an OpenSSH public key; " + _CONVERT_HINT)
+    if stripped[:1] == b"\x30":
+        raise fail("the key is binary (DER); convert it to PEM with "
+                   "`openssl pkey -inform DER -in KEY.der -out KEY.pem`, or give a JWK.")
+    raise fail("the key is neither a JWK, a JWKS nor a PEM key; " + _CONVERT_HINT)
 
 
-_PEM_BLOCK: Final = re.compile(
-    rb"\A-----BEGIN ([A-Z0-9 ]+)-----\r?\n[A-Za-z0-9+/=\r\n]+-----END \1-----\Z")
+#: A PEM block holding a key (``EC PARAMETERS`` beside ``EC PRIVATE KEY`` is no second key).
+_PEM_KEY_LABEL: Final = re.compile(rb"-----BEGIN [A-Z0-9 ]*KEY-----")
+#: How to turn a key vc_im cannot read into one it can.
+_CONVERT_HINT: Final = ("convert it with `openssl pkey -in KEY -out key.pem` (PKCS#8; "
+                        "`ssh-keygen -e -m PKCS8 -f KEY` for an OpenSSH key), or give a JWK.")
 
 
-def _key_from_pem(pem: bytes, require: Require) -> Key:
-    match = _PEM_BLOCK.match(pem)
-    if match is None:
-        raise fail("the PEM text is not exactly one well-formed PEM block.")
-    label = match.group(1)
-    if label == b"ENCRYPTED PRIVATE KEY":
-        raise fail("the PEM private key is encrypted; vc_im reads unencrypted PKCS#8.")
-    if label not in (b"PRIVATE KEY", b"PUBLIC KEY"):
-        raise fail("the PEM block is neither a PKCS#8 private key (BEGIN PRIVATE KEY) "
-                    "nor a public key (BEGIN PUBLIC KEY).")
-    if label == b"PRIVATE KEY" and require == "public":
-        raise fail(_PRIVATE_WHERE_PUBLIC)
+def _jwks_member(jwks: Mapping[str, object], kid: str | None) -> Mapping[str, object]:
+    """The JWK a JWKS holds under ``kid``; without ``kid``, its only key."""
+    members = jwks.get("keys")
+    if set(jwks) != {"keys"} or not isinstance(members, list) or not members:
+        raise fail("the JWKS must be an object whose only member \"keys\" lists JWKs.")
+    if not all(isinstance(member, dict) for member in members):
+        raise fail("every member of the JWKS \"keys\" must be a JWK (a JSON object).")
+    kids = [str(member.get("kid")) for member in members if isinstance(member.get("kid"), str)]
+    if kid is None:
+        if len(members) == 1:
+            return dict(members[0])
+        listed = ", ".join(shown(name, 60) for name in kids[:8]) or "none has a kid"
+        raise fail(f"the JWKS holds {len(members)} keys; choose one with --kid ({listed}).")
+    found = [member for member in members if member.get("kid") == kid]
+    if len(found) != 1:
+        listed = ", ".join(shown(name, 60) for name in kids[:8]) or "none"
+        what = "no key" if not found else "more than one key"
+        raise fail(f"the JWKS has {what} whose kid is {shown(kid)} (its kids: {listed}).")
+    return dict(found[0])
+
+
+def _key_from_pem(pem: bytes, require: Require, password: bytes | None) -> Key:
+    """A PEM key through ``cryptography``'s loaders: private forms first, then public ones."""
     native: object
     try:
-        if label == b"PRIVATE KEY":
-            native = serialization.load_pem_private_key(pem + b"\n", password=None)
-        else:
-            native = serialization.load_pem_public_key(pem + b"\n")
-    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
-        raise fail("the PEM key cannot be read (malformed or of an unsupported type).") \
+        native = serialization.load_pem_private_key(pem + b"\n", password=password)
+    except TypeError as exc:
+        if password is None:  # the only TypeError without a password: an encrypted key
+            raise fail("the PEM private key is encrypted; give its password with "
+                       "--password-file FILE or the VC_IM_KEY_PASSWORD environment "
+                       "variable.") from exc
+        # A password for a key that has none: read the key as it is.
+        native = _load_pem(serialization.load_pem_private_key, pem, None)
+    except ValueError as exc:
+        if b"ENCRYPTED" in pem and password is not None:
+            raise fail("the PEM private key cannot be decrypted: the password is wrong, or "
+                       "the key is malformed.") from exc
+        native = _load_pem(serialization.load_pem_public_key, pem, None)
+    except UnsupportedAlgorithm as exc:
+        raise fail("the PEM key is of a type vc_im does not support; " + _CONVERT_HINT) \
             from exc
     if not isinstance(native, _NATIVE_TYPES):
         raise fail(f"the PEM key is a {_pem_kind(native)} key, which vc_im does not support.")
+    if require == "public" and not isinstance(native, _PUBLIC_TYPES):
+        raise fail(_PRIVATE_WHERE_PUBLIC)
     return key_from_jwk(dict(native_members(native)), require=require)
+
+
+def _load_pem(loader: Callable[..., object], pem: bytes, password: bytes | None) -> object:
+    """``loader`` on ``pem``; a failure says what is wrong and how to convert."""
+    try:
+        if loader is serialization.load_pem_public_key:
+            return loader(pem + b"\n")
+        return loader(pem + b"\n", password=password)
+    except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        if b"CERTIFICATE-----" in pem:
+            raise fail("the PEM block is a certificate, not a key; give the key it "
+                       "certifies (`openssl x509 -in CERT -pubkey -noout` prints it).") from exc
+        if b"OPENSSH PRIVATE KEY" in pem:
+            raise fail("the key is in OpenSSH's own format; convert it with "
+                       "`ssh-keygen -p -m PKCS8 -f KEY` (in place), or give a JWK.") from exc
+        raise fail("the PEM key cannot be read (malformed or of an unsupported form); "
+                   + _CONVERT_HINT) from exc
 
 
 def _pem_kind(native: object) -> str:
@@ -432,8 +490,10 @@ def resolve_did(did: str) -> Key:
     return resolve(did)
 
 
-def read_key_file(path: Path, *, require: Require = "any") -> Key:
-    """Read a JWK or PEM key file of at most 1 MiB; errors name the path."""
+def read_key_file(path: Path, *, require: Require = "any", password: bytes | None = None,
+                  kid: str | None = None) -> Key:
+    """Read a JWK, JWKS or PEM key file of at most 1 MiB (see :func:`load_key` for
+    ``password`` and ``kid``); errors name the path."""
     try:
         with open(path, "rb") as handle:
             data = handle.read(MAX_KEY_FILE_BYTES + 1)
@@ -443,7 +503,7 @@ def read_key_file(path: Path, *, require: Require = "any") -> Key:
     if len(data) > MAX_KEY_FILE_BYTES:
         raise fail(f"the key file {path} is larger than 1 MiB.")
     try:
-        return load_key(data, require=require)
+        return load_key(data, require=require, password=password, kid=kid)
     except KeyFileError as exc:
         raise fail(f"the key file {path} is unusable: {exc.message}") from exc
 

@@ -17,6 +17,7 @@ from vc_im._checks import (
     DEFAULT_LIFETIME,
     MAX_CREDENTIALS,
     PRESENTATION_STEPS,
+    check_presentable,
     create_presentation,
     verify_presentation,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "MAX_CREDENTIALS",
     "PRESENTATION_STEPS",
     "Presentation",
+    "check_presentable",
     "create_presentation",
     "present_document",
     "verify_presentation",

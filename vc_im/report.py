@@ -13,6 +13,7 @@ in :attr:`Report.warnings`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -166,11 +167,53 @@ class Report:
         reason = failure.reason if failure is not None else "an embedded credential is invalid."
         raise VerificationFailed(reason, code=code, report=self)
 
+    def summary(self) -> dict[str, object] | None:
+        """Who was verified, JSON-ready; None unless this report is ``ok``.
+
+        A credential report summarises its credential. A presentation report summarises the
+        device credential of its holder (its ``iss``), with the presenting key's thumbprint;
+        a DPoP report the credential the proof is bound to, or only the proof key. Every
+        summary has the same members (null where unknown): ``id`` (the subject), ``type``,
+        ``fn``, ``im`` (the ``hasInstantMessage`` identifiers), ``issuer``, ``credential_id``,
+        ``valid_from``, ``valid_until`` (RFC 3339) and ``holder_key`` (an RFC 7638
+        thumbprint).
+        """
+        from vc_im.model import Credential, Presentation, Proof
+
+        verified = self.verified
+        if not self.ok or verified is None:
+            return None
+        if isinstance(verified, Credential):
+            return _credential_summary(verified, verified.bound_thumbprint)
+        if isinstance(verified, Presentation):
+            holder = str(verified.holder)
+            chosen = next((c for c in verified.credentials if str(c.subject.id) == holder),
+                          verified.credentials[0] if verified.credentials else None)
+            thumbprint = verified.holder_key.thumbprint()
+            if chosen is None:
+                return {**_EMPTY_SUMMARY, "id": holder, "holder_key": thumbprint}
+            return _credential_summary(chosen, thumbprint)
+        assert isinstance(verified, Proof)
+        if verified.credential is not None:
+            return _credential_summary(verified.credential, verified.key.thumbprint())
+        return {**_EMPTY_SUMMARY, "holder_key": verified.key.thumbprint()}
+
+    def summary_line(self) -> str | None:
+        """:meth:`summary` in one printable line, or None when there is none."""
+        found = self.summary()
+        if found is None:
+            return None
+        parts = [f"{name}={_shown(found[name])}" for name in _SUMMARY_LINE if found[name]]
+        return printable(" ".join(parts), lines=False)
+
     def to_json(self) -> dict[str, object]:
-        """The report object of the CLI contract."""
+        """The report object of the CLI contract, plus ``code`` (the first failure, here or
+        in a nested report; null when valid) and ``subject`` (:meth:`summary`)."""
         out: dict[str, object] = {
             "ok": self.ok,
             "kind": self.kind,
+            "code": None if self.code is None else self.code.value,
+            "subject": self.summary(),
             "checks": [c.to_json() for c in self.checks],
             "credentials": [nested.to_json() for nested in self.credentials],
         }
@@ -183,6 +226,35 @@ class Report:
         if self.profile is not None:
             out["profile"] = self.profile
         return out
+
+
+#: A summary's members, every one present (null where unknown).
+_EMPTY_SUMMARY: dict[str, object] = dict.fromkeys((
+    "id", "type", "fn", "im", "issuer", "credential_id", "valid_from", "valid_until",
+    "holder_key"))
+#: The members the one-line summary shows, in order.
+_SUMMARY_LINE = ("id", "type", "fn", "im", "issuer", "valid_from", "valid_until", "holder_key")
+
+
+def _credential_summary(credential: Credential, holder_key: str | None) -> dict[str, object]:
+    from vc_im.times import seconds_to_rfc3339
+
+    subject = credential.subject
+    return {"id": str(subject.id), "type": credential.type.value, "fn": subject.fn,
+            "im": [str(value) for value in subject.instant_messages],
+            "issuer": credential.issuer, "credential_id": credential.id,
+            "valid_from": seconds_to_rfc3339(credential.issued_at),
+            "valid_until": seconds_to_rfc3339(credential.expires_at),
+            "holder_key": holder_key}
+
+
+def _shown(value: object) -> str:
+    """A summary value in the one-line form: lists joined by commas, text with a space or a
+    quote quoted."""
+    if isinstance(value, list):
+        return ",".join(map(str, value))
+    text = str(value)
+    return json.dumps(text, ensure_ascii=False) if (" " in text or '"' in text) else text
 
 
 class CheckFailed(Exception):

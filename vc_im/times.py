@@ -7,6 +7,7 @@ Everything here is pure: callers pass ``now`` explicitly.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,6 +34,10 @@ class TimeRules:
     now: int
     leeway: int = DEFAULT_LEEWAY
 
+    def __post_init__(self) -> None:
+        # A float clock (``time.time()``) is floored here too, so every window is whole seconds.
+        object.__setattr__(self, "now", as_now(self.now))
+
     def not_yet(self, start: int) -> bool:
         """``nbf`` / ``validFrom``: the window starts after now, even with the leeway."""
         return self.now + self.leeway < start
@@ -55,6 +60,30 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _RFC3339 = re.compile(
     r"\A(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})\Z"
 )
+
+
+def as_now(value: object, name: str = "now") -> int:
+    """``value`` as whole seconds since the epoch, checked as the argument it is.
+
+    Every library function that takes a ``now`` calls this first, so that a mistake is
+    blamed on the argument, not on a token: an ``int`` is taken as it is and a ``float``
+    (``time.time()``) is floored to the second; a bool, a string, a datetime or anything
+    else raises :class:`TypeError`, and NaN, infinities, negative times and times past
+    9999 (milliseconds, say) raise :class:`~vc_im.errors.InputError` (a ``ValueError``);
+    both messages name ``name``.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{name} must be seconds since the epoch (an int, or a float that is "
+                        f"floored), not {type(value).__name__}.")
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise InputError(f"{name} must be a finite number of seconds, not {value!r}.")
+        value = math.floor(value)
+    seconds = int(value)
+    if not 0 <= seconds <= MAX_NUMERIC_DATE:
+        raise InputError(f"{name} is {seconds}, outside 0 to 9999-12-31T23:59:59Z in seconds "
+                         "since the epoch (milliseconds, perhaps?).")
+    return seconds
 
 
 def numeric_date_problem(claim: str, value: object) -> str | None:

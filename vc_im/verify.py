@@ -37,7 +37,7 @@ def is_presentation(unverified: jose.Unverified) -> bool:
     return typ == "vp+jwt" or (typ == "JWT" and "vp" in unverified.payload)
 
 
-def verify_token(token: bytes | str, trust: TrustStore, *, now: int,
+def verify_token(token: bytes | str, trust: TrustStore, *, now: float,
                  leeway: int = DEFAULT_LEEWAY, audience: str | None = None,
                  nonce: str | None = None, store: StoreLike | None = None,
                  evidence: Evidence = NO_EVIDENCE, profile: Profile | None = None) -> Report:
@@ -49,7 +49,11 @@ def verify_token(token: bytes | str, trust: TrustStore, *, now: int,
     credentials, signed statements) feeds the trust models of every credential. ``profile``
     (``--profile``) applies that credential profile's rules to a bare credential whatever its
     types (see :mod:`vc_im.profiles`).
+    ``now`` is seconds since the epoch; a float is floored (:func:`vc_im.times.as_now`).
     """
+    from vc_im.times import as_now
+
+    now = as_now(now)
     try:
         unverified = jose.peek_unverified(token)
     except TokenError as exc:

@@ -132,12 +132,14 @@ def test_keygen_into_a_missing_directory(tmp_path: Path) -> None:
 # --- issue -------------------------------------------------------------------------------------
 
 def test_issue_then_verify(token_file: Path, trust_file: Path) -> None:
-    """An issued credential verifies: exit 0, first line valid, then one line per check."""
+    """An issued credential verifies: exit 0, first line valid, then who was verified in one
+    line, then one line per check."""
     result = verify(token_file, trust_file)
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert lines[0] == "valid"
-    assert [line.split()[:2] for line in lines[1:]] == [["ok", name] for name in STEP_NAMES]
+    assert lines[1].startswith("verified: id=im:")
+    assert [line.split()[:2] for line in lines[2:]] == [["ok", name] for name in STEP_NAMES]
 
 
 def test_issue_options_reach_the_credential(issue_token: Callable[..., str],
@@ -257,7 +259,7 @@ def test_verify_json_report_shape(token_file: Path, trust_file: Path) -> None:
     result = verify(token_file, trust_file, "--json")
     assert result.exit_code == 0
     report = json.loads(result.stdout)
-    assert list(report)[:4] == ["ok", "kind", "checks", "credentials"]
+    assert list(report)[:6] == ["ok", "kind", "code", "subject", "checks", "credentials"]
     assert (report["ok"], report["kind"], report["credentials"]) == (True, "credential", [])
     assert [c["name"] for c in report["checks"]] == STEP_NAMES
     for check in report["checks"]:

@@ -112,7 +112,8 @@ def test_verify_json_report_shape(pki: Pki) -> None:
                          cwd=pki.where)
     assert result.returncode == 0
     report = json_report(result)
-    assert sorted(report) == ["checks", "credentials", "kind", "ok"]  # trust: per credential
+    # trust: per credential
+    assert sorted(report) == ["checks", "code", "credentials", "kind", "ok", "subject"]
     assert (report["ok"], report["kind"]) == (True, "presentation")
     assert [check["name"] for check in report["checks"]] == list(PRESENTATION_CHECKS)
     for check in report["checks"]:

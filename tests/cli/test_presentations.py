@@ -342,7 +342,8 @@ def test_verify_prints_nested_reports_in_text(files: Files, alice_vp: Path, trus
     assert result.returncode == 0
     lines = result.stdout.splitlines()
     assert lines[0] == "valid"
-    assert [line.split()[1] for line in lines[1:12]] == list(PRESENTATION_CHECKS)
-    assert all(line.startswith("  ok   ") for line in lines[1:12])
-    assert lines[12] == "  credential 1: valid"
+    assert lines[1].startswith("verified: id=im:")
+    assert [line.split()[1] for line in lines[2:13]] == list(PRESENTATION_CHECKS)
+    assert all(line.startswith("  ok   ") for line in lines[2:13])
+    assert lines[13] == "  credential 1: valid"
     assert json.dumps(lines).count("FAIL") == 0

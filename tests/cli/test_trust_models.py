@@ -336,7 +336,10 @@ def test_cli_failed_fetch_is_reported_even_when_no_model_uses_it(
     text = run_cli("verify", token, "--trust", trust, "--now", NOW, *given)
     warning = f"the statement at {url} could not be fetched"
     assert (code, report["ok"], report["warnings"]) == (0, True, [warning])
-    assert text.stdout.startswith(f"valid\nwarning: {warning}\n  ok   format ")
+    lines = text.stdout.splitlines()
+    assert (lines[0], lines[2]) == ("valid", f"warning: {warning}")
+    assert lines[1].startswith("verified: id=")
+    assert lines[3].startswith("  ok   format ")
 
 
 def test_cli_statement_url_must_be_https(tmp_path: Path) -> None:
@@ -382,7 +385,11 @@ def test_cli_policy_contradiction(contradiction: str, exit_code: int, tmp_path: 
                    f"{short(other)}, b.example names key {short(other)}, not key "
                    f"{short(keys.read_key_file(device_public, require='public'))}, for {HANDLE}.")
         assert report["warnings"] == [warning]
-        assert text.stdout.startswith(f"valid\nwarning: {warning}\n  ok   format ")
+        first = text.stdout.splitlines()[:4]
+        assert first[0] == "valid"
+        assert first[1].startswith("verified: id=")
+        assert first[2:] == [f"warning: {warning}", first[3]]
+        assert first[3].startswith("  ok   format ")
 
 
 def test_cli_policy_without_anchor_is_a_usage_error(tmp_path: Path, issuer_key: Key) -> None:

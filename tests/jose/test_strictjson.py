@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -131,10 +132,12 @@ def test_size_limit() -> None:
                          ids=["empty", "open", "trailing-comma", "single-quotes", "two-values",
                               "unclosed", "leading-zero", "bad-escape", "raw-control"])
 def test_invalid_json(data: bytes) -> None:
-    """Text that is not JSON is malformed, with a sentence naming what was read."""
+    """Text that is not JSON is malformed, with a sentence naming what was read and where the
+    first mistake is (line and column)."""
     error = refused(data)
     assert error.code == "malformed"
-    assert error.message == "the payload is not valid JSON."
+    assert re.fullmatch(r"the payload is not valid JSON: [a-z ',\\]+ at line 1, column \d+\.",
+                        error.message), error.message
 
 
 def test_huge_integer_is_malformed_not_a_crash() -> None:

@@ -35,6 +35,7 @@ from vc_im._checks.presentation import (
     DEFAULT_LIFETIME,
     MAX_CREDENTIALS,
     PRESENTATION_STEPS,
+    check_presentable,
     create_presentation,
     verify_presentation,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "Step",
     "accept_certificate",
     "access_token_hash",
+    "check_presentable",
     "create_presentation",
     "create_proof",
     "issue_access_token",

@@ -68,7 +68,7 @@ from vc_im.model import (
     data_model,
 )
 from vc_im.report import CheckFailed, Report, Status, run_checks
-from vc_im.times import TimeRules, rfc3339_to_seconds
+from vc_im.times import TimeRules, as_now, rfc3339_to_seconds
 from vc_im.times import seconds_to_rfc3339 as rfc3339
 from vc_im.trust.store import TrustStore
 
@@ -492,7 +492,7 @@ TRUST_STEPS: tuple[Step, ...] = (("trust_path", _trust_path), ("status", check_s
 CREDENTIAL_STEPS: tuple[Step, ...] = SIGNATURE_STEPS + CONTENT_STEPS + TRUST_STEPS
 
 
-def verify_credential(token: str | bytes | jose.Unverified, trust: TrustStore, *, now: int,
+def verify_credential(token: str | bytes | jose.Unverified, trust: TrustStore, *, now: float,
                       leeway: int = DEFAULT_LEEWAY, expect_presentation: bool = False,
                       evidence: Evidence = NO_EVIDENCE, profile: Profile | None = None,
                       ) -> Report:
@@ -502,7 +502,10 @@ def verify_credential(token: str | bytes | jose.Unverified, trust: TrustStore, *
     a parent's own report is nested in the result. ``profile`` applies that profile's
     rules whatever the credential's types (``--profile``); by default the types choose
     among the profiles the trust file lets the issuer issue. The report names the profile.
+
+    ``now`` is seconds since the epoch; a float is floored (:func:`vc_im.times.as_now`).
     """
+    now = as_now(now)
     state = CredentialState(token, trust, now, leeway, expect_presentation, evidence=evidence,
                             forced_profile=profile)
     checks = run_checks(CREDENTIAL_STEPS, state)

@@ -44,7 +44,7 @@ from vc_im.identifiers import IdentifierError, IdType, ImId
 from vc_im.keys import Key, key_from_jwk
 from vc_im.model import Credential, CredentialType, Proof
 from vc_im.report import CheckFailed, Report, run_checks
-from vc_im.times import TimeRules
+from vc_im.times import TimeRules, as_now
 from vc_im.times import seconds_to_rfc3339 as rfc3339
 from vc_im.trust.store import TrustStore
 
@@ -119,9 +119,13 @@ def normalize_htu(url: str) -> str:
     return urlunsplit((scheme, netloc, path, "", ""))
 
 
-def create_proof(key: Key, *, htm: str, htu: str, now: int, nonce: str | None = None,
+def create_proof(key: Key, *, htm: str, htu: str, now: float, nonce: str | None = None,
                  access_token: str | None = None, sub: str | None = None) -> str:
-    """Sign an RFC 9449 DPoP proof with ``key`` (its public part travels in the header)."""
+    """Sign an RFC 9449 DPoP proof with ``key`` (its public part travels in the header).
+
+    ``now`` is seconds since the epoch; a float is floored (:func:`vc_im.times.as_now`).
+    """
+    now = as_now(now)
     if not key.is_private:
         raise InputError("a DPoP proof needs the holder's private key; this key is public only.")
     if not htm or not htm.isascii() or not htm.isalpha():
@@ -364,7 +368,7 @@ DPOP_STEPS: tuple[Step, ...] = (
 )
 
 
-def verify_proof(token: str | bytes, *, htm: str, htu: str, now: int,
+def verify_proof(token: str | bytes, *, htm: str, htu: str, now: float,
                  leeway: int = DEFAULT_LEEWAY, nonce: str | None = None,
                  access_token: str | None = None, credential: str | bytes | None = None,
                  trust: TrustStore | None = None, store: StoreLike | None = None,
@@ -377,7 +381,10 @@ def verify_proof(token: str | bytes, *, htm: str, htu: str, now: int,
 
     Raises :class:`~vc_im.errors.InputError` for unusable arguments (an htu that
     is not an http(s) URL, a credential without a trust store, a bad store).
+
+    ``now`` is seconds since the epoch; a float is floored (:func:`vc_im.times.as_now`).
     """
+    now = as_now(now)
     request_uri = normalize_htu(htu)  # once: the checks compare and record this normal form
     if credential is not None and trust is None:
         raise InputError("binding a proof to a credential needs a trust file.")

@@ -59,7 +59,7 @@ from vc_im.identifiers import IdentifierError, ImId
 from vc_im.keys import Key, key_from_jwk
 from vc_im.model import NO_EVIDENCE, Credential, CredentialType, Evidence, Presentation
 from vc_im.report import CheckFailed, Report, run_checks
-from vc_im.times import TimeRules
+from vc_im.times import TimeRules, as_now
 from vc_im.times import seconds_to_rfc3339 as rfc3339
 from vc_im.trust.store import TrustStore
 
@@ -105,15 +105,56 @@ def _device_subject(tokens: Sequence[str]) -> str:
                      "the presentation's holder (iss).")
 
 
+def check_presentable(key: Key, credentials: Sequence[str], *, now: float) -> None:
+    """Raise :class:`~vc_im.errors.InputError` when a verifier is bound to refuse these
+    credentials presented with ``key`` at ``now``, for a reason the holder can see: one binds
+    another key or none (``holder_binding``), or it has expired.
+
+    :func:`create_presentation` signs what it is given (a test of a verifier may need what
+    it must refuse); callers that present for real check first (``vc-im present --check``).
+    ``now`` is seconds since the epoch; a float is floored.
+    """
+    now = as_now(now)
+    thumbprint = key.thumbprint()
+    for number, token in enumerate(credentials, start=1):
+        try:
+            payload = jose.peek_unverified(token.strip()).payload
+        except TokenError as exc:
+            raise InputError(f"credential {number} is not a compact JWS: {exc.message}") from exc
+        cnf = payload.get("cnf")
+        bound: str | None = None
+        if isinstance(cnf, dict) and isinstance(cnf.get("jwk"), dict):
+            try:
+                bound = key_from_jwk(cnf["jwk"], require="public").thumbprint()
+            except KeyFileError as exc:
+                raise InputError(f"credential {number} binds an unusable key: "
+                                 f"{exc.message}") from exc
+        elif isinstance(cnf, dict) and isinstance(cnf.get("jkt"), str):
+            bound = cnf["jkt"]
+        if bound is None:
+            raise InputError(f"credential {number} binds no holder key (no cnf), so every "
+                             "verifier refuses to accept it in a presentation.")
+        if not hmac.compare_digest(bound, thumbprint):
+            raise InputError(f"credential {number} binds the key {bound}, not the presenting "
+                             f"key {thumbprint}; present it with the key it binds.")
+        exp = payload.get("exp")
+        if isinstance(exp, int) and not isinstance(exp, bool) and exp <= now:
+            raise InputError(f"credential {number} expired at {rfc3339(exp)}; ask its issuer "
+                             "for a new one.")
+
+
 def create_presentation(key: Key, credentials: Sequence[str], *, audience: str, nonce: str,
-                        now: int, valid_for: int = DEFAULT_LIFETIME,
+                        now: float, valid_for: int = DEFAULT_LIFETIME,
                         encoding: str = "vc1") -> str:
     """Sign a presentation of ``credentials`` for one ``audience`` and ``nonce``.
 
     The holder (``iss``) is the subject of the first device credential. Whether
     the credentials bind ``key`` is for the verifier to judge. Raises
     :class:`~vc_im.errors.InputError` for unusable input.
+
+    ``now`` is seconds since the epoch; a float is floored (:func:`vc_im.times.as_now`).
     """
+    now = as_now(now)
     if not key.is_private:
         raise InputError("presenting needs the holder's private key; this key is public only.")
     if not credentials:
@@ -542,7 +583,7 @@ PRESENTATION_STEPS: tuple[Step, ...] = (
 )
 
 
-def verify_presentation(token: str | bytes | jose.Unverified, trust: TrustStore, *, now: int,
+def verify_presentation(token: str | bytes | jose.Unverified, trust: TrustStore, *, now: float,
                         audience: str | None, nonce: str | None,
                         leeway: int = DEFAULT_LEEWAY, store: StoreLike | None = None,
                         evidence: Evidence = NO_EVIDENCE) -> Report:
@@ -550,7 +591,10 @@ def verify_presentation(token: str | bytes | jose.Unverified, trust: TrustStore,
 
     Raises :class:`~vc_im.errors.InputError` only when the replay ``store``
     cannot be used.
+
+    ``now`` is seconds since the epoch; a float is floored (:func:`vc_im.times.as_now`).
     """
+    now = as_now(now)
     state = PresentationState(token, trust, now, leeway, audience, nonce, store, evidence)
     checks = run_checks(PRESENTATION_STEPS, state)
     report = Report("presentation", checks, tuple(state.nested))

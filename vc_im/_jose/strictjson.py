@@ -101,6 +101,10 @@ def loads(data: bytes, *, what: str = "JSON", max_bytes: int = 65536,
             _reject_lone_surrogates(value)
     except StrictJSONError as exc:
         raise StrictJSONError(f"the {what} is not strict JSON: {exc.message}") from exc
+    except json.JSONDecodeError as exc:
+        problem = exc.msg.lower().removesuffix(" at")  # "invalid control character at"
+        raise StrictJSONError(f"the {what} is not valid JSON: {problem} at line "
+                              f"{exc.lineno}, column {exc.colno}.") from exc
     except (ValueError, RecursionError) as exc:
         raise StrictJSONError(f"the {what} is not valid JSON.") from exc
     return value

@@ -7,24 +7,77 @@ one sentence on stderr and the documented exit code.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO, NoReturn
+from typing import TYPE_CHECKING, Annotated, BinaryIO, NoReturn
 
 import typer
 
 from vc_im.errors import InputError, VcImError
+
+if TYPE_CHECKING:
+    from vc_im.keys import Key
 
 EXIT_OK = 0
 EXIT_INVALID = 1
 EXIT_USAGE = 2
 
 
-def fail(message: str, exit_code: int = EXIT_USAGE) -> NoReturn:
-    """Print one sentence on stderr and exit with ``exit_code``."""
+#: The stable codes of ``--json`` errors (``{"error": {"code": ..., "message": ...}}``).
+ERROR_CODES = ("usage", "bad_input", "bad_key", "bad_config", "io_error", "invalid", "internal")
+
+
+def json_requested() -> bool:
+    """Whether the running command was given ``--json`` (its errors are then JSON too)."""
+    from typer._click.globals import get_current_context
+
+    context = get_current_context(silent=True)
+    return bool(context is not None and context.params.get("as_json"))
+
+
+def error_line(message: str, code: str, *, as_json: bool) -> str:
+    """An error as stderr shows it: ``vc-im: SENTENCE``, or with ``--json`` one line
+    ``{"error": {"code": CODE, "message": SENTENCE}}``."""
+    if not as_json:
+        return f"vc-im: {message}"
+    import json
+
+    return json_printable(json.dumps({"error": {"code": code, "message": message}},
+                                     ensure_ascii=False))
+
+
+def fail(message: str, exit_code: int = EXIT_USAGE, *, code: str = "bad_input") -> NoReturn:
+    """Print one sentence on stderr and exit with ``exit_code``. Under ``--json`` stdout also
+    gets the JSON error object (``code`` is one of :data:`ERROR_CODES`), except from the
+    verify commands, whose exit 2 prints nothing on stdout (CONTRACT.md)."""
     typer.echo(f"vc-im: {message}", err=True)
+    if json_requested() and not _is_verify_command():
+        typer.echo(error_line(message, code, as_json=True))
     raise typer.Exit(exit_code)
+
+
+def _is_verify_command() -> bool:
+    from typer._click.globals import get_current_context
+
+    context = get_current_context(silent=True)
+    return context is not None and context.info_name == "verify"
+
+
+def error_code(exc: VcImError) -> str:
+    """The ``--json`` error code of a library error: what the user has to fix."""
+    from vc_im.errors import KeyFileError, TrustFileError
+    from vc_im.files import OutputFileError
+    from vc_im.replay import ReplayStoreError
+
+    if isinstance(exc, KeyFileError):
+        return "bad_key"
+    if isinstance(exc, TrustFileError):
+        return "bad_config"
+    if isinstance(exc, OutputFileError | ReplayStoreError):
+        return "io_error"
+    return "bad_input" if exc.exit_code == EXIT_USAGE else "invalid"
 
 
 @contextlib.contextmanager
@@ -33,10 +86,10 @@ def errors_to_exit() -> Iterator[None]:
     try:
         yield
     except VcImError as exc:
-        fail(exc.message, exc.exit_code)
+        fail(exc.message, exc.exit_code, code=error_code(exc))
     except OSError as exc:
         name = exc.filename if exc.filename is not None else "input"
-        fail(f"cannot use {name}: {exc.strerror or exc}.")
+        fail(f"cannot use {name}: {exc.strerror or exc}.", code="io_error")
 
 
 def read_input_bytes(source: str | None, *, limit: int, what: str = "input") -> bytes:
@@ -107,3 +160,36 @@ def printable(text: str) -> str:
 
     return safe(text)
 
+
+
+#: The environment variable that holds the password of an encrypted PKCS#8 key.
+PASSWORD_ENV = "VC_IM_KEY_PASSWORD"  # noqa: S105  (a variable name, not a password)
+
+PasswordFileOption = Annotated[Path | None, typer.Option(
+    "--password-file", metavar="FILE", help=f"The password of an encrypted PEM key (its first "
+    f"line; default: the {PASSWORD_ENV} environment variable).")]
+KeyIdOption = Annotated[str | None, typer.Option(
+    "--kid", metavar="KID", help="The key to use when --key is a JWKS holding several.")]
+
+
+def key_password(password_file: Path | None) -> bytes | None:
+    """The password of an encrypted key: the first line of ``password_file``, else the
+    environment variable, else None (never a prompt: scripts run vc-im)."""
+    if password_file is not None:
+        text = read_text_file(password_file, limit=4096, what="password file")
+        first = text.splitlines()[0] if text else ""
+        if not first:
+            raise InputError(f"the password file {password_file} is empty.")
+        return first.encode("utf-8")
+    value = os.environ.get(PASSWORD_ENV)
+    return value.encode("utf-8", "surrogateescape") if value else None
+
+
+def read_private_key(path: Path, *, password_file: Path | None = None,
+                     kid: str | None = None) -> Key:
+    """The private key in ``path``: a JWK, a JWKS (``kid``) or any common PEM form, encrypted
+    PKCS#8 included (``password_file`` or the environment variable)."""
+    from vc_im import keys
+
+    return keys.read_key_file(path, require="private", password=key_password(password_file),
+                              kid=kid)

@@ -12,11 +12,14 @@ from vc_im.cli._app import app
 from vc_im.cli._common import (
     EXIT_INVALID,
     EXIT_OK,
+    KeyIdOption,
+    PasswordFileOption,
     emit_json,
     errors_to_exit,
     json_printable,
     printable,
     read_input_bytes,
+    read_private_key,
     read_text_file,
     resolve_now,
 )
@@ -123,6 +126,9 @@ def issue(
     profile: Annotated[str | None, typer.Option(
         "--profile", metavar="NAME|FILE", help="(--document) check it under this profile "
         "(im-device, im-user, w3c or a profile file) instead of choosing by type.")] = None,
+    password_file: PasswordFileOption = None,
+    key_id: KeyIdOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (errors too).")] = False,
 ) -> None:
     """Issue an ImDeviceCredential (or ImUserCredential), or sign a credential document
     (--document), and print it as a compact JWS."""
@@ -141,7 +147,8 @@ def issue(
             if given:
                 raise InputError(f"--document signs the document as it is; {given[0]} does "
                                  "not apply to it.")
-            typer.echo(_issue_document(key, document, format_.value, profile, now))
+            print_token(_issue_document(key, document, format_.value, profile, now,
+                                        password_file=password_file, key_id=key_id), as_json)
             return
         if profile is not None:
             raise InputError("--profile applies to --document; without it, issue makes an "
@@ -151,7 +158,7 @@ def issue(
         if missing:
             raise InputError(f"issue needs {', '.join(missing)} (or --document CRED.json).")
         assert issuer is not None
-        issuer_key = keys.read_key_file(key, require="private")
+        issuer_key = read_private_key(key, password_file=password_file, kid=key_id)
         chain = None
         if x5c is not None:
             from vc_im.trust.x509 import x5c_of
@@ -174,17 +181,18 @@ def issue(
         else:
             token = issue_credential(issuer_key, issuer=issuer, now=resolve_now(now),
                                      encoding=Encoding(format_.value), **fields)
-        typer.echo(token)
+    print_token(token, as_json)
 
 
 def _issue_document(key: Path, document: Path, encoding: str, profile: str | None,
-                    now: str | None) -> str:
+                    now: str | None, *, password_file: Path | None,
+                    key_id: str | None) -> str:
     """``issue --document``: read the document strictly and sign it under its profile."""
-    from vc_im import _jose, keys
+    from vc_im import _jose
     from vc_im.credentials import issue_document
     from vc_im.model import Encoding
 
-    issuer_key = keys.read_key_file(key, require="private")
+    issuer_key = read_private_key(key, password_file=password_file, kid=key_id)
     applied = None
     if profile is not None:
         from vc_im.profiles import resolve
@@ -200,6 +208,22 @@ def _issue_document(key: Path, document: Path, encoding: str, profile: str | Non
                           encoding=Encoding(encoding), profile=applied)
 
 
+def emit_token_json(token: str) -> None:
+    """``--json`` for a command that signs a token: the token, its header and its claims."""
+    from vc_im import _jose as jose
+
+    unverified = jose.peek_unverified(token)
+    emit_json({"token": token, "header": unverified.header, "payload": unverified.payload})
+
+
+def print_token(token: str, as_json: bool) -> None:
+    """Print a token a command signed: the compact JWS, or with ``--json`` its parts."""
+    if as_json:
+        emit_token_json(token)
+    else:
+        typer.echo(token)
+
+
 def read_token(source: str | None) -> bytes:
     """The token from a file or stdin, tolerating exactly one trailing newline."""
     from vc_im.verify import MAX_TOKEN_BYTES
@@ -208,13 +232,22 @@ def read_token(source: str | None) -> bytes:
     return data[:-1] if data.endswith(b"\n") else data
 
 
+def report_json(report: Report) -> dict[str, object]:
+    """The object ``verify --json`` prints for one report: the contract's report with the
+    top-level ``code`` and the ``subject`` summary (every JSON report goes through here)."""
+    return report.to_json()
+
+
 def print_report(report: Report, *, as_json: bool) -> None:
     """The report on stdout, then exit 0 when valid; otherwise also the failure's one
     sentence on stderr, and exit 1."""
     if as_json:
-        emit_json(report.to_json())
+        emit_json(report_json(report))
     else:
         typer.echo("valid" if report.ok else f"invalid: {report.code}")
+        summary = report.summary_line()
+        if summary is not None:
+            typer.echo(f"verified: {summary}")
         for warning in _warnings(report):
             typer.echo(f"warning: {warning}")  # one line, escaped by the report
         _print_checks(report, indent="")

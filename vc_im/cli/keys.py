@@ -9,7 +9,13 @@ from typing import Annotated
 import typer
 
 from vc_im.cli._app import app
-from vc_im.cli._common import emit_json, errors_to_exit
+from vc_im.cli._common import (
+    KeyIdOption,
+    PasswordFileOption,
+    emit_json,
+    errors_to_exit,
+    key_password,
+)
 
 key_app = typer.Typer(help="Show a key's public part, thumbprints and DIDs; resolve DIDs.",
                       no_args_is_help=True)
@@ -31,11 +37,14 @@ def show(
     output: Annotated[Output, typer.Option("--output", help="json: kid, alg, thumbprints, "
                                            "DIDs and the public JWK; jwk or pem: the public "
                                            "key alone.")] = Output.JSON,
+    password_file: PasswordFileOption = None,
+    key_id: KeyIdOption = None,
 ) -> None:
     """Print the public part of a key (never its private members)."""
     from vc_im import keys
     with errors_to_exit():
-        key = keys.read_key_file(key_file).public()
+        key = keys.read_key_file(key_file, password=key_password(password_file),
+                                 kid=key_id).public()
         if output is Output.PEM:
             typer.echo(key.to_pem(private=False).decode("ascii"), nl=False)
             return

@@ -8,8 +8,15 @@ from typing import Annotated
 import typer
 
 from vc_im.cli._app import app
-from vc_im.cli._common import errors_to_exit, read_text_file, resolve_now
-from vc_im.cli.credentials import Format, print_report, read_token
+from vc_im.cli._common import (
+    KeyIdOption,
+    PasswordFileOption,
+    errors_to_exit,
+    read_private_key,
+    read_text_file,
+    resolve_now,
+)
+from vc_im.cli.credentials import Format, print_report, print_token, read_token
 from vc_im.cli.replay import STORE_HELP, replay_store_location
 
 dpop_app = typer.Typer(help="Create and verify RFC 9449 DPoP proofs.", no_args_is_help=True)
@@ -31,12 +38,18 @@ def present(
     document: Annotated[Path | None, typer.Option(
         "--document", metavar="VP.json", help="Sign this presentation document as it is, "
         "under the w3c profile (instead of --credential).")] = None,
+    check: Annotated[bool, typer.Option(
+        "--check/--no-check", help="Refuse (exit 2) credentials that bind another key than "
+        "--key, or none, and expired credentials, which every verifier refuses; --no-check "
+        "signs what it is given.")] = True,
+    password_file: PasswordFileOption = None,
+    key_id: KeyIdOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (errors too).")] = False,
 ) -> None:
     """Sign a verifiable presentation of credentials for one verifier and one nonce, or a
     presentation document (--document)."""
-    from vc_im import keys
     from vc_im.errors import InputError
-    from vc_im.presentations import create_presentation
+    from vc_im.presentations import check_presentable, create_presentation
     from vc_im.times import parse_duration
 
     with errors_to_exit():
@@ -44,8 +57,9 @@ def present(
             if credential:
                 raise InputError("--document signs the document as it is; --credential does "
                                  "not apply to it.")
-            typer.echo(_present_document(key, document, format_.value, audience, nonce,
-                                         parse_duration(valid_for), now))
+            print_token(_present_document(key, document, format_.value, audience, nonce,
+                                          parse_duration(valid_for), now,
+                                          password_file=password_file, key_id=key_id), as_json)
             return
         missing = [name for name, value in (("--credential", credential),
                                             ("--audience", audience), ("--nonce", nonce))
@@ -55,23 +69,27 @@ def present(
         assert credential is not None
         assert audience is not None
         assert nonce is not None
-        holder = keys.read_key_file(key, require="private")
+        holder = read_private_key(key, password_file=password_file, kid=key_id)
         tokens = [read_text_file(path, limit=65536, what="credential").strip()
                   for path in credential]
-        typer.echo(create_presentation(holder, tokens, audience=audience, nonce=nonce,
-                                       now=resolve_now(now), valid_for=parse_duration(valid_for),
-                                       encoding=format_.value))
+        at = resolve_now(now)
+        if check:
+            check_presentable(holder, tokens, now=at)
+        token = create_presentation(holder, tokens, audience=audience, nonce=nonce, now=at,
+                                    valid_for=parse_duration(valid_for), encoding=format_.value)
+    print_token(token, as_json)
 
 
 def _present_document(key: Path, document: Path, encoding: str, audience: str | None,
-                      nonce: str | None, valid_for: int, now: str | None) -> str:
+                      nonce: str | None, valid_for: int, now: str | None, *,
+                      password_file: Path | None, key_id: str | None) -> str:
     """``present --document``: read the document strictly and sign it under w3c."""
-    from vc_im import _jose, keys
+    from vc_im import _jose
     from vc_im.cli._common import read_input_bytes
     from vc_im.errors import InputError
     from vc_im.presentations import present_document
 
-    holder = keys.read_key_file(key, require="private")
+    holder = read_private_key(key, password_file=password_file, kid=key_id)
     data = read_input_bytes(str(document), limit=_jose.MAX_TOKEN_BYTES, what="document")
     try:
         parsed = _jose.loads(data, what=f"presentation document {document}",
@@ -93,15 +111,18 @@ def dpop_create(
                                                      "token (ath).")] = None,
     sub: Annotated[str | None, typer.Option("--sub", help="The device identifier.")] = None,
     now: Annotated[str | None, typer.Option("--now", help="Create as of this time.")] = None,
+    password_file: PasswordFileOption = None,
+    key_id: KeyIdOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (errors too).")] = False,
 ) -> None:
     """Print an RFC 9449 DPoP proof signed with the holder's key."""
-    from vc_im import keys
     from vc_im.dpop import create_proof
 
     with errors_to_exit():
-        holder = keys.read_key_file(key, require="private")
-        typer.echo(create_proof(holder, htm=htm, htu=htu, now=resolve_now(now), nonce=nonce,
-                                access_token=access_token, sub=sub))
+        holder = read_private_key(key, password_file=password_file, kid=key_id)
+        token = create_proof(holder, htm=htm, htu=htu, now=resolve_now(now), nonce=nonce,
+                             access_token=access_token, sub=sub)
+    print_token(token, as_json)
 
 
 @dpop_app.command("verify")

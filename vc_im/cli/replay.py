@@ -50,6 +50,7 @@ def nonce(
     store: Annotated[
         str | None, typer.Option("--store", metavar="PATH|URL", help=STORE_HELP)
     ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (errors too).")] = False,
 ) -> None:
     """Print a fresh verifier nonce (256 bits, base64url) and record it with a TTL."""
     with errors_to_exit():
@@ -62,6 +63,11 @@ def nonce(
         with open_store(location) as replay_store:
             # A simulated clock must not purge rows that are still live in real time.
             value = replay_store.issue_nonce(now=at, ttl=ttl_seconds, purge=now is None)
+    if as_json:
+        from vc_im.cli._common import emit_json
+
+        emit_json({"nonce": value, "expires_at": at + ttl_seconds})
+    else:
         typer.echo(value)
 
 

@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from vc_im.cli._app import app
-from vc_im.cli._common import EXIT_INVALID, emit_json, errors_to_exit, fail, resolve_now
+from vc_im.cli._common import (
+    EXIT_INVALID,
+    emit_json,
+    errors_to_exit,
+    fail,
+    read_private_key,
+    resolve_now,
+)
 
 if TYPE_CHECKING:
     from vc_im.identifiers import ImId
@@ -117,7 +124,7 @@ def create_command(
     from vc_im.trust.statements import create_statement
 
     with errors_to_exit():
-        signer = keys.read_key_file(key, require="private")
+        signer = read_private_key(key)
         bound = (keys.read_key_file(subject_key, require="public")
                  if subject_key is not None else None)
         typer.echo(create_statement(
@@ -143,7 +150,8 @@ def inspect_command(
         try:
             statement = read_statement(data.strip(b" \t\r\n"), now=resolve_now(now))
         except StatementError as exc:
-            fail(f"the statement is invalid ({exc.code}): {exc.message}", EXIT_INVALID)
+            fail(f"the statement is invalid ({exc.code}): {exc.message}", EXIT_INVALID,
+                 code="invalid")
         if as_json:
             emit_json(statement.to_json())
         else:

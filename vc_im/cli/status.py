@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from vc_im.cli._app import app
-from vc_im.cli._common import emit_json, errors_to_exit, resolve_now
+from vc_im.cli._common import emit_json, errors_to_exit, read_private_key, resolve_now
 from vc_im.cli.credentials import Format
 
 if TYPE_CHECKING:
@@ -41,13 +41,12 @@ def init(
     size: Annotated[int, typer.Option("--size", help="Entries (at least 131072).")] = 131072,
 ) -> None:
     """Create a status list in the registry (the registry is created when missing)."""
-    from vc_im import keys
     from vc_im.errors import InputError
     from vc_im.model import Encoding
     from vc_im.status import Purpose, Registry
 
     with errors_to_exit():
-        keys.read_key_file(key, require="private")
+        read_private_key(key)
         if purpose not in ("revocation", "suspension"):
             raise InputError("--purpose is revocation or suspension.")
         with Registry.open(registry, create=True) as reg:
@@ -160,14 +159,13 @@ def publish(
     now: _NOW = None,
 ) -> None:
     """Sign every list and write it to DIR/<last URL segment>, replacing only list files."""
-    from vc_im import keys
     from vc_im.errors import InputError
     from vc_im.status import Registry
     from vc_im.status.registry import file_name
     from vc_im.times import parse_duration
 
     with errors_to_exit(), Registry.open(registry) as reg:
-        signer = keys.read_key_file(key, require="private")
+        signer = read_private_key(key)
         if not out_dir.is_dir():
             raise InputError(f"{out_dir} is not a directory.")
         at, lifetime = resolve_now(now), parse_duration(valid_for)
@@ -233,7 +231,7 @@ def renew(
         holder = keys.key_from_jwk(cnf["jwk"], require="public") if "jwk" in cnf else None
         kind = next(t for t in model["type"] if t != "VerifiableCredential")
         token = reg.issue(
-            keys.read_key_file(key, require="private"), issuer=old[0].issuer,
+            read_private_key(key), issuer=old[0].issuer,
             encoding=Encoding(encoding), now=resolve_now(now), renews=credential,
             subject=subject["id"], fn=subject["fn"], credential_type=CredentialType(kind),
             organization=subject.get("hasOrganizationName"),

@@ -59,7 +59,7 @@ def parse_command(
     try:
         value = parse(uri)
     except IdentifierError as exc:
-        fail(exc.message, EXIT_INVALID)
+        fail(exc.message, EXIT_INVALID, code="invalid")
     if as_json:
         typer.echo(json.dumps(value.to_json()))
     else:
@@ -74,7 +74,7 @@ def normalize_command(uri: UriArgument) -> None:
     try:
         typer.echo(normalize(uri))
     except IdentifierError as exc:
-        fail(exc.message, EXIT_INVALID)
+        fail(exc.message, EXIT_INVALID, code="invalid")
 
 
 @uri_app.command("compare")
@@ -129,4 +129,4 @@ def convert_command(
         else:
             typer.echo(convert(parsed, "im" if to is Scheme.IM else "mimi"))
     except IdentifierError as exc:
-        fail(exc.message, EXIT_INVALID)
+        fail(exc.message, EXIT_INVALID, code="invalid")

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from vc_im.cli._app import app
-from vc_im.cli._common import errors_to_exit, read_input_bytes, resolve_now
+from vc_im.cli._common import errors_to_exit, read_input_bytes, read_private_key, resolve_now
 
 if TYPE_CHECKING:
     from vc_im.trust.x509 import CertificateInfo
@@ -73,7 +73,7 @@ def ca_command(
         check_new_file(out_key, force=force)
         issuer_pem = (read_input_bytes(str(issuer_cert), limit=MAX_PEM_BYTES)
                       if issuer_cert is not None else None)
-        signer = (keys.read_key_file(issuer_key, require="private")
+        signer = (read_private_key(issuer_key)
                   if issuer_key is not None else None)
         if alg not in ("ES256", "Ed25519", "RS256"):
             raise InputError(f"--alg must be ES256, Ed25519 or RS256, not {alg!r}.")
@@ -112,7 +112,7 @@ def leaf_command(
     with errors_to_exit():
         check_new_file(out, force=force)
         ca_pem = read_input_bytes(str(ca_cert), limit=MAX_PEM_BYTES)
-        signer = keys.read_key_file(ca_key, require="private")
+        signer = read_private_key(ca_key)
         subject_key = keys.read_key_file(key, require="public")
         certificate = mint_leaf(ca_cert_pem=ca_pem, ca_key=signer, subject_key=subject_key,
                                 san_uris=san, subject_name=name, now=resolve_now(now),
@@ -126,12 +126,24 @@ def show_command(
     cert: Annotated[str, typer.Argument(metavar="CERT", show_default=False,
                                         help="A PEM (or DER) certificate file, or - for "
                                              "stdin.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (errors too).")] = False,
 ) -> None:
     """Print each certificate's subject, issuer, validity, key and subjectAltName URIs."""
     from vc_im.trust.x509 import MAX_PEM_BYTES, describe
 
     with errors_to_exit():
-        _print(describe(read_input_bytes(cert, limit=MAX_PEM_BYTES)))
+        certificates = describe(read_input_bytes(cert, limit=MAX_PEM_BYTES))
+    if as_json:
+        from vc_im.cli._common import emit_json
+        from vc_im.times import seconds_to_rfc3339
+
+        emit_json([{"subject": info.subject, "issuer": info.issuer,
+                    "not_before": seconds_to_rfc3339(info.not_before),
+                    "not_after": seconds_to_rfc3339(info.not_after), "ca": info.is_ca,
+                    "key": info.key_type, "san_uris": list(info.san_uris)}
+                   for info in certificates])
+    else:
+        _print(certificates)
 
 
 @x509_app.command("verify")

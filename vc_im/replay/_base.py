@@ -86,8 +86,8 @@ class ReplayBackend(Protocol):
     #: Where the store is, safe to show (no password).
     location: str
 
-    def issue_nonce(self, *, now: int, ttl: int = DEFAULT_NONCE_TTL, purge: bool = True) -> str:
-        """A fresh nonce usable until ``now + ttl``."""
+    def issue_nonce(self, *, now: float, ttl: int = DEFAULT_NONCE_TTL, purge: bool = True) -> str:
+        """A fresh nonce usable until ``now + ttl`` (a float ``now`` is floored)."""
         ...
 
     def consume_presentation(self, *, nonce: str, issuer: str, jti: str, now: int,

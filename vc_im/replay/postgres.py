@@ -41,6 +41,7 @@ from vc_im.replay._base import (
     replay_key,
     split_store_url,
 )
+from vc_im.times import as_now
 
 __all__ = ["PURGE_BATCH", "SCHEMA_VERSION", "PostgresReplayStore"]
 
@@ -204,9 +205,10 @@ class PostgresReplayStore:
 
     # --- the replay rules ---------------------------------------------------------------
 
-    def issue_nonce(self, *, now: int, ttl: int = DEFAULT_NONCE_TTL, purge: bool = True) -> str:
+    def issue_nonce(self, *, now: float, ttl: int = DEFAULT_NONCE_TTL, purge: bool = True) -> str:
         """A fresh nonce usable until ``now + ttl``; purges one bounded batch unless told not
         to (a simulated ``now`` must not drop rows that are live in real time)."""
+        now = as_now(now)  # a float clock is floored; anything else is refused
         expires_at = now + check_ttl(ttl)
         conn = self._connection()
         try:

@@ -42,6 +42,7 @@ from vc_im.replay._base import (
     replay_key,
     split_store_url,
 )
+from vc_im.times import as_now
 
 __all__ = ["RedisReplayStore"]
 
@@ -177,8 +178,9 @@ class RedisReplayStore:
             raise self._unavailable(exc) from exc
         return 1
 
-    def issue_nonce(self, *, now: int, ttl: int = DEFAULT_NONCE_TTL, purge: bool = True) -> str:
+    def issue_nonce(self, *, now: float, ttl: int = DEFAULT_NONCE_TTL, purge: bool = True) -> str:
         """A fresh nonce usable until ``now + ttl`` (Redis expires keys itself: no purge)."""
+        now = as_now(now)  # a float clock is floored; anything else is refused
         expires_at = now + check_ttl(ttl)
         keep_until = expires_at + ISSUED_NONCE_RETENTION
         try:

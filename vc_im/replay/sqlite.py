@@ -41,6 +41,7 @@ from vc_im.replay._base import (
     new_nonce,
     replay_key,
 )
+from vc_im.times import as_now
 
 __all__ = ["ReplayStore"]
 
@@ -211,12 +212,13 @@ class ReplayStore:
     ) -> None:
         self.close()
 
-    def issue_nonce(self, *, now: int, ttl: int = DEFAULT_NONCE_TTL, purge: bool = True) -> str:
+    def issue_nonce(self, *, now: float, ttl: int = DEFAULT_NONCE_TTL, purge: bool = True) -> str:
         """A fresh 256-bit nonce (base64url, no padding), usable until ``now + ttl``.
 
         Expired rows are purged in the same transaction unless ``purge`` is false (for a
         simulated ``now``, which must not drop rows that are live in real time).
         """
+        now = as_now(now)  # a float clock is floored; anything else is refused
         expires_at = now + check_ttl(ttl)
         with self._transaction() as conn:
             nonce = new_nonce(self._secret(conn))
