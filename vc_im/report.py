@@ -172,19 +172,25 @@ class Report:
 
         A credential report summarises its credential. A presentation report summarises the
         device credential of its holder (its ``iss``), with the presenting key's thumbprint;
-        a DPoP report the credential the proof is bound to, or only the proof key. Every
+        a DPoP report the credential the proof is bound to, or only the proof key; an access
+        token report the device it is for (``credential_id`` its ``jti``, ``holder_key`` its
+        ``cnf.jkt``); a ``w3c`` or profile-file credential its subject's ``id``. Every
         summary has the same members (null where unknown): ``id`` (the subject), ``type``,
         ``fn``, ``im`` (the ``hasInstantMessage`` identifiers), ``issuer``, ``credential_id``,
         ``valid_from``, ``valid_until`` (RFC 3339) and ``holder_key`` (an RFC 7638
         thumbprint).
         """
-        from vc_im.model import Credential, Presentation, Proof
+        from vc_im.model import AccessToken, Credential, Presentation, ProfiledCredential, Proof
 
         verified = self.verified
         if not self.ok or verified is None:
             return None
         if isinstance(verified, Credential):
             return _credential_summary(verified, verified.bound_thumbprint)
+        if isinstance(verified, ProfiledCredential):
+            return _profiled_summary(verified)
+        if isinstance(verified, AccessToken):
+            return _access_token_summary(verified)
         if isinstance(verified, Presentation):
             holder = str(verified.holder)
             chosen = next((c for c in verified.credentials if str(c.subject.id) == holder),
@@ -193,7 +199,8 @@ class Report:
             if chosen is None:
                 return {**_EMPTY_SUMMARY, "id": holder, "holder_key": thumbprint}
             return _credential_summary(chosen, thumbprint)
-        assert isinstance(verified, Proof)
+        if not isinstance(verified, Proof):
+            return None
         if verified.credential is not None:
             return _credential_summary(verified.credential, verified.key.thumbprint())
         return {**_EMPTY_SUMMARY, "holder_key": verified.key.thumbprint()}
@@ -246,6 +253,34 @@ def _credential_summary(credential: Credential, holder_key: str | None) -> dict[
             "valid_from": seconds_to_rfc3339(credential.issued_at),
             "valid_until": seconds_to_rfc3339(credential.expires_at),
             "holder_key": holder_key}
+
+
+def _profiled_summary(credential: ProfiledCredential) -> dict[str, object]:
+    """A ``w3c`` or profile-file credential: its subject's ``id`` and its most specific type."""
+    from vc_im.times import seconds_to_rfc3339
+
+    subjects = credential.document.get("credentialSubject")
+    first = subjects[0] if isinstance(subjects, list) and subjects else subjects
+    subject_id = first.get("id") if isinstance(first, Mapping) else None
+    return {**_EMPTY_SUMMARY, "id": subject_id if isinstance(subject_id, str) else None,
+            "type": credential.types[-1] if credential.types else None,
+            "im": [str(value) for value in credential.identifiers],
+            "issuer": credential.issuer, "credential_id": credential.id,
+            "valid_from": None if credential.issued_at is None
+            else seconds_to_rfc3339(credential.issued_at),
+            "valid_until": None if credential.expires_at is None
+            else seconds_to_rfc3339(credential.expires_at),
+            "holder_key": credential.bound_thumbprint}
+
+
+def _access_token_summary(token: AccessToken) -> dict[str, object]:
+    """An access token: the device it is for, its issuer, its lifetime and ``cnf.jkt``."""
+    from vc_im.times import seconds_to_rfc3339
+
+    return {**_EMPTY_SUMMARY, "id": str(token.subject), "type": "access_token",
+            "issuer": token.issuer, "credential_id": token.jti,
+            "valid_from": seconds_to_rfc3339(token.issued_at),
+            "valid_until": seconds_to_rfc3339(token.expires_at), "holder_key": token.jkt}
 
 
 def _shown(value: object) -> str:

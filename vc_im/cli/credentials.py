@@ -103,6 +103,10 @@ def issue(
                                                  "identifier (repeatable).")] = None,
     holder_key: Annotated[Path | None, typer.Option("--holder-key", help="The holder's public "
                                                     "key, bound as cnf.jwk.")] = None,
+    no_holder_key: Annotated[bool, typer.Option(
+        "--no-holder-key", help="Issue a device credential that binds no key (no cnf), which "
+        "no presentation can then use; without it, a device credential needs --holder-key.")]
+    = False,
     credential_id: Annotated[str | None, typer.Option("--id", help="The credential's id "
                                                       "(default: a urn:uuid).")] = None,
     valid_for: Annotated[str, typer.Option("--valid-for", help="Lifetime, like 90d or 12h.")]
@@ -142,6 +146,7 @@ def issue(
             given = [name for name, value in (
                 ("--issuer", issuer), ("--subject", subject), ("--fn", fn), ("--org", org),
                 ("--unit", unit), ("--im", im), ("--holder-key", holder_key),
+                ("--no-holder-key", no_holder_key or None),
                 ("--id", credential_id), ("--x5c", x5c), ("--registry", registry),
                 ("--may-issue-devices", may_issue_devices or None)) if value is not None]
             if given:
@@ -164,6 +169,12 @@ def issue(
             from vc_im.trust.x509 import x5c_of
 
             chain = x5c_of(read_text_file(x5c, what="certificate chain").encode("ascii"))
+        if no_holder_key and holder_key is not None:
+            raise InputError("--no-holder-key and --holder-key contradict each other; give one.")
+        if holder_key is None and type_ is CredentialKind.DEVICE and not no_holder_key:
+            raise InputError("a device credential without --holder-key binds no key, so every "
+                             "presentation of it is refused; give the device's public key with "
+                             "--holder-key (or --no-holder-key if that is meant).")
         holder = (keys.read_key_file(holder_key, require="public")
                   if holder_key is not None else None)
         fields: dict[str, Any] = dict(
