@@ -35,7 +35,7 @@ import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final, Literal, TypeAlias
+from typing import Any, Final, Literal, TypeAlias
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
@@ -133,6 +133,13 @@ class Key:
     _jose: JoseKey = field(compare=False, repr=False)
     _jose_eddsa: OKPKey | None = field(compare=False, repr=False)
     _thumbprint: str = field(compare=False, repr=False)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """A public key is pickled as its JWK (a batch worker sends its reports to the
+        parent process); a private key never is."""
+        if self.is_private:
+            raise TypeError("a private key is never pickled")
+        return (key_from_jwk, (dict(self.public_jwk),))
 
     def thumbprint(self) -> str:
         """The RFC 7638 JWK thumbprint (SHA-256, base64url) of the public key."""

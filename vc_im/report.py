@@ -208,7 +208,7 @@ def run_checks(steps: Sequence[tuple[str, Callable[[S], str]]], state: S) -> tup
         try:
             reason = step(state)
         except CheckFailed as exc:
-            checks.append(Check(name, Status.FAILED, exc.code, _sentence(exc.reason), exc.path))
+            checks.append(failed_check(name, exc))
         except TokenError as exc:
             code = Code(exc.code) if exc.code in CODES else Code.MALFORMED
             checks.append(Check(name, Status.FAILED, code, _sentence(exc.message)))
@@ -219,6 +219,11 @@ def run_checks(steps: Sequence[tuple[str, Callable[[S], str]]], state: S) -> tup
         checks.extend(Check(rest, Status.SKIPPED) for rest, _ in steps[index + 1:])
         break
     return tuple(checks)
+
+
+def failed_check(name: str, exc: CheckFailed) -> Check:
+    """The check ``name`` failed as ``exc`` says, its reason made one printable sentence."""
+    return Check(name, Status.FAILED, exc.code, _sentence(exc.reason), exc.path)
 
 
 #: Names a reason may start with, which keep their case (``htm is ...``, not ``Htm is ...``).

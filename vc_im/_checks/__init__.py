@@ -27,6 +27,7 @@ from vc_im._checks.presentation import (
     MAX_CREDENTIALS,
     PRESENTATION_STEPS,
     create_presentation,
+    settle_replay,
     verify_presentation,
 )
 from vc_im._checks.signer import accept_certificate
@@ -49,6 +50,7 @@ __all__ = [
     "create_presentation",
     "create_proof",
     "normalize_htu",
+    "settle_replay",
     "verify_credential",
     "verify_presentation",
     "verify_proof",

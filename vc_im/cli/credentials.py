@@ -83,8 +83,10 @@ def keygen(
 def issue(
     key: Annotated[Path, typer.Option("--key", help="The issuer's private key (JWK or PEM).")],
     issuer: Annotated[str, typer.Option("--issuer", help="The issuer's id, an absolute URI.")],
-    subject: Annotated[str, typer.Option("--subject", help="The subject's IM identifier.")],
-    fn: Annotated[str, typer.Option("--fn", help="The subject's formatted name (vCard fn).")],
+    subject: Annotated[str | None, typer.Option("--subject", help="The subject's IM "
+                                                "identifier.")] = None,
+    fn: Annotated[str | None, typer.Option("--fn", help="The subject's formatted name (vCard "
+                                           "fn).")] = None,
     type_: Annotated[CredentialKind, typer.Option("--type", help="device: ImDeviceCredential; "
                                                   "user: ImUserCredential.")]
     = CredentialKind.DEVICE,
@@ -111,20 +113,42 @@ def issue(
     registry: Annotated[Path | None, typer.Option(
         "--registry", help="Record the credential in this registry and give it a random index "
         "in each of its status lists.")] = None,
+    batch: Annotated[str | None, typer.Option(
+        "--batch", metavar="FILE|-", help="Issue a credential for each line of this JSON Lines "
+        "file (- for stdin), each an object of subject, fn, type, org, unit, im, holder_key "
+        "(a JWK), id, valid_for, may_issue_devices; every line is checked before any is "
+        "signed.")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", min=0, help="Worker processes for --batch "
+                                      "(0: one per core).")] = 1,
 ) -> None:
     """Issue an ImDeviceCredential (or ImUserCredential) and print it as a compact JWS."""
     from vc_im import keys
     from vc_im.credentials import issue_credential
+    from vc_im.errors import InputError
     from vc_im.model import CredentialType, Encoding
     from vc_im.times import parse_duration
 
     with errors_to_exit():
+        check_batch_options(batch, jobs, {
+            "--subject": subject, "--fn": fn, "--org": org, "--unit": unit, "--im": im,
+            "--holder-key": holder_key, "--id": credential_id, "--registry": registry,
+            "--may-issue-devices": may_issue_devices or None,
+            "--type": None if type_ is CredentialKind.DEVICE else type_})
         issuer_key = keys.read_key_file(key, require="private")
         chain = None
         if x5c is not None:
             from vc_im.trust.x509 import x5c_of
 
             chain = x5c_of(read_text_file(x5c, what="certificate chain").encode("ascii"))
+        if batch is not None:
+            from vc_im.batch import IssueSettings
+            from vc_im.cli.batch import run_issue_batch
+
+            run_issue_batch(batch, IssueSettings(
+                issuer_key, issuer, resolve_now(now), Encoding(format_.value),
+                tuple(chain) if chain else None, parse_duration(valid_for)), jobs=jobs)
+        if subject is None or fn is None:
+            raise InputError("--subject and --fn are required (or give --batch).")
         holder = (keys.read_key_file(holder_key, require="public")
                   if holder_key is not None else None)
         fields: dict[str, Any] = dict(
@@ -157,7 +181,7 @@ def print_report(report: Report, *, as_json: bool) -> None:
     """The report on stdout, then exit 0 when valid; otherwise also the failure's one
     sentence on stderr, and exit 1."""
     if as_json:
-        emit_json(report.to_json())
+        emit_json(report_object(report))
     else:
         typer.echo("valid" if report.ok else f"invalid: {report.code}")
         for warning in _warnings(report):
@@ -169,6 +193,24 @@ def print_report(report: Report, *, as_json: bool) -> None:
     reason = failure.reason if failure is not None else "an embedded credential is invalid."
     typer.echo(f"vc-im: invalid ({report.code}): {reason}", err=True)
     raise typer.Exit(EXIT_INVALID)
+
+
+def report_object(report: Report) -> dict[str, object]:
+    """The JSON object ``verify --json`` prints for a report (and ``--batch`` per line)."""
+    return report.to_json()
+
+
+def check_batch_options(batch: str | None, jobs: int, single: dict[str, object]) -> None:
+    """--jobs needs --batch; --batch takes the place of the one-token inputs."""
+    from vc_im.errors import InputError
+
+    if batch is None:
+        if jobs != 1:
+            raise InputError("--jobs applies to --batch only.")
+        return
+    given = [name for name, value in single.items() if value is not None]
+    if given:
+        raise InputError(f"--batch reads every input from its lines; drop {given[0]}.")
 
 
 def _warnings(report: Report) -> list[str]:
@@ -232,12 +274,19 @@ def verify(
     = None,
     status_optional: Annotated[bool, typer.Option(
         "--status-optional", help="A status list that was not given only warns.")] = False,
+    batch: Annotated[str | None, typer.Option(
+        "--batch", metavar="FILE|-", help="Verify each line of this JSON Lines file (- for "
+        "stdin): a token, or {\"token\", \"audience\", \"nonce\", \"id\"}; one JSON report "
+        "per line out, a summary on stderr.")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", min=0, help="Worker processes for --batch "
+                                      "(0: one per core).")] = 1,
 ) -> None:
     """Verify a credential or presentation; exit 0 when valid, 1 when not."""
     from vc_im.trust import read_trust_file
     from vc_im.verify import verify_token
 
     with errors_to_exit():
+        check_batch_options(batch, jobs, {"TOKEN_FILE": token_file})
         trust_store = read_trust_file(trust)
         at = resolve_now(now)
         evidence = gather_evidence(parent or [], statement or [], statement_url or [],
@@ -251,6 +300,16 @@ def verify(
                                            now=at, optional=status_optional,
                                            allow_private_network=allow_private_network)
             evidence = replace(evidence, status=sources)
+        if batch is not None:
+            from vc_im.batch import VerifySettings
+            from vc_im.cli.batch import run_verify_batch
+
+            settings = VerifySettings(trust_store, now=None if now is None else at,
+                                      leeway=leeway, audience=audience, nonce=nonce,
+                                      evidence=evidence)
+            run_verify_batch(batch, settings, replay_store_location(store), jobs=jobs,
+                             render=lambda item: report_object(
+                                 with_fetch_failures(item, evidence, notes)))
         data = read_token(token_file)
         report = verify_token(data, trust_store, now=at, leeway=leeway, audience=audience,
                               nonce=nonce, store=replay_store_location(store),
