@@ -55,7 +55,8 @@ class _Bar:
 
         self._progress = Progress(SpinnerColumn(), TextColumn(what), MofNCompleteColumn(),
                                   TextColumn("lines"), console=Console(stderr=True),
-                                  auto_refresh=False, transient=True)
+                                  auto_refresh=False, transient=True, redirect_stdout=False,
+                                  redirect_stderr=False)
         self._task = self._progress.add_task(what, total=None)
         self._drawn = 0.0
 
