@@ -236,6 +236,8 @@ def printable(text: str, *, lines: bool = True) -> str:
     """``text`` safe to show anywhere: control characters (terminal escapes) and lone
     surrogates become escapes, so a reason quoting hostile input stays inert. With
     ``lines`` False, newlines and tabs are escaped too (a reason is one line)."""
+    if text.isprintable():  # the common case, checked in C
+        return text
     out = []
     for char in text:
         code = ord(char)
