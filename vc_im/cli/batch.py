@@ -99,6 +99,16 @@ def _write(value: dict[str, object]) -> None:
                                                separators=(",", ":"))) + "\n")
 
 
+def _output_closed() -> str:
+    """The reader of stdout went away (``| head``): nothing more can be written there."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())  # so that the exit's own flush stays quiet
+    os.close(devnull)
+    return "the output was closed before every report was written."
+
+
 def _rate(count: int, started: float) -> str:
     elapsed = time.monotonic() - started
     rate = count / elapsed if elapsed > 0 else 0.0
@@ -125,9 +135,14 @@ def run_verify_batch(source: str, settings: VerifySettings, store: StoreLike | N
                     bar.advance(1)
             except VcImError as exc:  # the store or a worker failed: stop, say where
                 failure = exc.message
+            except BrokenPipeError:
+                failure = _output_closed()
             except OSError as exc:
                 failure = f"cannot read the batch: {exc.strerror or exc}."
-    sys.stdout.flush()
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        failure = _output_closed()
     total = sum(counts.values())
     invalid = total - counts["valid"]
     codes = ", ".join(f"{code} {n}" for code, n in sorted(counts.items()) if code != "valid")
