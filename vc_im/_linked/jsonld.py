@@ -59,6 +59,7 @@ from pathlib import Path
 from typing import Any
 
 from vc_im._linked.resources import contexts_dir
+from vc_im._linked.shapes import expand_by_shape
 from vc_im.errors import TokenError, VcImError
 
 __all__ = [
@@ -303,7 +304,8 @@ def expand_checked(
         raise JsonLdRejected("a JSON-LD document must be a JSON object", path="$")
     try:
         _check_members(document, "$", loader)
-        expanded = _expand_cached(document, loader)
+        expanded = expand_by_shape(document, terms=loader.terms(), cache=loader.expansions,
+                                   expand=lambda doc: expand_uncached(doc, loader))
         _check_expanded_types(expanded, allowed_types, document)
     except RecursionError as exc:
         raise JsonLdRejected("the document is nested too deeply to expand") from exc
@@ -339,116 +341,6 @@ def expand_uncached(document: Mapping[str, Any], loader: ContextLoader) -> list[
     if dropped:
         raise _dropped_error(dropped, document)
     return expanded
-
-
-# --- the expansion cache -------------------------------------------------------------------
-#
-# pyld processes a credential's type-scoped contexts again for every document, which costs
-# most of an expansion. Credentials of one issuer share their shape: the same members, types
-# and contexts, different values. So a document's *skeleton* (each string value that expands
-# to itself, or to the @vocab followed by itself, replaced by a numbered slot of the same
-# kind) is expanded once, and each document of that shape gets the skeleton's expansion with
-# its own values put back in the slots. A value that could expand otherwise (a term, a
-# compact IRI, a keyword-like or blank node string, a type, anything under a keyword) stays
-# in the skeleton as it is. tests/linked/test_expansion_cache.py holds the result equal to
-# :func:`expand_uncached` over generated documents.
-
-#: Skeletons kept per loader (a verifier sees few shapes; an attacker gains nothing by more).
-MAX_CACHED_SHAPES = 256
-_SLOT_MARK = "vcimslot"
-_ABSOLUTE_SLOT = "urn:" + _SLOT_MARK + ":{}"
-_RELATIVE_SLOT = _SLOT_MARK + "{}z"
-_SLOT = re.compile("urn:" + _SLOT_MARK + r":(\d+)|" + _SLOT_MARK + r"(\d+)z")
-#: pyld's own test of an absolute IRI (``+-.`` is a range there, so a comma passes).
-_PYLD_ABSOLUTE = re.compile(r"^([A-Za-z][A-Za-z0-9+-.]*|_):[^\s]*$")
-#: Members whose string values choose contexts or types, or are keywords: never slotted.
-_VERBATIM_MEMBERS = frozenset({"type"})
-
-
-def _expand_cached(document: Mapping[str, Any], loader: ContextLoader) -> list[dict[str, Any]]:
-    """:func:`expand_uncached`, through the loader's cache of skeleton expansions."""
-    values: list[str] = []
-    terms = loader.terms()
-    skeleton = _skeleton(document, values, terms, verbatim=False)
-    if skeleton is None:
-        return expand_uncached(document, loader)
-    key = json.dumps(skeleton, separators=(",", ":"))
-    cached = loader.expansions.get(key)
-    if cached is None:
-        try:
-            cached = expand_uncached(skeleton, loader)
-        except JsonLdRejected:  # the document's own expansion says why, with its own values
-            return expand_uncached(document, loader)
-        loader.expansions[key] = cached
-        if len(loader.expansions) > MAX_CACHED_SHAPES:
-            loader.expansions.popitem(last=False)
-    else:
-        loader.expansions.move_to_end(key)
-    filled: list[dict[str, Any]] = _fill(cached, values)
-    return filled
-
-
-def _skeleton(node: Any, values: list[str], terms: frozenset[str], *, verbatim: bool) -> Any:
-    """``node`` with its slot-able strings replaced by numbered slots (their values appended
-    to ``values``); None when the document holds slot-like text already."""
-    if isinstance(node, str):
-        if _SLOT_MARK in node:
-            return None
-        kind = None if verbatim else _slot_kind(node, terms)
-        if kind is None:
-            return node
-        values.append(node)
-        return kind.format(len(values) - 1)
-    if isinstance(node, Mapping):
-        out: dict[str, Any] = {}
-        for name, value in node.items():
-            if _SLOT_MARK in name:
-                return None
-            keep = verbatim or name.startswith("@") or name in _VERBATIM_MEMBERS
-            item = _skeleton(value, values, terms, verbatim=keep)
-            if item is None and value is not None:
-                return None
-            out[name] = item
-        return out
-    if isinstance(node, list):
-        items = [_skeleton(item, values, terms, verbatim=verbatim) for item in node]
-        if any(item is None and original is not None
-               for item, original in zip(items, node, strict=True)):
-            return None
-        return items
-    return node
-
-
-def _slot_kind(value: str, terms: frozenset[str]) -> str | None:
-    """The slot that expands as ``value`` does, or None when it must stay as it is.
-
-    pyld's IRI expansion (``_expand_iri``) keeps a string that is no term, no keyword-like
-    text, no blank node and no compact IRI as it is when it is absolute (its own test: a
-    scheme, or ``//`` after the first colon), and otherwise puts the @vocab in front of it
-    or keeps it; an absolute slot, or a relative one without a colon, does the same."""
-    if not value or value[0] == "@" or value.startswith("_:") or value in terms:
-        return None
-    prefix, colon, suffix = value.partition(":")
-    if not colon or not prefix:
-        return _RELATIVE_SLOT
-    if prefix in terms:
-        return None
-    if suffix.startswith("//") or _PYLD_ABSOLUTE.match(value):
-        return _ABSOLUTE_SLOT
-    return _RELATIVE_SLOT
-
-
-def _fill(node: Any, values: list[str]) -> Any:
-    """A fresh copy of a skeleton's expansion with the document's values in their slots."""
-    if isinstance(node, str):
-        if _SLOT_MARK not in node:
-            return node
-        return _SLOT.sub(lambda match: values[int(match.group(1) or match.group(2))], node)
-    if isinstance(node, dict):
-        return {name: _fill(value, values) for name, value in node.items()}
-    if isinstance(node, list):
-        return [_fill(item, values) for item in node]
-    return node
 
 
 def _check_context_item(item: object, path: str, known: Set[str]) -> None:
