@@ -114,13 +114,27 @@ def vc_im(*args: str | Path, cwd: Path) -> tuple[float, subprocess.CompletedProc
     return time.perf_counter() - start, result
 
 
-def peak_rss_of(argv: Sequence[str], cwd: Path) -> tuple[int, int]:
-    """Peak RSS (KiB) of one process and its exit code (os.wait4 reports the child's own)."""
-    process = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return int(usage.ru_maxrss), process.returncode
+#: Run vc-im and print its own peak RSS (VmHWM, kB) last on stderr: the high-water mark of
+#: the process image after exec, not of the benchmark it was started from.
+_PEAK_WRAPPER = (
+    "import atexit, sys\n"
+    "def peak():\n"
+    "    with open('/proc/self/status') as status:\n"
+    "        for line in status:\n"
+    "            if line.startswith('VmHWM:'):\n"
+    "                sys.stderr.write(line.split()[1] + '\\n')\n"
+    "atexit.register(peak)\n"
+    "sys.argv = ['vc-im', *sys.argv[1:]]\n"
+    "from vc_im.cli import main\n"
+    "main()\n")
+
+
+def peak_rss_of(args: Sequence[str], cwd: Path) -> tuple[int, int]:
+    """Peak RSS (KiB) of one ``vc-im ARGS`` process (Linux /proc) and its exit code."""
+    result = subprocess.run([sys.executable, "-c", _PEAK_WRAPPER, *args], cwd=cwd,
+                            capture_output=True, text=True, check=False,
+                            stdin=subprocess.DEVNULL)
+    return int(result.stderr.strip().splitlines()[-1]), result.returncode
 
 
 def median_time(function: Callable[[], object], rounds: int) -> float:
@@ -251,7 +265,7 @@ def report(run: Run, where: Path, options: argparse.Namespace, small: int, large
     memory = {}
     for size in (small, large):
         path = run.lines(f"memory{size}.jsonl", size)
-        peak, code = peak_rss_of([sys.executable, "-m", "vc_im", "verify", "--trust",
+        peak, code = peak_rss_of(["verify", "--trust",
                                   "trust.json", "--audience", AUDIENCE, "--now",
                                   str(run.now + 1), "--store", f"memory{size}.db", "--batch",
                                   str(path)], where)
