@@ -277,14 +277,43 @@ def _make_key(native: NativePrivate | NativePublic, alg: str, kid: str | None,
 # JWK → Key
 # --------------------------------------------------------------------------------------
 
+#: Public keys parsed so far, by (require, canonical JWK): a key's checks (its point on the
+#: curve, above all) run once per key, however many credentials and presentations carry it.
+_PUBLIC_KEYS: Final[dict[tuple[str, str], Key]] = {}
+_MAX_PUBLIC_KEYS: Final = 4096
+
+
 def key_from_jwk(jwk: Mapping[str, object], *, require: Require = "any") -> Key:
     """Validate a JWK and build its :class:`Key`.
 
     ``require="public"`` refuses private members (a public key is expected, as
     in a trust file, ``cnf.jwk`` or a header ``jwk``); ``require="private"``
     refuses a key without its private part. Raises
-    :class:`~vc_im.errors.KeyFileError` (``bad_key``).
+    :class:`~vc_im.errors.KeyFileError` (``bad_key``). A public key seen before is
+    not parsed again (only valid keys are kept, and never a private one).
     """
+    cacheable = require != "private" and isinstance(jwk, Mapping) and "d" not in jwk \
+        and "p" not in jwk
+    if not cacheable:
+        return parse_jwk(jwk, require=require)
+    try:
+        name = (require, json.dumps(jwk, sort_keys=True, separators=(",", ":")))
+    except (TypeError, ValueError):  # not JSON: let the parser say what is wrong
+        return parse_jwk(jwk, require=require)
+    key = _PUBLIC_KEYS.get(name)
+    if key is None:
+        key = parse_jwk(jwk, require=require)
+        if key.is_private:  # cannot happen without "d" or "p"; never keep one anyway
+            return key
+        if len(_PUBLIC_KEYS) >= _MAX_PUBLIC_KEYS:
+            _PUBLIC_KEYS.clear()
+        _PUBLIC_KEYS[name] = key
+    return key
+
+
+def parse_jwk(jwk: Mapping[str, object], *, require: Require = "any") -> Key:
+    """:func:`key_from_jwk` without its cache: every check, every time (the reference a
+    test holds the cache to)."""
     if not isinstance(jwk, Mapping):
         raise fail("the JWK is not a JSON object.")
     names = set(jwk)
