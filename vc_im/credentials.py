@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from vc_im.profiles import Profile
 
 __all__ = ["DEFAULT_VALIDITY", "document_claims", "issue_credential", "issue_document",
-           "verify_credential"]
+           "prepare_credential", "verify_credential"]
 
 DEFAULT_VALIDITY = 90 * 86400  # the seed's examples are valid for 90 days
 _ABSOLUTE_URI = re.compile(r"\A[A-Za-z][A-Za-z0-9+.-]*:[^\s\x00-\x1f\x7f]+\Z")
@@ -106,6 +106,37 @@ def issue_credential(
     ``now`` is seconds since the epoch; a float is floored (:func:`vc_im.times.as_now`).
     """
     now = as_now(now)
+    parts = prepare_credential(
+        key, issuer=issuer, subject=subject, fn=fn, now=now, credential_type=credential_type,
+        organization=organization, unit=unit, instant_messages=instant_messages,
+        holder_key=holder_key, credential_id=credential_id, valid_for=valid_for,
+        encoding=encoding, may_issue_devices=may_issue_devices, x5c=x5c, status=status)
+    return jose.sign(parts.header, parts.payload, key)
+
+
+def prepare_credential(
+    key: Key,
+    *,
+    issuer: str,
+    subject: str,
+    fn: str,
+    now: float,
+    credential_type: CredentialType = CredentialType.DEVICE,
+    organization: str | None = None,
+    unit: str | None = None,
+    instant_messages: Sequence[str] = (),
+    holder_key: Key | None = None,
+    credential_id: str | None = None,
+    valid_for: int = DEFAULT_VALIDITY,
+    encoding: Encoding = Encoding.VC1,
+    may_issue_devices: bool = False,
+    x5c: Sequence[str] | None = None,
+    status: Sequence[Mapping[str, Any]] = (),
+) -> jose.Parts:
+    """The header and payload :func:`issue_credential` signs, every pre-sign check passed:
+    a batch checks every line before it signs any. Raises
+    :class:`~vc_im.errors.InputError` for anything the verifier would reject."""
+    now = as_now(now)
     if not key.is_private:
         raise InputError("issuing needs the issuer's private key; this key file is public only.")
     if not _ABSOLUTE_URI.match(issuer):
@@ -155,7 +186,7 @@ def issue_credential(
         if check.status is Status.FAILED:
             raise InputError(f"refusing to issue an invalid credential ({check.code}): "
                              f"{check.reason}")
-    return jose.sign(header, payload, key)
+    return parts
 
 
 def document_claims(document: Mapping[str, Any], encoding: Encoding) -> dict[str, Any]:

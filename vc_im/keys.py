@@ -35,9 +35,9 @@ import types
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final, Literal, TypeAlias
+from typing import Any, Final, Literal, TypeAlias
 
-from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from joserfc.jwk import ECKey, OKPKey, RSAKey
@@ -137,6 +137,13 @@ class Key:
     _jose_eddsa: OKPKey | None = field(compare=False, repr=False)
     _thumbprint: str = field(compare=False, repr=False)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """A public key is pickled as its JWK (a batch worker sends its reports to the
+        parent process); a private key never is."""
+        if self.is_private:
+            raise TypeError("a private key is never pickled")
+        return (key_from_jwk, (dict(self.public_jwk),))
+
     def thumbprint(self) -> str:
         """The RFC 7638 JWK thumbprint (SHA-256, base64url) of the public key."""
         return self._thumbprint
@@ -212,6 +219,20 @@ class Key:
         """Whether this key may sign or verify a JWS whose header ``alg`` is ``jws_alg``."""
         return jws_alg == self.alg or (jws_alg == _EDDSA and self._jose_eddsa is not None)
 
+    def verifies_ed25519(self, signature: bytes, data: bytes) -> bool | None:
+        """For an Ed25519 key, whether ``signature`` verifies over ``data``: the check joserfc
+        makes, without parsing the token a second time (a test holds the two equal). None
+        for any other key type."""
+        native = self._native
+        public = native.public_key() if isinstance(native, ed25519.Ed25519PrivateKey) else native
+        if not isinstance(public, ed25519.Ed25519PublicKey):
+            return None
+        try:
+            public.verify(signature, data)
+        except InvalidSignature:
+            return False
+        return True
+
     def jose_key(self, jws_alg: str) -> JoseKey:
         """The joserfc key for a JWS whose header ``alg`` is ``jws_alg`` (which it must accept)."""
         if jws_alg == self.alg:
@@ -259,14 +280,43 @@ def _make_key(native: NativePrivate | NativePublic, alg: str, kid: str | None,
 # JWK → Key
 # --------------------------------------------------------------------------------------
 
+#: Public keys parsed so far, by (require, canonical JWK): a key's checks (its point on the
+#: curve, above all) run once per key, however many credentials and presentations carry it.
+_PUBLIC_KEYS: Final[dict[tuple[str, str], Key]] = {}
+_MAX_PUBLIC_KEYS: Final = 4096
+
+
 def key_from_jwk(jwk: Mapping[str, object], *, require: Require = "any") -> Key:
     """Validate a JWK and build its :class:`Key`.
 
     ``require="public"`` refuses private members (a public key is expected, as
     in a trust file, ``cnf.jwk`` or a header ``jwk``); ``require="private"``
     refuses a key without its private part. Raises
-    :class:`~vc_im.errors.KeyFileError` (``bad_key``).
+    :class:`~vc_im.errors.KeyFileError` (``bad_key``). A public key seen before is
+    not parsed again (only valid keys are kept, and never a private one).
     """
+    cacheable = require != "private" and isinstance(jwk, Mapping) and "d" not in jwk \
+        and "p" not in jwk
+    if not cacheable:
+        return parse_jwk(jwk, require=require)
+    try:
+        name = (require, json.dumps(jwk, sort_keys=True, separators=(",", ":")))
+    except (TypeError, ValueError):  # not JSON: let the parser say what is wrong
+        return parse_jwk(jwk, require=require)
+    key = _PUBLIC_KEYS.get(name)
+    if key is None:
+        key = parse_jwk(jwk, require=require)
+        if key.is_private:  # cannot happen without "d" or "p"; never keep one anyway
+            return key
+        if len(_PUBLIC_KEYS) >= _MAX_PUBLIC_KEYS:
+            _PUBLIC_KEYS.clear()
+        _PUBLIC_KEYS[name] = key
+    return key
+
+
+def parse_jwk(jwk: Mapping[str, object], *, require: Require = "any") -> Key:
+    """:func:`key_from_jwk` without its cache: every check, every time (the reference a
+    test holds the cache to)."""
     if not isinstance(jwk, Mapping):
         raise fail("the JWK is not a JSON object.")
     names = set(jwk)

@@ -37,6 +37,7 @@ from vc_im._checks.presentation import (
     PRESENTATION_STEPS,
     check_presentable,
     create_presentation,
+    settle_replay,
     verify_presentation,
 )
 from vc_im._checks.signer import accept_certificate
@@ -64,6 +65,7 @@ __all__ = [
     "create_proof",
     "issue_access_token",
     "normalize_htu",
+    "settle_replay",
     "verify_access_token",
     "verify_credential",
     "verify_presentation",

@@ -58,13 +58,13 @@ from vc_im.errors import InputError, KeyFileError, TokenError
 from vc_im.identifiers import IdentifierError, ImId
 from vc_im.keys import Key, key_from_jwk
 from vc_im.model import NO_EVIDENCE, Credential, CredentialType, Evidence, Presentation
-from vc_im.report import CheckFailed, Report, run_checks
+from vc_im.report import CheckFailed, Report, failed_check, run_checks
 from vc_im.times import TimeRules, as_now
 from vc_im.times import seconds_to_rfc3339 as rfc3339
 from vc_im.trust.store import TrustStore
 
 if TYPE_CHECKING:
-    from vc_im.replay import StoreLike
+    from vc_im.replay import PresentationUse, ReplayOutcome, StoreLike, StoreUnavailable
 
 #: Presentations live briefly: created at most this long ago (CONTRACT.md).
 MAX_AGE = 300
@@ -550,14 +550,22 @@ def check_signature(state: PresentationState) -> str:
                       "credentials bind")
 
 
-def check_replay(state: PresentationState) -> str:
-    """Consume the nonce and the (iss, jti) pair: the same presentation is accepted once."""
-    from vc_im.replay import ReplayOutcome
+def presentation_use(state: PresentationState) -> PresentationUse:
+    """What the replay check consumes: the nonce and (iss, jti), kept until the presentation
+    can no longer be accepted (its exp plus the leeway)."""
+    from vc_im.replay import PresentationUse
 
     payload = state.payload
-    outcome = consume(state.store, lambda store: store.consume_presentation(
-        nonce=str(payload["nonce"]), issuer=str(payload["iss"]), jti=str(payload["jti"]),
-        now=state.now, expires_at=int(payload["exp"]) + max(state.leeway, MAX_LEEWAY)))
+    return PresentationUse(nonce=str(payload["nonce"]), issuer=str(payload["iss"]),
+                           jti=str(payload["jti"]), now=state.now,
+                           expires_at=int(payload["exp"]) + max(state.leeway, MAX_LEEWAY))
+
+
+def replay_verdict(outcome: ReplayOutcome) -> str:
+    """The replay check's sentence for the store's verdict; :class:`CheckFailed` unless the
+    presentation was accepted."""
+    from vc_im.replay import ReplayOutcome
+
     if outcome is ReplayOutcome.REPLAY:
         raise CheckFailed("replay", "this nonce or this presentation (iss, jti) was already "
                           "used")
@@ -565,6 +573,33 @@ def check_replay(state: PresentationState) -> str:
         raise CheckFailed("nonce_mismatch", "the nonce was issued by this verifier and its time "
                           "to live has passed")
     return "nonce and jti consumed"
+
+
+def check_replay(state: PresentationState) -> str:
+    """Consume the nonce and the (iss, jti) pair: the same presentation is accepted once."""
+    use = presentation_use(state)
+    return replay_verdict(consume(state.store, lambda store: store.consume_presentation(
+        nonce=use.nonce, issuer=use.issuer, jti=use.jti, now=use.now,
+        expires_at=use.expires_at)))
+
+
+def settle_replay(report: Report, outcome: ReplayOutcome | StoreUnavailable) -> Report:
+    """A presentation verified with its consumption deferred (a batch consumes a group of
+    them in one transaction), once the store decided: the same report :func:`check_replay`
+    would have given, replay check last."""
+    from vc_im.replay import ReplayOutcome
+
+    if outcome is ReplayOutcome.ACCEPTED:
+        return report
+    if report.kind != "presentation" or report.checks[-1].name != "replay":
+        raise ValueError("only a presentation's report has a replay check to settle")
+    try:
+        if not isinstance(outcome, ReplayOutcome):
+            raise CheckFailed("store_unavailable", outcome.message)
+        replay_verdict(outcome)
+    except CheckFailed as exc:
+        failed = failed_check("replay", exc)
+    return replace(report, checks=(*report.checks[:-1], failed), verified=None)
 
 
 Step = tuple[str, Callable[[PresentationState], str]]

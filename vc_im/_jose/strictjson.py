@@ -10,6 +10,7 @@ and anything deeper or larger than the caller allows.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from vc_im.errors import TokenError
@@ -41,8 +42,29 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+#: A JSON string (or an unterminated one running to the end), escapes included.
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"?', re.DOTALL)
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
 def _depth(text: str) -> int:
-    """Deepest nesting of arrays and objects, counted outside strings, without recursion."""
+    """Deepest nesting of arrays and objects, counted outside strings, without recursion.
+
+    The strings are cut out by one regular expression and only the brackets left are
+    walked: the same count as :func:`_depth_by_char` (a test holds them equal), at a
+    fraction of the cost of looking at every character in Python."""
+    depth = deepest = 0
+    for char in _BRACKETS.findall(_STRING.sub("", text)):
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+def _depth_by_char(text: str) -> int:
+    """The reference for :func:`_depth`: one character after another."""
     depth = deepest = 0
     in_string = escaped = False
     for char in text:

@@ -51,6 +51,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass
 from functools import cache
@@ -58,6 +59,7 @@ from pathlib import Path
 from typing import Any
 
 from vc_im._linked.resources import contexts_dir
+from vc_im._linked.shapes import expand_by_shape
 from vc_im.errors import TokenError, VcImError
 
 __all__ = [
@@ -199,6 +201,9 @@ class ContextLoader:
         self.urls = frozenset(self._pins)
         """The context URLs this loader serves; every other URL is refused."""
         self._frozen = FrozenDocumentLoader(documents={})
+        self._terms: frozenset[str] | None = None
+        self.expansions: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
+        """Expansions of document skeletons, by skeleton (see :func:`_skeleton`); bounded."""
         self.resolved_contexts: dict[str, Any] = {}
         """pyld's shared resolved-context cache for this loader.
 
@@ -214,6 +219,22 @@ class ContextLoader:
         remote: dict[str, Any] = dict(self._frozen(url, dict(options)))
         remote["tag"] = "static"  # lets pyld keep the processed context across calls
         return remote
+
+    def terms(self) -> frozenset[str]:
+        """Every name any of the pinned contexts defines, at any depth (scoped contexts
+        included): a value spelled like one of them may expand as a term or a prefix."""
+        if self._terms is None:
+            names: set[str] = set()
+            pending: list[object] = [self._read(pin) for pin in self._pins.values()]
+            while pending:
+                item = pending.pop()
+                if isinstance(item, dict):
+                    names.update(key for key in item if isinstance(key, str))
+                    pending.extend(item.values())
+                elif isinstance(item, list):
+                    pending.extend(item)
+            self._terms = frozenset(names)
+        return self._terms
 
     def _read(self, pin: PinnedContext) -> Any:
         path = self._directory / pin.filename
@@ -280,12 +301,26 @@ def expand_checked(
     A context file that fails its pin raises :class:`VcImError` (``broken_install``)
     instead: the installation, not the token, is at fault.
     """
-    from pyld import jsonld
-    from pyld.context_resolver import ContextResolver
-
     loader = loader if loader is not None else document_loader()
     if not isinstance(document, Mapping):
         raise JsonLdRejected("a JSON-LD document must be a JSON object", path="$")
+    try:
+        _check_members(document, "$", loader)
+        expanded = expand_by_shape(document, terms=loader.terms(), cache=loader.expansions,
+                                   expand=lambda doc: expand_uncached(doc, loader))
+        if allowed_types is not None:
+            _check_expanded_types(expanded, allowed_types, document)
+    except RecursionError as exc:
+        raise JsonLdRejected("the document is nested too deeply to expand") from exc
+    return expanded
+
+
+def expand_uncached(document: Mapping[str, Any], loader: ContextLoader) -> list[dict[str, Any]]:
+    """pyld's expansion of ``document``, refusing any dropped property: the reference the
+    expansion cache is held to."""
+    from pyld import jsonld
+    from pyld.context_resolver import ContextResolver
+
     dropped: list[str | None] = []
     options = {
         "documentLoader": loader,
@@ -294,26 +329,20 @@ def expand_checked(
         "processingMode": "json-ld-1.1",
     }
     try:
-        _check_members(document, "$", loader)
-        try:
-            expanded: list[dict[str, Any]] = jsonld.expand(
-                dict(document), options, on_property_dropped=dropped.append
-            )
-        except RecursionError:
-            raise
-        except Exception as exc:  # pyld's JsonLdError, or a pyld bug on odd input: never leak
-            error = _from_pyld_error(exc)
-            if isinstance(error, JsonLdRejected):
-                raise error from exc
-            # The loader's own error (a broken installation), raised again without pyld's
-            # wrappers, whose cause chain already leads back to it.
-            raise VcImError(error.message, code=error.code) from error
-        if dropped:
-            raise _dropped_error(dropped, document)
-        if allowed_types is not None:
-            _check_expanded_types(expanded, allowed_types, document)
-    except RecursionError as exc:
-        raise JsonLdRejected("the document is nested too deeply to expand") from exc
+        expanded: list[dict[str, Any]] = jsonld.expand(
+            dict(document), options, on_property_dropped=dropped.append
+        )
+    except RecursionError:
+        raise
+    except Exception as exc:  # pyld's JsonLdError, or a pyld bug on odd input: never leak
+        error = _from_pyld_error(exc)
+        if isinstance(error, JsonLdRejected):
+            raise error from exc
+        # The loader's own error (a broken installation), raised again without pyld's
+        # wrappers, whose cause chain already leads back to it.
+        raise VcImError(error.message, code=error.code) from error
+    if dropped:
+        raise _dropped_error(dropped, document)
     return expanded
 
 

@@ -83,6 +83,8 @@ def validate(instance: object, schema: SchemaName) -> tuple[SchemaProblem, ...]:
     from referencing.exceptions import Unresolvable
 
     validator = _validator(schema)
+    if _fast_says_valid(instance, schema):
+        return ()
     try:
         errors = sorted(validator.iter_errors(instance), key=_rank)
     except Unresolvable as exc:  # cannot happen after _registry()'s check; stay closed
@@ -152,6 +154,63 @@ def _strict_validator_class() -> Any:
         Draft202012Validator,
         type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_json_integer),
     )
+
+
+#: Python's ``\s`` matches these, the Unicode White_Space property (jsonschema-rs's ``\s``)
+#: does not: a string holding one is left to jsonschema.
+_SPACES_APART = re.compile("[\x1c-\x1f]")
+#: Integers that a double holds exactly; a larger one is left to jsonschema.
+_EXACT_INTEGER = 2**53
+
+
+def _fast_says_valid(instance: object, name: str) -> bool:
+    """Whether the compiled validator (jsonschema-rs, when installed) finds ``instance``
+    valid, for an instance on which it must agree with jsonschema: no integral float (a
+    NumericDate here is a JSON integer, which jsonschema-rs does not distinguish), no integer
+    a double rounds, no character that only Python counts as whitespace. A no means nothing:
+    jsonschema decides, and writes the reasons. ``tests/linked/test_schema_fast_path.py``
+    holds the two to the same verdict."""
+    fast = _fast_validator(name)
+    if fast is None or not _agreeable(instance):
+        return False
+    try:
+        return bool(fast.is_valid(instance))
+    except (ValueError, TypeError, OverflowError):  # a value it cannot take: jsonschema decides
+        return False
+
+
+def _agreeable(instance: object) -> bool:
+    pending = [instance]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if _SPACES_APART.search(item):
+                return False
+        elif isinstance(item, bool):
+            continue
+        elif isinstance(item, int):
+            if abs(item) > _EXACT_INTEGER:
+                return False
+        elif isinstance(item, float):
+            if item.is_integer():
+                return False
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return True
+
+
+@cache
+def _fast_validator(name: str) -> Any:
+    """jsonschema-rs's validator of the same inlined schema, or None when it is not installed
+    (it is optional: jsonschema alone gives the same verdicts, slower)."""
+    try:
+        import jsonschema_rs
+    except ImportError:
+        return None
+    return jsonschema_rs.Draft202012Validator(_validator(name).schema)
 
 
 @cache

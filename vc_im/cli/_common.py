@@ -142,6 +142,8 @@ def emit_json(value: object) -> None:
 def json_printable(text: str) -> str:
     """JSON text whose strings hold no raw control or unprintable character: each becomes a
     JSON ``\\uXXXX`` escape, so the output stays valid JSON and inert on a terminal."""
+    if text.replace("\n", "").isprintable():  # the common case, checked in C
+        return text
     out = []
     for char in text:
         if char.isprintable() or char == "\n":

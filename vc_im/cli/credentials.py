@@ -133,16 +133,26 @@ def issue(
     password_file: PasswordFileOption = None,
     key_id: KeyIdOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON (errors too).")] = False,
+    batch: Annotated[str | None, typer.Option(
+        "--batch", metavar="FILE|-", help="Issue a credential for each line of this JSON Lines "
+        "file (- for stdin), each an object of subject, fn, type, org, unit, im, holder_key "
+        "(a JWK), id, valid_for, may_issue_devices; every line is checked before any is "
+        "signed.")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", min=0, help="Worker processes for --batch "
+                                      "(0: one per core).")] = 1,
 ) -> None:
     """Issue an ImDeviceCredential (or ImUserCredential), or sign a credential document
     (--document), and print it as a compact JWS."""
     from vc_im import keys
     from vc_im.credentials import issue_credential
+    from vc_im.errors import InputError
     from vc_im.model import CredentialType, Encoding
     from vc_im.times import parse_duration
 
     with errors_to_exit():
         if document is not None:
+            if batch is not None:
+                raise InputError("--document and --batch exclude each other; give one.")
             given = [name for name, value in (
                 ("--issuer", issuer), ("--subject", subject), ("--fn", fn), ("--org", org),
                 ("--unit", unit), ("--im", im), ("--holder-key", holder_key),
@@ -158,17 +168,32 @@ def issue(
         if profile is not None:
             raise InputError("--profile applies to --document; without it, issue makes an "
                              "ImDeviceCredential or ImUserCredential.")
-        missing = [name for name, value in (("--issuer", issuer), ("--subject", subject),
-                                            ("--fn", fn)) if value is None]
-        if missing:
-            raise InputError(f"issue needs {', '.join(missing)} (or --document CRED.json).")
-        assert issuer is not None
+        check_batch_options(batch, jobs, {
+            "--subject": subject, "--fn": fn, "--org": org, "--unit": unit, "--im": im,
+            "--holder-key": holder_key, "--no-holder-key": no_holder_key or None,
+            "--id": credential_id, "--registry": registry, "--json": as_json or None,
+            "--may-issue-devices": may_issue_devices or None,
+            "--type": None if type_ is CredentialKind.DEVICE else type_})
+        if issuer is None:
+            raise InputError("issue needs --issuer (or --document CRED.json).")
         issuer_key = read_private_key(key, password_file=password_file, kid=key_id)
         chain = None
         if x5c is not None:
             from vc_im.trust.x509 import x5c_of
 
             chain = x5c_of(read_text_file(x5c, what="certificate chain").encode("ascii"))
+        if batch is not None:
+            from vc_im.batch import IssueSettings
+            from vc_im.cli.batch import run_issue_batch
+
+            run_issue_batch(batch, IssueSettings(
+                issuer_key, issuer, resolve_now(now), Encoding(format_.value),
+                tuple(chain) if chain else None, parse_duration(valid_for)), jobs=jobs)
+        missing = [name for name, value in (("--subject", subject), ("--fn", fn))
+                   if value is None]
+        if missing:
+            raise InputError(f"issue needs {' and '.join(missing)} (or --batch FILE, or "
+                             "--document CRED.json).")
         if no_holder_key and holder_key is not None:
             raise InputError("--no-holder-key and --holder-key contradict each other; give one.")
         if holder_key is None and type_ is CredentialKind.DEVICE and not no_holder_key:
@@ -270,6 +295,19 @@ def print_report(report: Report, *, as_json: bool) -> None:
     raise typer.Exit(EXIT_INVALID)
 
 
+def check_batch_options(batch: str | None, jobs: int, single: dict[str, object]) -> None:
+    """--jobs needs --batch; --batch takes the place of the one-token inputs."""
+    from vc_im.errors import InputError
+
+    if batch is None:
+        if jobs != 1:
+            raise InputError("--jobs applies to --batch only.")
+        return
+    given = [name for name, value in single.items() if value is not None]
+    if given:
+        raise InputError(f"--batch reads every input from its lines; drop {given[0]}.")
+
+
 def _warnings(report: Report) -> list[str]:
     """The report's warnings and its nested reports', each once."""
     found = dict.fromkeys(report.warnings)
@@ -336,12 +374,19 @@ def verify(
         "--profile", metavar="NAME|FILE", help="Apply this credential profile (im-device, "
         "im-user, w3c, a profile_files name, or a profile file) instead of choosing by type.")]
     = None,
+    batch: Annotated[str | None, typer.Option(
+        "--batch", metavar="FILE|-", help="Verify each line of this JSON Lines file (- for "
+        "stdin): a token, or {\"token\", \"audience\", \"nonce\", \"id\"}; one JSON report "
+        "per line out, a summary on stderr.")] = None,
+    jobs: Annotated[int, typer.Option("--jobs", min=0, help="Worker processes for --batch "
+                                      "(0: one per core).")] = 1,
 ) -> None:
     """Verify a credential or presentation; exit 0 when valid, 1 when not."""
     from vc_im.trust import read_trust_file
     from vc_im.verify import verify_token
 
     with errors_to_exit():
+        check_batch_options(batch, jobs, {"TOKEN_FILE": token_file})
         trust_store = read_trust_file(trust)
         applied = None
         if profile is not None:
@@ -360,6 +405,16 @@ def verify(
                                            now=at, optional=status_optional,
                                            allow_private_network=allow_private_network)
             evidence = replace(evidence, status=sources)
+        if batch is not None:
+            from vc_im.batch import VerifySettings
+            from vc_im.cli.batch import run_verify_batch
+
+            settings = VerifySettings(trust_store, now=None if now is None else at,
+                                      leeway=leeway, audience=audience, nonce=nonce,
+                                      evidence=evidence, profile=applied)
+            run_verify_batch(batch, settings, replay_store_location(store), jobs=jobs,
+                             render=lambda item: report_json(
+                                 with_fetch_failures(item, evidence, notes)))
         data = read_token(token_file)
         report = verify_token(data, trust_store, now=at, leeway=leeway, audience=audience,
                               nonce=nonce, store=replay_store_location(store),

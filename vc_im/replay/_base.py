@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import os
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -77,6 +78,27 @@ class StoreStats:
         return {"backend": self.backend, "nonces_outstanding": self.nonces_outstanding,
                 "nonces_consumed": self.nonces_consumed, "tokens_seen": self.tokens_seen,
                 "oldest_expiry": self.oldest_expiry}
+
+
+@dataclass(frozen=True, slots=True)
+class PresentationUse:
+    """One presentation to consume: what :meth:`ReplayBackend.consume_presentation` takes."""
+
+    nonce: str
+    issuer: str
+    jti: str
+    now: int
+    expires_at: int
+
+
+@runtime_checkable
+class GroupConsumer(Protocol):
+    """A store that can consume many presentations in one durable transaction."""
+
+    def consume_presentations(self, uses: Sequence[PresentationUse]) -> list[ReplayOutcome]:
+        """Each use's outcome, in order, as if consumed one after another; all of them are
+        durable when this returns, none of them when it raises."""
+        ...
 
 
 @runtime_checkable

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import re
 import secrets
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -29,6 +30,7 @@ from vc_im.replay._base import (
     DEFAULT_NONCE_TTL,
     ISSUED_NONCE_RETENTION,
     NETWORK_TIMEOUT_SECONDS,
+    PresentationUse,
     ReplayOutcome,
     ReplayStoreError,
     StoreStats,
@@ -234,6 +236,29 @@ class PostgresReplayStore:
                      expires_at: int) -> ReplayOutcome:
         """Consume a DPoP proof: its ``jti`` is single use per ``htu`` (RFC 9449 §11.1)."""
         return self._consume(replay_key("dpop", htu, jti), nonce, now=now, expires_at=expires_at)
+
+    def consume_presentations(self, uses: Sequence[PresentationUse]) -> list[ReplayOutcome]:
+        """Consume many presentations in one transaction (a group commit), each under its own
+        savepoint so that a refused one leaves nothing behind; all are durable when this
+        returns, none when it raises."""
+        for use in uses:
+            check_keep(use.now, use.expires_at)
+        conn = self._connection()
+        outcomes: list[ReplayOutcome] = []
+        try:
+            secret = self._store_secret(conn)
+            with conn.transaction():
+                for use in uses:
+                    with conn.transaction():
+                        outcome = self._decide(conn, replay_key("presentation", use.issuer,
+                                                                use.jti),
+                                               use.nonce, secret, use.now, use.expires_at)
+                        outcomes.append(outcome)
+                        if outcome is not ReplayOutcome.ACCEPTED:
+                            raise psycopg.Rollback
+        except psycopg.Error as exc:
+            raise self._unavailable(exc) from exc
+        return outcomes
 
     def _consume(self, token_key: bytes, nonce: str | None, *, now: int,
                  expires_at: int) -> ReplayOutcome:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -32,6 +32,7 @@ from vc_im.replay._base import (
     BUSY_TIMEOUT_SECONDS,
     DEFAULT_NONCE_TTL,
     ISSUED_NONCE_RETENTION,
+    PresentationUse,
     ReplayOutcome,
     ReplayStoreError,
     StoreStats,
@@ -254,45 +255,63 @@ class ReplayStore:
         """
         return self._consume(replay_key("dpop", htu, jti), nonce, now=now, expires_at=expires_at)
 
+    def consume_presentations(self, uses: Sequence[PresentationUse]) -> list[ReplayOutcome]:
+        """Consume many presentations in one transaction (a group commit): each outcome is
+        what consuming them one after another would give, and all are durable (one fsync)
+        when this returns; when it raises, none was recorded."""
+        for use in uses:
+            check_keep(use.now, use.expires_at)
+        with self._transaction() as conn:
+            return [self._decide(conn, replay_key("presentation", use.issuer, use.jti),
+                                 use.nonce, now=use.now, expires_at=use.expires_at)
+                    for use in uses]
+
     def _consume(
         self, token_key: bytes, nonce: str | None, *, now: int, expires_at: int
     ) -> ReplayOutcome:
         check_keep(now, expires_at)
-        nonce_key = None if nonce is None else replay_key("nonce", nonce)
         with self._transaction() as conn:
-            seen = conn.execute(
-                "SELECT 1 FROM seen WHERE key = ? AND keep_until > ?", (token_key, now)
+            return self._decide(conn, token_key, nonce, now=now, expires_at=expires_at)
+
+    def _decide(
+        self, conn: sqlite3.Connection, token_key: bytes, nonce: str | None, *, now: int,
+        expires_at: int,
+    ) -> ReplayOutcome:
+        """One consumption, inside the caller's write transaction."""
+        nonce_key = None if nonce is None else replay_key("nonce", nonce)
+        seen = conn.execute(
+            "SELECT 1 FROM seen WHERE key = ? AND keep_until > ?", (token_key, now)
+        ).fetchone()
+        row = None
+        if nonce_key is not None:
+            row = conn.execute(
+                "SELECT expires_at, consumed FROM nonce WHERE key = ? AND keep_until > ?",
+                (nonce_key, now),
             ).fetchone()
-            row = None
-            if nonce_key is not None:
-                row = conn.execute(
-                    "SELECT expires_at, consumed FROM nonce WHERE key = ? AND keep_until > ?",
-                    (nonce_key, now),
-                ).fetchone()
-            if seen is not None or (row is not None and row[1]):
-                return ReplayOutcome.REPLAY
-            if row is not None and row[0] is not None and now >= row[0]:
-                return ReplayOutcome.NONCE_EXPIRED
-            if row is None and nonce is not None and issued_here(nonce, self._secret(conn)):
-                # Issued here, and its row purged long after its TTL: still expired.
-                return ReplayOutcome.NONCE_EXPIRED
-            if nonce_key is not None:
-                if row is not None:  # issued by us, within its TTL
-                    conn.execute(
-                        "UPDATE nonce SET consumed = 1, keep_until = max(keep_until, ?) "
-                        "WHERE key = ?",
-                        (expires_at, nonce_key),
-                    )
-                else:  # chosen by the caller, or a stale row not purged yet
-                    conn.execute(
-                        "INSERT OR REPLACE INTO nonce (key, expires_at, consumed, keep_until) "
-                        "VALUES (?, NULL, 1, ?)",
-                        (nonce_key, expires_at),
-                    )
-            conn.execute(
-                "INSERT OR REPLACE INTO seen (key, keep_until) VALUES (?, ?)",
-                (token_key, expires_at),
-            )
+        if seen is not None or (row is not None and row[1]):
+            return ReplayOutcome.REPLAY
+        if row is not None and row[0] is not None and now >= row[0]:
+            return ReplayOutcome.NONCE_EXPIRED
+        if row is None and nonce is not None and issued_here(nonce, self._secret(conn)):
+            # Issued here, and its row purged long after its TTL: still expired.
+            return ReplayOutcome.NONCE_EXPIRED
+        if nonce_key is not None:
+            if row is not None:  # issued by us, within its TTL
+                conn.execute(
+                    "UPDATE nonce SET consumed = 1, keep_until = max(keep_until, ?) "
+                    "WHERE key = ?",
+                    (expires_at, nonce_key),
+                )
+            else:  # chosen by the caller, or a stale row not purged yet
+                conn.execute(
+                    "INSERT OR REPLACE INTO nonce (key, expires_at, consumed, keep_until) "
+                    "VALUES (?, NULL, 1, ?)",
+                    (nonce_key, expires_at),
+                )
+        conn.execute(
+            "INSERT OR REPLACE INTO seen (key, keep_until) VALUES (?, ?)",
+            (token_key, expires_at),
+        )
         return ReplayOutcome.ACCEPTED
 
     def purge(self, *, now: int) -> int:

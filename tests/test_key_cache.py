@@ -1,0 +1,55 @@
+"""Public keys are parsed once per key: the cache in key_from_jwk gives exactly what parsing
+every time gives (a differential property test), and never keeps a private key."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from vc_im import keys
+from vc_im.errors import KeyFileError
+
+_PUBLIC = [dict(keys.generate(alg).public().public_jwk)
+           for alg in ("Ed25519", "ES256", "ES256K", "RS256")]
+_ED25519_LOW_ORDER = "AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+
+
+def _outcome(parse: Any, jwk: object, require: str) -> object:
+    try:
+        key = parse(jwk, require=require)
+    except KeyFileError as exc:
+        return ("refused", exc.message)
+    return (key.alg, key.kid, dict(key.public_jwk), key.is_private, key.thumbprint())
+
+
+@settings(max_examples=300, deadline=None)
+@given(base=st.sampled_from(_PUBLIC), require=st.sampled_from(["any", "public"]),
+       changes=st.dictionaries(
+           st.sampled_from(["kid", "alg", "x", "y", "crv", "kty", "n", "e", "use", "extra"]),
+           st.one_of(st.none(), st.integers(), st.sampled_from(
+               ["", "Ed25519", "EdDSA", "ES256", "P-256", "OKP", "EC", _ED25519_LOW_ORDER,
+                "AQAB", "sig", "k1"]), st.text(max_size=8)), max_size=3),
+       drop=st.sampled_from([None, "kid", "alg", "x", "kty"]))
+def test_cached_parse_equals_parsing_every_time(base: dict[str, str], require: str,
+                                                changes: dict[str, object],
+                                                drop: str | None) -> None:
+    """Valid or not, a JWK gets the same key or the same refusal, first time and again."""
+    jwk: dict[str, object] = {**base, **changes}
+    if drop is not None:
+        jwk.pop(drop, None)
+    jwk = {name: value for name, value in jwk.items() if value is not None}
+    expected = _outcome(keys.parse_jwk, jwk, require)
+    assert _outcome(keys.key_from_jwk, jwk, require) == expected
+    assert _outcome(keys.key_from_jwk, dict(jwk), require) == expected
+
+
+def test_private_keys_are_never_kept() -> None:
+    """A private JWK is parsed every time and never enters the cache."""
+    private = keys.generate("Ed25519").private_jwk()
+    before = dict(keys._PUBLIC_KEYS)
+    assert keys.key_from_jwk(private).is_private
+    assert before == keys._PUBLIC_KEYS
+    public = keys.key_from_jwk(_PUBLIC[0], require="public")
+    assert keys.key_from_jwk(dict(_PUBLIC[0]), require="public") is public

@@ -1,0 +1,581 @@
+"""Verify and issue at scale: JSON Lines in, one result per line out, in input order.
+
+A federation peer or an audit verifies presentations by the thousand; a provider issues a
+credential for every device of every user. A batch runs the very checks of one token, and:
+
+* worker processes (``jobs``) take the lines in chunks; only a few chunks are in flight at
+  once, so memory stays flat however long the input is, and results come back in input order;
+* the replay store belongs to this process alone: workers verify presentations with their
+  consumption deferred, and each chunk's presentations are then consumed here, in input
+  order, in one transaction (a group commit where the store offers one). So the verdicts do
+  not depend on the number of workers, a nonce is never accepted twice, and a result is
+  handed out only once its chunk's transaction committed: a presentation reported valid is
+  durably consumed, whatever crashes afterwards;
+* a worker that dies ends the batch with :class:`WorkerLost`, never a hang;
+* an issuing batch checks every line before it signs any; only this process signs.
+
+The library never prints: the CLI writes what these generators yield.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, BinaryIO, Self, TypeVar
+
+from vc_im import _jose as jose
+from vc_im._checks import CREDENTIAL_STEPS, DEFAULT_LEEWAY, settle_replay
+from vc_im.errors import InputError, TokenError, VcImError
+from vc_im.model import NO_EVIDENCE, CredentialType, Encoding, Evidence
+from vc_im.replay import (
+    DEFAULT_NONCE_TTL,
+    GroupConsumer,
+    PresentationUse,
+    ReplayBackend,
+    ReplayOutcome,
+    ReplayStoreError,
+    StoreStats,
+    StoreUnavailable,
+    open_store,
+)
+from vc_im.report import Report, failed_report
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    from vc_im.keys import Key
+    from vc_im.profiles import Profile
+    from vc_im.replay import StoreLike
+    from vc_im.trust import TrustStore
+
+__all__ = ["CHUNK_LINES", "MAX_LINE_BYTES", "IssueResult", "IssueSettings", "LineReport",
+           "VerifySettings", "WorkerLost", "issue_batch", "read_lines", "resolve_jobs",
+           "verify_batch"]
+
+#: The longest line read: a token of the largest size and its JSON object's other members.
+MAX_LINE_BYTES = jose.MAX_TOKEN_BYTES + 4096
+#: Lines a worker takes at once; one chunk's presentations are consumed in one transaction.
+CHUNK_LINES = 64
+#: Chunks in flight per worker: enough to keep every worker busy, few enough that memory
+#: does not grow with the input.
+CHUNKS_PER_WORKER = 4
+
+_VERIFY_MEMBERS = frozenset({"token", "audience", "nonce", "id"})
+_ISSUE_MEMBERS = frozenset({"subject", "fn", "type", "org", "unit", "im", "holder_key",
+                            "no_holder_key", "id", "valid_for", "may_issue_devices"})
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class WorkerLost(VcImError):
+    """A worker process died (killed, out of memory): the batch stops, and says where."""
+
+    code = "worker_lost"
+    exit_code = 2
+
+
+def resolve_jobs(jobs: int) -> int:
+    """``jobs`` worker processes; 0 means one per core this process may use."""
+    if jobs < 0:
+        raise InputError("--jobs must be 0 (one per core) or a positive number.")
+    if jobs:
+        return jobs
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity is not None else (os.cpu_count() or 1)
+
+
+def read_lines(stream: BinaryIO, *, limit: int = MAX_LINE_BYTES) -> Iterator[bytes | None]:
+    """Each line of ``stream`` without its line ending, read one at a time; None for a line
+    longer than ``limit`` bytes, which is skipped without ever being held whole."""
+    while True:
+        data = stream.readline(limit + 1)
+        if not data:
+            return
+        if not data.endswith(b"\n") and len(data) > limit:
+            while (more := stream.readline(limit + 1)) and not more.endswith(b"\n"):
+                pass
+            yield None
+            continue
+        yield data.removesuffix(b"\n").removesuffix(b"\r")
+
+
+def _line_object(data: bytes | None, number: int, members: frozenset[str],
+                 ) -> dict[str, Any]:
+    """A line's JSON object, strictly parsed, with only allowed members."""
+    if data is None:
+        raise TokenError(f"line {number} is longer than {MAX_LINE_BYTES} bytes.",
+                         code="too_large")
+    value = jose.loads(data, what=f"line {number}", max_bytes=MAX_LINE_BYTES)
+    if not isinstance(value, dict):
+        raise TokenError(f"line {number} is not a JSON object.")
+    unknown = sorted(set(value) - members)
+    if unknown:
+        raise TokenError(f"line {number} has the member {unknown[0]!r}; the members allowed "
+                         f"are {', '.join(sorted(members))}.")
+    return value
+
+
+def _optional_text(value: object, name: str, number: int) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise TokenError(f"line {number}: {name} must be a string.")
+
+
+# --- verifying -----------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class VerifySettings:
+    """What every line of a verifying batch is verified against. ``now`` None: the clock,
+    read as each chunk starts; ``audience`` and ``nonce`` apply where a line names none."""
+
+    trust: TrustStore
+    now: int | None = None
+    leeway: int = DEFAULT_LEEWAY
+    audience: str | None = None
+    nonce: str | None = None
+    evidence: Evidence = NO_EVIDENCE
+    #: ``--profile``: applied to every bare credential whatever its types.
+    profile: Profile | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LineReport:
+    """One line's report, with the line's number (from 1) and the ``id`` it gave."""
+
+    line: int
+    id: str | int | None
+    report: Report
+
+
+@dataclass(frozen=True, slots=True)
+class _VerifyLine:
+    line: int
+    id: str | int | None
+    token: bytes
+    audience: str | None
+    nonce: str | None
+
+
+def _malformed(number: int, exc: TokenError) -> LineReport:
+    """The report of a line that could not be read: its ``format`` check failed."""
+    return LineReport(number, None, failed_report(
+        "credential", [name for name, _ in CREDENTIAL_STEPS], exc.code, exc.message))
+
+
+def _read_verify_line(number: int, data: bytes | None) -> _VerifyLine | LineReport:
+    """A line: a bare token, or ``{"token", "audience", "nonce", "id"}``."""
+    try:
+        if data is not None and not data.lstrip().startswith(b"{"):
+            return _VerifyLine(number, None, data.strip(), None, None)
+        value = _line_object(data, number, _VERIFY_MEMBERS)
+        token = value.get("token")
+        if not isinstance(token, str):
+            raise TokenError(f"line {number} has no token string.")
+        line_id = value.get("id")
+        if isinstance(line_id, bool) or not isinstance(line_id, str | int | None):
+            raise TokenError(f"line {number}: id must be a string or an integer.")
+        return _VerifyLine(number, line_id, token.encode("utf-8", "surrogatepass"),
+                           _optional_text(value.get("audience"), "audience", number),
+                           _optional_text(value.get("nonce"), "nonce", number))
+    except TokenError as exc:
+        return _malformed(number, exc)
+
+
+class _Deferred:
+    """A replay store that only notes what a presentation would consume: the batch then
+    consumes it in the real store, in input order, and settles the report."""
+
+    location = "deferred"
+
+    def __init__(self) -> None:
+        self.use: PresentationUse | None = None
+
+    def consume_presentation(self, *, nonce: str, issuer: str, jti: str, now: int,
+                             expires_at: int) -> ReplayOutcome:
+        """Note the use; the replay check passes for now and is settled later."""
+        self.use = PresentationUse(nonce, issuer, jti, now, expires_at)
+        return ReplayOutcome.ACCEPTED
+
+    def _refuse(self) -> ReplayStoreError:
+        return ReplayStoreError("a batch verifies credentials and presentations only.")
+
+    def issue_nonce(self, *, now: float, ttl: int = DEFAULT_NONCE_TTL, purge: bool = True,
+                    ) -> str:
+        """Not part of a batch."""
+        raise self._refuse()
+
+    def consume_dpop(self, *, htu: str, jti: str, nonce: str | None, now: int,
+                     expires_at: int) -> ReplayOutcome:
+        """Not part of a batch."""
+        raise self._refuse()
+
+    def purge(self, *, now: int) -> int:
+        """Not part of a batch."""
+        raise self._refuse()
+
+    def stats(self, *, now: int) -> StoreStats:
+        """Not part of a batch."""
+        raise self._refuse()
+
+    def ping(self) -> None:
+        """Always answers: nothing is stored here."""
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+
+#: A worker's answer for one line: the report, and what its replay check would consume.
+_Verified = tuple[Report, PresentationUse | None]
+
+
+def _verify_lines(settings: VerifySettings, lines: Sequence[_VerifyLine]) -> list[_Verified]:
+    """Verify ``lines`` with consumption deferred (in a worker, or here with one job)."""
+    from vc_im.times import now_seconds
+    from vc_im.verify import verify_token
+
+    now = settings.now if settings.now is not None else now_seconds()
+    out: list[_Verified] = []
+    for item in lines:
+        deferred = _Deferred()
+        report = verify_token(item.token, settings.trust, now=now, leeway=settings.leeway,
+                              audience=item.audience or settings.audience,
+                              nonce=item.nonce or settings.nonce, store=deferred,
+                              evidence=settings.evidence, profile=settings.profile)
+        out.append((report, deferred.use))
+    return out
+
+
+def _consume_group(store: ReplayBackend, uses: Sequence[PresentationUse],
+                   ) -> list[ReplayOutcome | StoreUnavailable]:
+    """Each use's outcome, in order: one transaction where the store offers it, else one
+    durable consumption after another. An unreachable store fails the uses closed."""
+    if isinstance(store, GroupConsumer):
+        try:
+            return list(store.consume_presentations(uses))
+        except StoreUnavailable as exc:
+            return [exc] * len(uses)
+    outcomes: list[ReplayOutcome | StoreUnavailable] = []
+    for use in uses:
+        try:
+            outcomes.append(store.consume_presentation(
+                nonce=use.nonce, issuer=use.issuer, jti=use.jti, now=use.now,
+                expires_at=use.expires_at))
+        except StoreUnavailable as exc:
+            outcomes.append(exc)
+    return outcomes
+
+
+class _StoreHandle:
+    """The batch's one replay store connection, opened at the first presentation (after the
+    workers started, so that none inherits it), closed at the end if the batch opened it."""
+
+    def __init__(self, store: StoreLike | None) -> None:
+        self._given = store
+        self._open: ReplayBackend | None = None if isinstance(store, str | Path) else store
+        self._owned = False
+
+    def get(self) -> ReplayBackend:
+        if self._open is None:
+            if self._given is None:
+                raise ReplayStoreError("accepting a presentation or proof consumes it in a "
+                                       "replay store, and none was given.")
+            assert isinstance(self._given, str | Path)
+            self._open = open_store(self._given)
+            self._owned = True
+        return self._open
+
+    def close(self) -> None:
+        if self._owned and self._open is not None:
+            self._open.close()
+
+
+def verify_batch(lines: Iterable[bytes | None], settings: VerifySettings,
+                 store: StoreLike | None, *, jobs: int = 1) -> Iterator[LineReport]:
+    """A report per line, in input order, as :func:`vc_im.verify.verify_token` gives it.
+
+    ``lines`` as :func:`read_lines` yields them (None: too long). ``store`` is the replay
+    store (open, or a location opened once for the batch). A line that cannot be read gets
+    a ``malformed`` report and the batch goes on. Raises :class:`WorkerLost` when a worker
+    dies and :class:`~vc_im.replay.ReplayStoreError` when the store cannot be used (the
+    reports yielded before stay true).
+    """
+    handle = _StoreHandle(store)
+    try:
+        chunks = _chunks(_read_verify_line(number, data)
+                         for number, data in enumerate(lines, start=1))
+        work = functools.partial(_verify_lines, settings)
+        for chunk, verified in _run(chunks, work, jobs=jobs, settings=settings):
+            yield from _settle(chunk, verified, handle)
+    finally:
+        handle.close()
+
+
+def _settle(chunk: Sequence[_VerifyLine | LineReport], verified: list[_Verified],
+            handle: _StoreHandle) -> Iterator[LineReport]:
+    """The chunk's reports once its presentations were consumed (and committed)."""
+    uses = [use for _, use in verified if use is not None]
+    outcomes = iter(_consume_group(handle.get(), uses) if uses else ())
+    answers = iter(verified)
+    settled: list[LineReport] = []
+    for item in chunk:
+        if isinstance(item, LineReport):
+            settled.append(item)
+            continue
+        report, use = next(answers)
+        if use is not None:
+            report = settle_replay(report, next(outcomes))
+        settled.append(LineReport(item.line, item.id, report))
+    yield from settled
+
+
+# --- issuing -------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class IssueSettings:
+    """What every credential of an issuing batch shares: the issuer, its key and chain, the
+    time and the encoding."""
+
+    key: Key
+    issuer: str
+    now: int
+    encoding: Encoding = Encoding.VC1
+    x5c: tuple[str, ...] | None = None
+    #: The lifetime of a line's credential when the line names none.
+    valid_for: int = 90 * 86400
+
+
+@dataclass(frozen=True, slots=True)
+class IssueResult:
+    """One line's credential (its subject and token), or why it was not issued."""
+
+    line: int
+    subject: str | None = None
+    token: str | None = None
+    error: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        """``{"line", "subject", "token"}`` or ``{"line", "error"}``."""
+        if self.error is not None:
+            return {"line": self.line, "error": self.error}
+        return {"line": self.line, "subject": self.subject, "token": self.token}
+
+
+@dataclass(frozen=True, slots=True)
+class _IssueLine:
+    line: int
+    fields: dict[str, Any]
+
+
+def _read_issue_line(number: int, data: bytes | None) -> _IssueLine | IssueResult:
+    """A line: the members of ``vc-im issue``'s options, the holder key as a JWK."""
+    from vc_im.times import parse_duration
+
+    try:
+        value = _line_object(data, number, _ISSUE_MEMBERS)
+        for name in ("subject", "fn"):
+            if not isinstance(value.get(name), str):
+                raise InputError(f"line {number} has no {name} string.")
+        kind = value.get("type", "device")
+        if kind not in ("device", "user"):
+            raise InputError(f"line {number}: type must be device or user.")
+        im = value.get("im", [])
+        if not isinstance(im, list) or not all(isinstance(item, str) for item in im):
+            raise InputError(f"line {number}: im must be a list of strings.")
+        valid_for = value.get("valid_for")
+        if valid_for is not None and not isinstance(valid_for, str):
+            raise InputError(f"line {number}: valid_for must be a duration like 90d.")
+        may_issue = value.get("may_issue_devices", False)
+        if not isinstance(may_issue, bool):
+            raise InputError(f"line {number}: may_issue_devices must be true or false.")
+        jwk = value.get("holder_key")
+        if jwk is not None and not isinstance(jwk, dict):
+            raise InputError(f"line {number}: holder_key must be a public JWK object.")
+        unbound = value.get("no_holder_key", False)
+        if not isinstance(unbound, bool):
+            raise InputError(f"line {number}: no_holder_key must be true or false.")
+        if unbound and jwk is not None:
+            raise InputError(f"line {number}: no_holder_key and holder_key contradict each other.")
+        if kind == "device" and jwk is None and not unbound:
+            raise InputError(f"line {number}: a device credential without holder_key binds no "
+                             "key, so every presentation of it is refused; give the device's "
+                             "public JWK as holder_key (or no_holder_key: true if that is meant).")
+        fields = {
+            "subject": value["subject"], "fn": value["fn"],
+            "credential_type": CredentialType.DEVICE if kind == "device" else CredentialType.USER,
+            "organization": _optional_text(value.get("org"), "org", number),
+            "unit": _optional_text(value.get("unit"), "unit", number),
+            "instant_messages": tuple(im), "holder_jwk": jwk,
+            "credential_id": _optional_text(value.get("id"), "id", number),
+            "valid_for": None if valid_for is None else parse_duration(valid_for),
+            "may_issue_devices": may_issue}
+    except (InputError, TokenError) as exc:
+        return IssueResult(number, error=exc.message)
+    return _IssueLine(number, fields)
+
+
+@functools.lru_cache(maxsize=1024)
+def _holder_key(canonical: bytes) -> Key:
+    """A holder JWK parsed once per distinct key (re-issuing for one device repeats it)."""
+    from vc_im.keys import key_from_jwk
+
+    return key_from_jwk(jose.loads(canonical, what="holder key"), require="public")
+
+
+#: A worker's answer for one line: what to sign, or why not.
+_Prepared = jose.Parts | str
+
+
+def _prepare_lines(settings: IssueSettings, lines: Sequence[_IssueLine]) -> list[_Prepared]:
+    """Run every pre-sign check on ``lines`` (in a worker, or here with one job)."""
+    from vc_im.credentials import prepare_credential
+
+    out: list[_Prepared] = []
+    for item in lines:
+        fields = dict(item.fields)
+        jwk = fields.pop("holder_jwk")
+        if fields["valid_for"] is None:
+            fields["valid_for"] = settings.valid_for
+        try:
+            holder = None if jwk is None else _holder_key(jose.dumps_compact(
+                dict(sorted(jwk.items()))))
+            out.append(prepare_credential(settings.key, issuer=settings.issuer,
+                                          now=settings.now, encoding=settings.encoding,
+                                          x5c=settings.x5c, holder_key=holder, **fields))
+        except (InputError, TokenError) as exc:
+            out.append(f"line {item.line}: {exc.message}")
+    return out
+
+
+def issue_batch(lines: Iterable[bytes | None], settings: IssueSettings, *,
+                jobs: int = 1) -> Iterator[IssueResult]:
+    """A credential per line, in input order; a line that fails a check gets its error.
+
+    Every line is read and checked (workers share the checks) before the first credential
+    is signed, here: the checked credentials of the whole input wait in memory. Raises
+    :class:`WorkerLost` when a worker dies (nothing is signed then).
+    """
+    chunks = _chunks(_read_issue_line(number, data)
+                     for number, data in enumerate(lines, start=1))
+    work = functools.partial(_prepare_lines, settings)
+    checked: list[tuple[int, str | None, _Prepared]] = []
+    for chunk, prepared in _run(chunks, work, jobs=jobs, settings=settings):
+        answers = iter(prepared)
+        for item in chunk:
+            if isinstance(item, IssueResult):
+                checked.append((item.line, None, item.error or ""))
+            else:
+                checked.append((item.line, item.fields["subject"], next(answers)))
+    for number, subject, answer in checked:
+        if isinstance(answer, str):
+            yield IssueResult(number, error=answer)
+            continue
+        yield IssueResult(number, subject=subject,
+                          token=jose.sign(answer.header, answer.payload, settings.key))
+
+
+# --- the worker pool -----------------------------------------------------------------------
+
+def _chunks(items: Iterable[T], size: int = CHUNK_LINES) -> Iterator[list[T]]:
+    chunk: list[T] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+#: In a worker process: the settings the batch's work function needs (set once).
+_WORKER_SETTINGS: list[object] = []
+
+
+def _init_worker(settings: object) -> None:
+    """Run once in each worker: library warnings are not the user's business there either."""
+    import warnings
+
+    warnings.simplefilter("ignore")
+    _WORKER_SETTINGS[:] = [settings]
+
+
+def _in_worker(work: Callable[[Any, Sequence[Any]], list[R]], lines: Sequence[Any]) -> list[R]:
+    return work(_WORKER_SETTINGS[0], lines)
+
+
+def _pending(chunk: Sequence[object]) -> list[object]:
+    """The chunk's lines that a worker must handle (the others already have their result)."""
+    return [item for item in chunk if isinstance(item, _VerifyLine | _IssueLine)]
+
+
+def _run(chunks: Iterator[list[Any]], work: functools.partial[list[R]], *, jobs: int,
+         settings: object) -> Iterator[tuple[list[Any], list[R]]]:
+    """Each chunk with its results, in input order: here with one job, else in a pool of
+    ``jobs`` worker processes with a bounded number of chunks in flight."""
+    if jobs <= 1:
+        for chunk in chunks:
+            yield chunk, work(_pending(chunk))
+        return
+    pool = _start_pool(jobs, settings)
+    in_flight: deque[tuple[list[Any], Future[list[R]]]] = deque()
+    try:
+        for chunk in chunks:
+            in_flight.append((chunk, _submit(pool, work, chunk)))
+            while len(in_flight) >= jobs * CHUNKS_PER_WORKER:
+                yield _collect(*in_flight.popleft())
+        while in_flight:
+            yield _collect(*in_flight.popleft())
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _start_pool(jobs: int, settings: object) -> ProcessPoolExecutor:
+    """Workers forked from this process (they inherit the loaded trust store, contexts and
+    validators) where the platform can, else spawned."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context(method),
+                               initializer=_init_worker, initargs=(settings,))
+
+
+def _first_line(chunk: Sequence[Any]) -> int:
+    item = chunk[0]
+    return int(item.line)
+
+
+def _submit(pool: ProcessPoolExecutor, work: functools.partial[list[R]],
+            chunk: list[Any]) -> Future[list[R]]:
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        return pool.submit(_in_worker, work.func, _pending(chunk))
+    except BrokenProcessPool as exc:
+        raise _lost(chunk) from exc
+
+
+def _collect(chunk: list[Any], future: Future[list[R]]) -> tuple[list[Any], list[R]]:
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        return chunk, future.result()
+    except BrokenProcessPool as exc:
+        raise _lost(chunk) from exc
+
+
+def _lost(chunk: Sequence[Any]) -> WorkerLost:
+    return WorkerLost(f"a worker process died; line {_first_line(chunk)} and the lines after "
+                      "it were not processed.")
