@@ -324,7 +324,7 @@ def test_presentation_replayed_with_a_looser_leeway(make_credential: MakeCredent
                                                     tmp_path: Path) -> None:
     """Attack: a presentation verified with --leeway 0 was forgotten when it expired, so
     320 s later a verifier with --leeway 60 accepted it again; it is a replay."""
-    from vc_im._checks.presentation import create_presentation
+    from vc_im._checks.presenting import create_presentation
 
     token = tmp_path / "vp.jwt"
     token.write_text(create_presentation(device_key, [make_credential()], audience=VERIFIER,

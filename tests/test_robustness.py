@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from tests.conftest import DEVICE, NOW, VERIFIER, sign_bytes
 from vc_im import keys
 from vc_im._checks.dpop import DPOP_STEPS, create_proof, verify_proof
-from vc_im._checks.presentation import PRESENTATION_STEPS, create_presentation
+from vc_im._checks.presentation import PRESENTATION_STEPS
+from vc_im._checks.presenting import create_presentation
 from vc_im._jose.jws import b64url_encode, peek_unverified
 from vc_im.report import CODES
 from vc_im.trust import TrustStore

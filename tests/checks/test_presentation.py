@@ -32,7 +32,8 @@ from tests.helpers.presentations import (
 )
 from tests.helpers.vectors import vector_text
 from vc_im import identifiers, keys
-from vc_im._checks.presentation import Presentation, create_presentation, verify_presentation
+from vc_im._checks.presentation import Presentation, verify_presentation
+from vc_im._checks.presenting import create_presentation
 from vc_im._linked.jsonld import V1_CONTEXT, V2_CONTEXT, VCIM_CONTEXT
 from vc_im.credentials import issue_credential
 from vc_im.errors import InputError

@@ -15,7 +15,8 @@ from tests.conftest import DEVICE, HANDLE, ISSUER, NOW, VERIFIER
 from tests.helpers.presentations import NONCE, assert_fails_at, assert_valid
 from tests.helpers.trust_models import USER
 from vc_im import keys
-from vc_im._checks.presentation import create_presentation, verify_presentation
+from vc_im._checks.presentation import verify_presentation
+from vc_im._checks.presenting import create_presentation
 from vc_im.credentials import issue_credential
 from vc_im.keys import Key
 from vc_im.model import NO_EVIDENCE, CredentialType, Encoding, Evidence, Presentation

@@ -28,7 +28,8 @@ from tests.helpers.presentations import (
 )
 from vc_im import keys
 from vc_im._checks.dpop import create_proof
-from vc_im._checks.presentation import create_presentation, verify_presentation
+from vc_im._checks.presentation import verify_presentation
+from vc_im._checks.presenting import create_presentation
 from vc_im.keys import Key
 from vc_im.model import CredentialType, Encoding
 from vc_im.trust import TrustStore

@@ -42,7 +42,8 @@ from tests.helpers.trust_models import (
 )
 from vc_im import keys
 from vc_im._checks.credential import Evidence, verify_credential
-from vc_im._checks.presentation import create_presentation, verify_presentation
+from vc_im._checks.presentation import verify_presentation
+from vc_im._checks.presenting import create_presentation
 from vc_im.credentials import issue_credential
 from vc_im.errors import InputError
 from vc_im.keys import Key

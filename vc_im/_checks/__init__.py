@@ -35,11 +35,10 @@ from vc_im._checks.presentation import (
     DEFAULT_LIFETIME,
     MAX_CREDENTIALS,
     PRESENTATION_STEPS,
-    check_presentable,
-    create_presentation,
     settle_replay,
     verify_presentation,
 )
+from vc_im._checks.presenting import check_presentable, create_presentation
 from vc_im._checks.signer import accept_certificate
 from vc_im._checks.state import CredentialState, Step
 
