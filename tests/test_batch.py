@@ -291,15 +291,24 @@ def test_issue_batch_signs_good_lines_and_reports_bad_ones(
     """Each good line gives a credential that verifies (holder key bound); each bad line its
     error, in input order."""
     lines = [_issue_line(holder_key=dict(device_key.public_jwk), org="Example Corp"),
-             _issue_line(subject="not an identifier"),
+             _issue_line(subject="not an identifier", no_holder_key=True),
              b"{]",
              _issue_line(type="user", subject=HANDLE, im=[DEVICE], valid_for="1d"),
-             _issue_line(colour="red")]
+             _issue_line(colour="red"),
+             _issue_line(),
+             _issue_line(no_holder_key=True),
+             _issue_line(no_holder_key=True, holder_key=dict(device_key.public_jwk))]
     results = list(issue_batch(lines, IssueSettings(issuer_key, ISSUER, NOW), jobs=jobs))
-    assert [item.line for item in results] == [1, 2, 3, 4, 5]
-    assert [item.error is None for item in results] == [True, False, False, True, False]
+    assert [item.line for item in results] == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert [item.error is None for item in results] == [True, False, False, True, False,
+                                                        False, True, False]
     assert "not a valid IM identifier" in str(results[1].error)
     assert "'colour'" in str(results[4].error)
+    assert "without holder_key binds no key" in str(results[5].error)
+    assert "contradict" in str(results[7].error)
+    unbound = verify_credential(str(results[6].token), trust, now=NOW)
+    assert unbound.ok
+    assert unbound.verified.bound_thumbprint is None  # type: ignore[union-attr]
     first = verify_credential(str(results[0].token), trust, now=NOW)
     assert first.ok, first.to_json()
     assert first.verified.holder_key == device_key.public()  # type: ignore[union-attr]
@@ -314,8 +323,8 @@ def test_issue_batch_checks_every_line_before_signing_any(issuer_key: keys.Key) 
     """Input that breaks off after good lines yields no credential at all: nothing is signed
     until every line was read and checked."""
     def lines() -> Iterator[bytes]:
-        yield _issue_line()
-        yield _issue_line()
+        yield _issue_line(no_holder_key=True)
+        yield _issue_line(no_holder_key=True)
         raise OSError("the input broke off")
 
     batch = issue_batch(lines(), IssueSettings(issuer_key, ISSUER, NOW))

@@ -137,7 +137,7 @@ class Report:
     def __reduce__(self) -> tuple[object, ...]:
         """Pickled as its fields, like :class:`Check`."""
         return (Report, (self.kind, self.checks, self.credentials, self.trust, self.status,
-                         self.verified, self.warnings))
+                         self.verified, self.warnings, self.profile))
 
     def __post_init__(self) -> None:
         carried = [warning for check in self.checks for warning in check.warnings]

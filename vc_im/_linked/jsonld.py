@@ -51,6 +51,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import sys
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass
@@ -194,6 +195,7 @@ class ContextLoader:
     """
 
     def __init__(self, directory: Path, pins: Iterable[PinnedContext] = PINNED_CONTEXTS) -> None:
+        _import_pyld()
         from pyld.documentloader.frozen import FrozenDocumentLoader
 
         self._directory = directory
@@ -282,6 +284,28 @@ def check_context(
         raise JsonLdRejected(f"{path} must be exactly {options}", path=path)
 
 
+def _import_pyld() -> None:
+    """Import pyld with its network document loaders unavailable.
+
+    At import, pyld picks a default document loader that fetches over the network (requests,
+    else aiohttp, which pyhanko-certvalidator installs). vc_im always passes its own offline
+    loader, so pyld is imported while neither library can be: its default becomes the dummy
+    loader, which fetches nothing even if a caller forgot a loader, and a cold verification
+    does not import aiohttp and its dependencies (about seventy modules).
+    """
+    if "pyld" in sys.modules:
+        return
+    blocked = [name for name in ("requests", "aiohttp") if name not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None  # type: ignore[assignment]  # import raises ImportError
+    try:
+        import pyld  # noqa: F401
+    finally:
+        for name in blocked:
+            if sys.modules.get(name, False) is None:
+                del sys.modules[name]
+
+
 def expand_checked(
     document: Mapping[str, Any],
     *,
@@ -318,6 +342,7 @@ def expand_checked(
 def expand_uncached(document: Mapping[str, Any], loader: ContextLoader) -> list[dict[str, Any]]:
     """pyld's expansion of ``document``, refusing any dropped property: the reference the
     expansion cache is held to."""
+    _import_pyld()
     from pyld import jsonld
     from pyld.context_resolver import ContextResolver
 
