@@ -96,7 +96,7 @@ def test_support_agent_through_profile_files(keyed: Path) -> None:
     (("issue", "--document", "cred.json", "--key", "k.jwk", "--issuer", "https://x.example"),
      "vc-im: --document signs the document as it is; --issuer does not apply to it.\n"),
     (("issue", "--key", "k.jwk", "--issuer", "https://x.example"),
-     "vc-im: issue needs --subject, --fn (or --document CRED.json).\n"),
+     "vc-im: issue needs --subject and --fn (or --batch FILE, or --document CRED.json).\n"),
     (("issue", "--key", "k.jwk", "--issuer", "https://x.example", "--subject", "im:x@y.z",
       "--fn", "X", "--profile", "w3c"), "vc-im: --profile applies to --document"),
     (("issue", "--document", "missing.json", "--key", "k.jwk"),
