@@ -31,11 +31,11 @@ from vc_im._checks.dpop import (
     normalize_htu,
     verify_proof,
 )
+from vc_im._checks.presentable import check_presentable
 from vc_im._checks.presentation import (
     DEFAULT_LIFETIME,
     MAX_CREDENTIALS,
     PRESENTATION_STEPS,
-    check_presentable,
     create_presentation,
     verify_presentation,
 )

@@ -105,56 +105,6 @@ def _device_subject(tokens: Sequence[str]) -> str:
                      "the presentation's holder (iss).")
 
 
-def check_presentable(key: Key, credentials: Sequence[str], *, now: float) -> None:
-    """Raise :class:`~vc_im.errors.InputError` when a verifier is bound to refuse these
-    credentials presented with ``key`` at ``now``, for a reason the holder can see: one binds
-    another key or none (``holder_binding``), or it has expired.
-
-    A presented parent (a user credential whose bound key signed another presented
-    credential) is bound through that signature, not through ``key``, as the verifier's
-    cascade rule has it; only its expiry is checked here.
-
-    :func:`create_presentation` signs what it is given (a test of a verifier may need what
-    it must refuse); callers that present for real check first (``vc-im present --check``).
-    ``now`` is seconds since the epoch; a float is floored.
-    """
-    now = as_now(now)
-    thumbprint = key.thumbprint()
-    parsed: list[jose.Unverified] = []
-    for number, token in enumerate(credentials, start=1):
-        try:
-            parsed.append(jose.peek_unverified(token.strip()))
-        except TokenError as exc:
-            raise InputError(f"credential {number} is not a compact JWS: {exc.message}") from exc
-    for number, unverified in enumerate(parsed, start=1):
-        payload = unverified.payload
-        cnf = payload.get("cnf")
-        bound: str | None = None
-        bound_key: Key | None = None
-        if isinstance(cnf, dict) and isinstance(cnf.get("jwk"), dict):
-            try:
-                bound_key = key_from_jwk(cnf["jwk"], require="public")
-            except KeyFileError as exc:
-                raise InputError(f"credential {number} binds an unusable key: "
-                                 f"{exc.message}") from exc
-            bound = bound_key.thumbprint()
-        elif isinstance(cnf, dict) and isinstance(cnf.get("jkt"), str):
-            bound = cnf["jkt"]
-        if bound is None:
-            raise InputError(f"credential {number} binds no holder key (no cnf), so every "
-                             "verifier refuses to accept it in a presentation.")
-        parent = (bound_key is not None and _is_user_credential(unverified)
-                  and any(other is not unverified and jose.verify_signature(other, bound_key)
-                          for other in parsed))
-        if not parent and not hmac.compare_digest(bound, thumbprint):
-            raise InputError(f"credential {number} binds the key {bound}, not the presenting "
-                             f"key {thumbprint}; present it with the key it binds.")
-        exp = payload.get("exp")
-        if isinstance(exp, int) and not isinstance(exp, bool) and exp <= now:
-            raise InputError(f"credential {number} expired at {rfc3339(exp)}; ask its issuer "
-                             "for a new one.")
-
-
 def create_presentation(key: Key, credentials: Sequence[str], *, audience: str, nonce: str,
                         now: float, valid_for: int = DEFAULT_LIFETIME,
                         encoding: str = "vc1") -> str:
@@ -419,7 +369,7 @@ def check_credentials(state: PresentationState) -> str:
                               "is not accepted")
     # Every presented user credential may be the parent of a presented device credential.
     presented = tuple(token.token for token in state.tokens
-                      if isinstance(token, jose.Unverified) and _is_user_credential(token))
+                      if isinstance(token, jose.Unverified) and is_user_credential(token))
     evidence = (replace(state.evidence, parents=(*state.evidence.parents, *presented))
                 if presented else state.evidence)
     for token in state.tokens:
@@ -440,7 +390,8 @@ def check_credentials(state: PresentationState) -> str:
     return f"{len(state.credentials)} credential(s) valid"
 
 
-def _is_user_credential(token: jose.Unverified) -> bool:
+def is_user_credential(token: jose.Unverified) -> bool:
+    """Whether an unverified credential's types name ImUserCredential (VC 1.1 or 2.0)."""
     payload = token.payload
     body = payload.get("vc") if isinstance(payload.get("vc"), dict) else payload
     types = body.get("type") if isinstance(body, dict) else None
