@@ -131,7 +131,7 @@ def test_cli_issue_refuses_before_signing(tmp_path: Path) -> None:
                "p.pub.jwk", "--san", PROVIDER, "--name", "im.example.com", "--out", "p.pem",
                "--now", str(NOW - 86400)).returncode == 0
     common = ["issue", "--key", "p.jwk", "--issuer", PROVIDER, "--x5c", "p.pem", "--fn", "B",
-              "--now", str(NOW)]
+              "--now", str(NOW), "--no-holder-key"]
     refused = run(*common, "--subject", ELSEWHERE)
     assert refused.returncode == 2
     assert refused.stdout == ""

@@ -56,7 +56,7 @@ class Provider:
     def issue(self, subject: str) -> Path:
         token = vc_im("issue", "--key", self.key, "--issuer", ISSUER, "--subject", subject,
                       "--fn", "Alice", "--format", self.fmt, "--registry", self.registry,
-                      "--now", NOW).stdout.strip()
+                      "--now", NOW, "--no-holder-key").stdout.strip()
         path = self.root / f"{subject.split('/')[1].split('@')[0]}.jwt"
         path.write_text(token)
         return path

@@ -139,9 +139,11 @@ def trust_document(issuers: list[tuple[str, dict[str, Any], list[str] | None]]) 
 
 def issue_call(key: Path, *extra: object, subject: str = DEVICE, issuer: str = ISSUER,
                now: int | str = ISSUED) -> Call:
-    """``vc-im issue`` with the required options (and --now) first."""
+    """``vc-im issue`` with the required options (and --now) first; ``--no-holder-key``
+    unless ``extra`` binds a holder key, since a device credential needs one or the other."""
+    unbound = () if "--holder-key" in extra else ("--no-holder-key",)
     return call("issue", "--key", key, "--issuer", issuer, "--subject", subject,
-                "--fn", "Alice M. Smith", "--now", now, *extra)
+                "--fn", "Alice M. Smith", "--now", now, *unbound, *extra)
 
 
 def token_of(run: Run) -> str:
@@ -671,10 +673,13 @@ def test_present_vc2_requires_vc2_credentials(world: World) -> None:
         assert_refused(run)
 
 
-def test_present_signs_what_it_is_given(world: World) -> None:
-    """"present signs what it is given; whether the credentials bind the presenting key is for
-    verify to judge": presenting with another key succeeds, and verify says holder_binding."""
-    token = token_of(world.cli.run_call(present_call(world, key=world.other.file)))
+def test_present_no_check_signs_what_it_is_given(world: World) -> None:
+    """present refuses (exit 2) by default a credential bound to another key; with --no-check
+    it signs what it is given, and verify says holder_binding."""
+    refused = world.cli.run_call(present_call(world, key=world.other.file))
+    assert (refused.code, refused.stdout) == (2, "")
+    token = token_of(world.cli.run_call(present_call(world, key=world.other.file,
+                                                     extra=("--no-check",))))
     assert_code(world.cli.run_call(vp_verify_call(world, token)), "holder_binding")
 
 

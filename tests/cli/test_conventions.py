@@ -4,6 +4,7 @@ errors, --json everywhere, the demo)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -135,31 +136,131 @@ def test_issue_with_a_jwks_and_kid(world: dict[str, Path]) -> None:
 
 # --- 3. refusing before signing ------------------------------------------------------------
 
+#: What issue says of a device credential without --holder-key or --no-holder-key.
+NO_HOLDER_KEY = ("vc-im: a device credential without --holder-key binds no key, so every "
+                 "presentation of it is refused; give the device's public key with --holder-key "
+                 "(or --no-holder-key if that is meant).\n")
+
+
+def issue_args(world: dict[str, Path], *extra: object) -> tuple[object, ...]:
+    """``issue`` of a device credential by the world's issuer at NOW, with ``extra``."""
+    return ("issue", "--key", world["issuer"], "--issuer", ISSUER, "--subject", DEVICE,
+            "--fn", "Alice M. Smith", "--now", NOW, *extra)
+
+
+def test_issue_refuses_a_device_credential_without_a_holder_key(
+        world: dict[str, Path]) -> None:
+    """A real process: issue of a device credential with neither --holder-key nor
+    --no-holder-key exits 2 with the one sentence and prints nothing on stdout."""
+    result = run_process(*issue_args(world), cwd=world["root"])
+    assert (result.returncode, result.stdout, result.stderr) == (2, "", NO_HOLDER_KEY)
+    typed = run_cli(*issue_args(world, "--type", "device"))
+    assert (typed.exit_code, typed.stdout, typed.stderr) == (2, "", NO_HOLDER_KEY)
+
+
+def test_issue_no_holder_key_issues_an_unbound_device_credential(
+        world: dict[str, Path]) -> None:
+    """A real process: --no-holder-key issues a device credential without cnf; verify of the
+    credential alone is valid, and verify --json's subject has holder_key null."""
+    root = world["root"]
+    issued = run_process(*issue_args(world, "--no-holder-key"), cwd=root)
+    assert (issued.returncode, issued.stderr) == (0, "")
+    (root / "unbound.jwt").write_text(issued.stdout)
+    payload = json.loads(base64.urlsafe_b64decode(issued.stdout.split(".")[1] + "=="))
+    assert "cnf" not in payload
+    verified = run_process("verify", "unbound.jwt", "--trust", world["trust"], "--now", NOW,
+                           "--json", cwd=root)
+    report = json.loads(verified.stdout)
+    assert (verified.returncode, report["ok"], report["code"]) == (0, True, None)
+    assert (report["subject"]["id"], report["subject"]["holder_key"]) == (DEVICE, None)
+
+
+def test_issue_no_holder_key_contradicts_holder_key(world: dict[str, Path]) -> None:
+    """--no-holder-key with --holder-key exits 2 with one sentence and signs nothing."""
+    result = run_cli(*issue_args(world, "--no-holder-key", "--holder-key",
+                                 world["device_pub"]))
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert one_line(result.stderr) == ("vc-im: --no-holder-key and --holder-key contradict "
+                                       "each other; give one.")
+
+
+def test_issue_of_a_user_credential_needs_no_holder_key(world: dict[str, Path]) -> None:
+    """The holder-key rule is for device credentials: --type user without one still issues."""
+    result = run_cli("issue", "--key", world["issuer"], "--issuer", ISSUER, "--subject", HANDLE,
+                     "--fn", "Alice M. Smith", "--type", "user", "--now", NOW)
+    assert (result.exit_code, result.stderr) == (0, "")
+
+
 def test_present_check_refuses_unbound_or_expired_credentials(
         world: dict[str, Path]) -> None:
-    """present --check refuses a key the credential does not bind and an expired credential
-    (exit 2, nothing printed); without --check it signs what it is given (CONTRACT.md)."""
+    """present checks by default: it refuses a key the credential does not bind, an expired
+    credential and an unbound one (exit 2, one sentence, nothing printed); --check says the
+    same explicitly; --no-check signs what it is given, and verify refuses it."""
     other = keys.generate("Ed25519")
     keys.write_private_key(world["root"] / "other.jwk", other)
-    base = ("present", "--credential", world["vc"], "--audience", VERIFIER, "--nonce", "n" * 22,
-            "--check")
-    wrong = run_cli(*base, "--key", world["root"] / "other.jwk", "--now", NOW)
-    assert (wrong.exit_code, wrong.stdout) == (2, "")
-    assert "not the presenting key" in one_line(wrong.stderr)
+    base = ("present", "--credential", world["vc"], "--audience", VERIFIER, "--nonce", "n" * 22)
     late = str(int(NOW) + 91 * 86400)
-    expired = run_cli(*base, "--key", world["device"], "--now", late)
-    assert (expired.exit_code, expired.stdout) == (2, "")
-    assert "expired" in one_line(expired.stderr)
-    unchecked = run_cli(*base[:-1], "--key", world["root"] / "other.jwk", "--now", NOW)
-    assert unchecked.exit_code == 0
-    unbound = run_cli("issue", "--key", world["issuer"], "--issuer", ISSUER, "--subject", DEVICE,
-                      "--fn", "A", "--now", NOW)
+    for flags in ((), ("--check",)):
+        wrong = run_cli(*base, *flags, "--key", world["root"] / "other.jwk", "--now", NOW)
+        assert (wrong.exit_code, wrong.stdout) == (2, "")
+        assert "not the presenting key" in one_line(wrong.stderr)
+        expired = run_cli(*base, *flags, "--key", world["device"], "--now", late)
+        assert (expired.exit_code, expired.stdout) == (2, "")
+        assert "expired" in one_line(expired.stderr)
+    unbound = run_cli(*issue_args(world, "--no-holder-key"))
     (world["root"] / "unbound.jwt").write_text(unbound.stdout)
     none = run_cli("present", "--credential", world["root"] / "unbound.jwt", "--audience",
-                   VERIFIER, "--nonce", "n" * 22, "--check", "--key", world["device"],
-                   "--now", NOW)
-    assert none.exit_code == 2
+                   VERIFIER, "--nonce", "n" * 22, "--key", world["device"], "--now", NOW)
+    assert (none.exit_code, none.stdout) == (2, "")
     assert "binds no holder key" in one_line(none.stderr)
+    unchecked = run_cli(*base, "--no-check", "--key", world["root"] / "other.jwk", "--now", NOW)
+    assert (unchecked.exit_code, unchecked.stderr) == (0, "")
+
+
+def _present_and_verify(world: dict[str, Path], key: Path, now: str, *flags: str,
+                        ) -> tuple[subprocess.CompletedProcess[str],
+                                   subprocess.CompletedProcess[str] | None]:
+    """Real processes: present the world's credential with ``key`` at ``now`` (and
+    ``flags``), then, if that signed, verify the presentation at ``now``."""
+    root = world["root"]
+    presented = run_process("present", "--credential", world["vc"], "--audience", VERIFIER,
+                            "--nonce", "n" * 22, "--key", key, "--now", now, *flags, cwd=root)
+    if presented.returncode != 0:
+        return presented, None
+    (root / "vp.jwt").write_text(presented.stdout)
+    verified = run_process("verify", "vp.jwt", "--trust", world["trust"], "--now", now,
+                           "--audience", VERIFIER, "--nonce", "n" * 22, "--store",
+                           root / f"s{now}.sqlite3", "--json", cwd=root)
+    return presented, verified
+
+
+def test_present_refuses_another_key_and_no_check_leaves_it_to_verify(
+        world: dict[str, Path]) -> None:
+    """Real processes: present refuses by default a credential bound to another key (exit 2,
+    nothing on stdout); with --no-check it signs it and verify refuses with holder_binding."""
+    keys.write_private_key(world["root"] / "other.jwk", keys.generate("Ed25519"))
+    refused, _ = _present_and_verify(world, world["root"] / "other.jwk", NOW)
+    assert (refused.returncode, refused.stdout) == (2, "")
+    assert one_line(refused.stderr).startswith("vc-im: credential 1 binds the key ")
+    signed, verified = _present_and_verify(world, world["root"] / "other.jwk", NOW,
+                                           "--no-check")
+    assert (signed.returncode, signed.stderr) == (0, "")
+    assert verified is not None
+    assert (verified.returncode, json.loads(verified.stdout)["code"]) == (1, "holder_binding")
+
+
+def test_present_refuses_an_expired_credential_and_no_check_leaves_it_to_verify(
+        world: dict[str, Path]) -> None:
+    """Real processes: present refuses by default an expired credential (exit 2, nothing on
+    stdout); with --no-check it signs it and verify refuses with expired."""
+    late = str(int(NOW) + 91 * 86400)
+    refused, _ = _present_and_verify(world, world["device"], late)
+    assert (refused.returncode, refused.stdout) == (2, "")
+    assert one_line(refused.stderr).startswith("vc-im: credential 1 expired at ")
+    signed, verified = _present_and_verify(world, world["device"], late, "--no-check")
+    assert (signed.returncode, signed.stderr) == (0, "")
+    assert verified is not None
+    assert (verified.returncode, json.loads(verified.stdout)["code"]) == (1, "expired")
 
 
 # --- 5. conventions ------------------------------------------------------------------------

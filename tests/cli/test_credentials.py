@@ -56,10 +56,12 @@ def holder_files(tmp_path_factory: pytest.TempPathFactory,
 
 @pytest.fixture(scope="session")
 def issue_token(issuer_file: Path) -> Callable[..., str]:
-    """Run vc-im issue for Alice's device with extra options; return the token."""
+    """Run vc-im issue for Alice's device with extra options (``--no-holder-key`` unless they
+    bind a holder key); return the token."""
     def issue(*extra: object) -> str:
+        unbound = () if "--holder-key" in extra else ("--no-holder-key",)
         result = run_cli("issue", "--key", issuer_file, "--issuer", ISSUER, "--subject", DEVICE,
-                         "--fn", "Alice M. Smith", "--now", NOW, *extra)
+                         "--fn", "Alice M. Smith", "--now", NOW, *unbound, *extra)
         assert result.exit_code == 0, result.stderr
         assert result.stdout.endswith("\n")
         assert result.stdout.count("\n") == 1
@@ -168,7 +170,7 @@ def test_issue_options_reach_the_credential(issue_token: Callable[..., str],
 def test_issue_now_forms(now: str, issuer_file: Path) -> None:
     """--now takes RFC 3339 (any offset) or epoch seconds; nbf and iat are that second."""
     result = run_cli("issue", "--key", issuer_file, "--issuer", ISSUER, "--subject", DEVICE,
-                     "--fn", "Alice", "--now", now)
+                     "--fn", "Alice", "--now", now, "--no-holder-key")
     assert result.exit_code == 0
     _, payload = claims_of(result.stdout.strip())
     assert (payload["nbf"], payload["iat"], payload["exp"]) == (NOW, NOW, EXP)
@@ -208,7 +210,8 @@ def test_issue_refuses_bad_input(option: str, value: str, problem: str,
     arguments: dict[str, str] = {"--key": str(issuer_file), "--issuer": ISSUER,
                                  "--subject": DEVICE, "--fn": "Alice", "--now": str(NOW)}
     arguments[option] = value
-    result = run_cli("issue", *[x for pair in arguments.items() for x in pair])
+    result = run_cli("issue", *[x for pair in arguments.items() for x in pair],
+                     "--no-holder-key")
     assert problem in assert_one_sentence_exit_2(result)
 
 
@@ -361,7 +364,8 @@ def test_verify_other_issuer_domains(issuer_file: Path, trust_file: Path,
                                      tmp_path: Path) -> None:
     """A credential naming an identifier outside the issuer's domains: invalid: untrusted_issuer."""
     result = run_cli("issue", "--key", issuer_file, "--issuer", ISSUER, "--subject", DEVICE,
-                     "--fn", "Alice", "--im", "im:%40alice@other.example", "--now", NOW)
+                     "--fn", "Alice", "--im", "im:%40alice@other.example", "--now", NOW,
+                     "--no-holder-key")
     (tmp_path / "vc.jwt").write_text(result.stdout)
     assert verify(tmp_path / "vc.jwt", trust_file).stdout.startswith(
         "invalid: untrusted_issuer\n")
@@ -531,7 +535,7 @@ def test_end_to_end_in_real_processes(tmp_path: Path) -> None:
 
     issued = run_process("issue", "--key", "issuer.jwk", "--issuer", ISSUER, "--subject",
                          DEVICE, "--fn", "Alice M. Smith", "--im", HANDLE, "--format", "vc2",
-                         cwd=tmp_path, text=False)
+                         "--no-holder-key", cwd=tmp_path, text=False)
     assert (issued.returncode, issued.stderr) == (0, b"")
     (tmp_path / "vc.jwt").write_bytes(issued.stdout)
 

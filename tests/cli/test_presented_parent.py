@@ -47,10 +47,13 @@ def world(tmp_path: Path, issuer_key: Key) -> Path:
     return tmp_path
 
 
-def present_and_verify(directory: Path, key: str, *credentials: str,
+def present_and_verify(directory: Path, key: str, *credentials: str, check: bool = True,
                        ) -> tuple[int, str, dict[str, object]]:
-    """Present ``credentials`` with ``key``, verify it: (exit code, stderr, JSON report)."""
+    """Present ``credentials`` with ``key`` (``check=False``: with --no-check, to sign what
+    the verifier must refuse), verify it: (exit code, stderr, JSON report)."""
     options = [item for credential in credentials for item in ("--credential", credential)]
+    if not check:
+        options.append("--no-check")
     (directory / "vp.jwt").write_text(ok(directory, "present", "--key", key, *options,
                                          "--audience", VERIFIER, "--nonce", "n-1",
                                          "--now", NOW))
@@ -73,10 +76,21 @@ def test_presented_parent_is_accepted(world: Path) -> None:
 def test_user_credential_presented_for_a_device_it_did_not_issue(world: Path) -> None:
     """The phone (issued by the domain) presents Alice's user credential too: refused."""
     code, stderr, report = present_and_verify(world, "phone.jwk", "phone.jwt",
-                                              "alice.user.jwt")
+                                              "alice.user.jwt", check=False)
     assert code == 1
     reason = (f"The user credential of {USER} binds another key than the device credential, "
               "and issued no presented device credential (its key signed none), so nothing "
               "binds it to this presentation.")
     assert stderr == f"vc-im: invalid (holder_binding): {reason}\n"
     assert report["ok"] is False
+
+
+def test_present_refuses_a_user_credential_that_issued_no_presented_device(world: Path) -> None:
+    """present checks by default: a user credential binding another key than --key is exempt
+    only when its key signed a presented credential, so the phone's is refused (exit 2)."""
+    result = run_process("present", "--key", "phone.jwk", "--credential", "phone.jwt",
+                         "--credential", "alice.user.jwt", "--audience", VERIFIER, "--nonce",
+                         "n-1", "--now", NOW, cwd=world)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.startswith("vc-im: credential 2 binds the key ")
+    assert result.stderr.count("\n") == 1

@@ -294,7 +294,7 @@ def check_credentials(state: PresentationState) -> str:
                               "is not accepted")
     # Every presented user credential may be the parent of a presented device credential.
     presented = tuple(token.token for token in state.tokens
-                      if isinstance(token, jose.Unverified) and _is_user_credential(token))
+                      if isinstance(token, jose.Unverified) and is_user_credential(token))
     evidence = (replace(state.evidence, parents=(*state.evidence.parents, *presented))
                 if presented else state.evidence)
     for token in state.tokens:
@@ -315,7 +315,8 @@ def check_credentials(state: PresentationState) -> str:
     return f"{len(state.credentials)} credential(s) valid"
 
 
-def _is_user_credential(token: jose.Unverified) -> bool:
+def is_user_credential(token: jose.Unverified) -> bool:
+    """Whether an unverified credential's types name ImUserCredential (VC 1.1 or 2.0)."""
     payload = token.payload
     body = payload.get("vc") if isinstance(payload.get("vc"), dict) else payload
     types = body.get("type") if isinstance(body, dict) else None
