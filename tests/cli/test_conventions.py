@@ -267,10 +267,10 @@ def test_present_refuses_an_expired_credential_and_no_check_leaves_it_to_verify(
 
 def test_a_usage_error_off_a_terminal_is_one_plain_sentence(tmp_path: Path) -> None:
     """A missing option, piped: one line, no box, exit 2; with --json, a JSON error."""
-    result = run_process("issue", "--key", "k.jwk", cwd=tmp_path)
+    result = run_process("dpop", "create", "--key", "k.jwk", cwd=tmp_path)
     assert result.returncode == 2
     line = one_line(result.stderr)
-    assert line.startswith("vc-im: Missing option '--issuer'")
+    assert line.startswith("vc-im: Missing option '--htm'")
     assert "╭" not in result.stderr
     as_json = run_process("nonce", "--json", "--bogus", cwd=tmp_path)
     error = json.loads(as_json.stdout)["error"]
