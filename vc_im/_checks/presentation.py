@@ -64,6 +64,7 @@ from vc_im.times import seconds_to_rfc3339 as rfc3339
 from vc_im.trust.store import TrustStore
 
 if TYPE_CHECKING:
+    from vc_im.profiles import Profile
     from vc_im.replay import StoreLike
 
 #: Presentations live briefly: created at most this long ago (CONTRACT.md).
@@ -103,44 +104,6 @@ def _device_subject(tokens: Sequence[str]) -> str:
                 return subject
     raise InputError("a presentation needs an ImDeviceCredential: its subject, the device, is "
                      "the presentation's holder (iss).")
-
-
-def check_presentable(key: Key, credentials: Sequence[str], *, now: float) -> None:
-    """Raise :class:`~vc_im.errors.InputError` when a verifier is bound to refuse these
-    credentials presented with ``key`` at ``now``, for a reason the holder can see: one binds
-    another key or none (``holder_binding``), or it has expired.
-
-    :func:`create_presentation` signs what it is given (a test of a verifier may need what
-    it must refuse); callers that present for real check first (``vc-im present --check``).
-    ``now`` is seconds since the epoch; a float is floored.
-    """
-    now = as_now(now)
-    thumbprint = key.thumbprint()
-    for number, token in enumerate(credentials, start=1):
-        try:
-            payload = jose.peek_unverified(token.strip()).payload
-        except TokenError as exc:
-            raise InputError(f"credential {number} is not a compact JWS: {exc.message}") from exc
-        cnf = payload.get("cnf")
-        bound: str | None = None
-        if isinstance(cnf, dict) and isinstance(cnf.get("jwk"), dict):
-            try:
-                bound = key_from_jwk(cnf["jwk"], require="public").thumbprint()
-            except KeyFileError as exc:
-                raise InputError(f"credential {number} binds an unusable key: "
-                                 f"{exc.message}") from exc
-        elif isinstance(cnf, dict) and isinstance(cnf.get("jkt"), str):
-            bound = cnf["jkt"]
-        if bound is None:
-            raise InputError(f"credential {number} binds no holder key (no cnf), so every "
-                             "verifier refuses to accept it in a presentation.")
-        if not hmac.compare_digest(bound, thumbprint):
-            raise InputError(f"credential {number} binds the key {bound}, not the presenting "
-                             f"key {thumbprint}; present it with the key it binds.")
-        exp = payload.get("exp")
-        if isinstance(exp, int) and not isinstance(exp, bool) and exp <= now:
-            raise InputError(f"credential {number} expired at {rfc3339(exp)}; ask its issuer "
-                             "for a new one.")
 
 
 def create_presentation(key: Key, credentials: Sequence[str], *, audience: str, nonce: str,
@@ -586,8 +549,13 @@ PRESENTATION_STEPS: tuple[Step, ...] = (
 def verify_presentation(token: str | bytes | jose.Unverified, trust: TrustStore, *, now: float,
                         audience: str | None, nonce: str | None,
                         leeway: int = DEFAULT_LEEWAY, store: StoreLike | None = None,
-                        evidence: Evidence = NO_EVIDENCE) -> Report:
+                        evidence: Evidence = NO_EVIDENCE, profile: Profile | None = None,
+                        ) -> Report:
     """Verify a presentation and its credentials; never raises for invalid input.
+
+    The IM presentation rules apply, or the ``w3c`` ones (``profile`` ``w3c`` or a profile
+    file's, or credentials whose issuers the trust file lets issue other profiles: see
+    :mod:`vc_im._checks.profiled_presentation`).
 
     Raises :class:`~vc_im.errors.InputError` only when the replay ``store``
     cannot be used.
@@ -595,11 +563,16 @@ def verify_presentation(token: str | bytes | jose.Unverified, trust: TrustStore,
     ``now`` is seconds since the epoch; a float is floored (:func:`vc_im.times.as_now`).
     """
     now = as_now(now)
+    from vc_im._checks import profiled_presentation as w3c  # the w3c rules, when they apply
+
+    if w3c.applies(token, trust, profile):
+        return w3c.verify(token, trust, now=now, leeway=leeway, audience=audience, nonce=nonce,
+                          store=store, evidence=evidence, profile=profile)
     state = PresentationState(token, trust, now, leeway, audience, nonce, store, evidence)
     checks = run_checks(PRESENTATION_STEPS, state)
     report = Report("presentation", checks, tuple(state.nested))
     if not report.ok:
-        return report
+        return w3c.explain(report, state.unverified)
     assert state.holder is not None
     assert state.holder_key is not None
     payload = state.payload
