@@ -14,10 +14,10 @@ profile or of a profile file, or none. Which rules apply (:func:`applies`):
 The checks, in order: ``format``, ``header``, ``alg``, ``claims`` (the document: VC DM 1.1
 §6.3.1 maps ``iss`` back to ``holder`` and ``jti`` to ``id``; a ``vp+jwt`` is the document,
 its ``iss`` and ``jti`` agreeing), ``audience`` and ``nonce`` (when the verifier gives them),
-``time``, ``context`` (the encoding's W3C base context first, pinned contexts only, JSON-LD
-expansion drops nothing), ``schema`` (every data-model MUST
-:func:`vc_im.vcdm.check_presentation` checks), ``holder_key``, ``signature``, ``credentials``,
-``holder_binding`` and ``replay``.
+``time``, ``schema`` (every data-model MUST :func:`vc_im.vcdm.check_presentation` checks),
+``context`` (the encoding's W3C base context first, pinned contexts only, JSON-LD expansion
+drops nothing), ``holder_key``, ``signature``, ``credentials``, ``holder_binding`` and
+``replay``.
 
 The holder's key: the header's ``jwk``; a ``kid`` that is a did:key or did:jwk URL, and a
 holder that is a did:key or did:jwk, name it too, and every key named must be the same. With
@@ -457,8 +457,8 @@ W3C_PRESENTATION_STEPS: tuple[Step, ...] = (
     ("audience", _audience),
     ("nonce", _nonce),
     ("time", _time),
-    ("context", _context),
     ("schema", _schema),
+    ("context", _context),
     ("holder_key", _holder_key),
     ("signature", _signature),
     ("credentials", _credentials),
