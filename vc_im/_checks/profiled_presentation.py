@@ -22,9 +22,12 @@ drops nothing), ``holder_key``, ``signature``, ``credentials``, ``holder_binding
 The holder's key: the header's ``jwk``; a ``kid`` that is a did:key or did:jwk URL, and a
 holder that is a did:key or did:jwk, name it too, and every key named must be the same. With
 none of them (a holder that is an ``https`` URL, say) there is no key: the header must carry
-the ``jwk``. Holder binding: a credential that binds a key (``cnf``) must bind this one; one
+the ``jwk``. Any other ``kid`` is a hint (RFC 7515), except a thumbprint URI, which must
+name that key. Holder binding: a credential that binds a key (``cnf``) must bind this one; one
 that binds none is accepted when its subject is the holder, and otherwise too, since the data
-model has no binding rule, with a warning (anyone who holds it can present it).
+model has no binding rule, with a warning (anyone who holds it can present it). Since the key
+comes from the presentation itself, not from its credentials as under the IM rules, the
+signature is checked before the credentials are, and the binding after.
 """
 
 from __future__ import annotations
@@ -64,7 +67,10 @@ from vc_im.times import TimeRules
 from vc_im.times import seconds_to_rfc3339 as rfc3339
 
 if TYPE_CHECKING:
+    from vc_im.model import Evidence
     from vc_im.profiles import Profile
+    from vc_im.replay import StoreLike
+    from vc_im.trust.store import TrustStore
 
 _IM_TYPES = frozenset({"ImDeviceCredential", "ImUserCredential"})
 _IM_PROFILES = frozenset({"im-device", "im-user"})
@@ -116,7 +122,8 @@ def _not_im(unverified: jose.Unverified) -> bool | None:
     return all(not _types(token.payload) & _IM_TYPES for token in peeked if token is not None)
 
 
-def applies(token: str | bytes | jose.Unverified, trust: Any, profile: Profile | None) -> bool:
+def applies(token: str | bytes | jose.Unverified, trust: TrustStore,
+            profile: Profile | None) -> bool:
     """Whether the ``w3c`` presentation rules apply (see the module notes); reads the
     presentation unverified, only to choose."""
     if profile is not None:
@@ -126,8 +133,8 @@ def applies(token: str | bytes | jose.Unverified, trust: Any, profile: Profile |
     except TokenError:
         return False
     items = _embedded(unverified)
-    if not items or _not_im(unverified) is not True:
-        return False
+    if not items or len(items) > MAX_CREDENTIALS or _not_im(unverified) is not True:
+        return False  # the IM rules report what is wrong
     for item in items:
         peeked = _peek(item)
         issuer = trust.issuer(issuer_of(peeked.payload)) if peeked is not None and isinstance(
@@ -467,9 +474,9 @@ W3C_PRESENTATION_STEPS: tuple[Step, ...] = (
 )
 
 
-def verify(token: str | bytes | jose.Unverified, trust: Any, *, now: int, leeway: int,
-           audience: str | None, nonce: str | None, store: Any, evidence: Any,
-           profile: Profile | None) -> Report:
+def verify(token: str | bytes | jose.Unverified, trust: TrustStore, *, now: int, leeway: int,
+           audience: str | None, nonce: str | None, store: StoreLike | None,
+           evidence: Evidence, profile: Profile | None) -> Report:
     """Verify a presentation under the ``w3c`` rules; never raises for invalid input (an
     unusable replay ``store`` raises, as for IM presentations)."""
     state = W3cPresentationState(token, trust, now, leeway, audience, nonce, store, evidence,
