@@ -2,7 +2,8 @@
 
 :func:`create_presentation` signs a presentation with the holder's key (VC Data Model 1.1
 ``vp`` claim, or 2.0 ``vp+jwt`` with enveloped credentials); :func:`verify_presentation`
-reports every check, with one nested report per embedded credential.
+reports every check, with one nested report per embedded credential, under the IM
+presentation rules or, for W3C presentations the verifier allows, the ``w3c`` ones.
 :func:`present_document` signs a presentation document as it is, under the ``w3c`` profile
 (a holder's presentation of any credentials, no device credential required).
 """
