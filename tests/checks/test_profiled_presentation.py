@@ -404,3 +404,26 @@ def test_a_credential_binding_another_key_is_always_refused(
     vp = present_document(presenter, vp_document(holder, token), now=NOW)
     report = run(vp, w3c_trust(employer_key), tmp_path, audience=None, nonce=None)
     assert failed(report) == ("holder_binding", "holder_binding")
+
+
+def test_profile_file_credentials_choose_the_w3c_rules(employer_key: keys.Key,
+                                                        holder_key: keys.Key,
+                                                        tmp_path: Path) -> None:
+    """An issuer whose trust-file profiles name only a profile file: its credential, presented
+    without --profile, gets the w3c presentation rules and its own profile's report (a
+    presentation mixing it with an IM credential keeps the IM rules: test_profiles.py)."""
+    from tests.test_profiles import OTHER, agent_document, write_agent_profile
+    from vc_im.profiles import read_profile_file
+
+    profile = read_profile_file(write_agent_profile(tmp_path / "profiles"))
+    agent = issue_document(employer_key, agent_document(), now=NOW, profile=profile)
+    issuers = TrustStore.of(TrustedIssuer(OTHER, (employer_key.public(),),
+                                          frozenset({"sirius.example"}),
+                                          frozenset({"support-agent"})))
+    trust = TrustStore(issuers.issuers, profiles=(profile,))
+    vp = present_document(holder_key, vp_document(holder_key.did_key(), agent), now=NOW,
+                          audience=AUDIENCE, nonce=NONCE)
+    report = run(vp, trust, tmp_path)
+    assert report.ok, report.to_json()
+    assert (report.profile, report.credentials[0].profile) == ("w3c", "support-agent")
+    assert len(report.warnings) == 1  # binds no key, and its subject is not the holder
