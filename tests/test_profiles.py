@@ -466,13 +466,15 @@ def presentation(**changes: Any) -> dict[str, Any]:
 
 
 def test_present_document_vc1_maps_holder_id_and_times(other_key: keys.Key) -> None:
-    """vc1: the document in vp, iss its holder, jti its id, iat/nbf/exp, aud and nonce."""
+    """vc1: the document in vp, iss its holder, jti its id, iat/nbf/exp, aud and nonce; the
+    header carries the public jwk (a verifier's only way to a holder key that is no DID)."""
     from vc_im.presentations import present_document
 
     token = present_document(other_key, presentation(), now=NOW, audience="https://v.example",
                              nonce="n-1", valid_for=120)
     parts = jose.peek_unverified(token)
-    assert parts.header == {"alg": "ES256", "typ": "JWT", "kid": other_key.kid}
+    assert parts.header == {"alg": "ES256", "typ": "JWT", "kid": other_key.kid,
+                            "jwk": other_key.header_jwk()}
     assert parts.payload == {"iss": "did:example:ford", "iat": NOW, "nbf": NOW,
                              "exp": NOW + 120, "jti": presentation()["id"],
                              "aud": "https://v.example", "nonce": "n-1", "vp": presentation()}

@@ -27,10 +27,11 @@ def blocks() -> list[tuple[str, str]]:
 
 def test_readme_has_the_examples_the_docs_promise() -> None:
     """The flow, one worked example per trust model, the certificate cascade, the
-    access-token flow and the credential profiles are marked runnable."""
+    access-token flow, the credential profiles and a W3C presentation are marked runnable."""
     assert [name for name, _ in blocks()] == ["flow", "central", "cascade", "x509",
                                               "x509-cascade", "wot", "wellknown", "status",
-                                              "token", "profiles", "w3c"]
+                                              "token", "profiles", "w3c",
+                                              "w3c-presentation"]
 
 
 def test_readme_examples_run(tmp_path: Path) -> None:

@@ -196,7 +196,7 @@ class _Deferred:
     def __init__(self) -> None:
         self.use: PresentationUse | None = None
 
-    def consume_presentation(self, *, nonce: str, issuer: str, jti: str, now: int,
+    def consume_presentation(self, *, nonce: str | None, issuer: str, jti: str, now: int,
                              expires_at: int) -> ReplayOutcome:
         """Note the use; the replay check passes for now and is settled later."""
         self.use = PresentationUse(nonce, issuer, jti, now, expires_at)

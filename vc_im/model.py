@@ -226,6 +226,26 @@ class Presentation:
 
 
 @dataclass(frozen=True, slots=True)
+class ProfiledPresentation:
+    """A presentation verified under the ``w3c`` presentation rules: a holder (any URI, or
+    none named) presenting ``w3c`` or profile-file credentials, or none."""
+
+    profile: str
+    holder: str | None
+    #: The key that signed it: the header's jwk, or the did:key/did:jwk it names.
+    holder_key: Key
+    #: The presentation's data-model document (VC DM 1.1 claims mapped back, §6.3.1).
+    document: Mapping[str, Any] = field(repr=False)
+    credentials: tuple[ProfiledCredential, ...] = ()
+    id: str | None = None
+    audience: str | None = None
+    nonce: str | None = None
+    issued_at: int | None = None
+    #: The last moment it was acceptable (``exp``, else ``iat`` plus 300 s).
+    expires_at: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Proof:
     """A verified DPoP proof."""
 

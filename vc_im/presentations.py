@@ -2,7 +2,8 @@
 
 :func:`create_presentation` signs a presentation with the holder's key (VC Data Model 1.1
 ``vp`` claim, or 2.0 ``vp+jwt`` with enveloped credentials); :func:`verify_presentation`
-reports every check, with one nested report per embedded credential.
+reports every check, with one nested report per embedded credential, under the IM
+presentation rules or, for W3C presentations the verifier allows, the ``w3c`` ones.
 :func:`present_document` signs a presentation document as it is, under the ``w3c`` profile
 (a holder's presentation of any credentials, no device credential required).
 """
@@ -20,6 +21,7 @@ from vc_im._checks import (
     check_presentable,
     create_presentation,
     verify_presentation,
+    without_jwts,
 )
 from vc_im.errors import InputError
 from vc_im.keys import Key
@@ -47,8 +49,10 @@ def present_document(key: Key, document: Mapping[str, Any], *, now: int,
     its ``holder``, start with the encoding's W3C base context, use pinned contexts only and
     expand losslessly. ``vc1``: a VC DM 1.1 JWT, the document in ``vp``, ``iss`` its holder,
     ``jti`` its id, and ``iat``/``nbf``/``exp`` (``valid_for``) with ``aud`` and ``nonce``
-    when given; ``vc2``: the document itself as a ``vp+jwt`` (audience and nonce, if wanted,
-    belong in the document). Raises :class:`~vc_im.errors.InputError` with the first problem.
+    when given; ``vc2``: the document itself as a ``vp+jwt``, with ``iat`` and ``exp`` added
+    unless it has one of them (audience and nonce, if wanted, belong in the document). The
+    header carries the public ``jwk``; a did:key or did:jwk holder must name ``key``. Raises
+    :class:`~vc_im.errors.InputError` with the first problem.
     """
     from vc_im import _linked, vcdm
     from vc_im.profiles import W3C
@@ -79,17 +83,23 @@ def present_document(key: Key, document: Mapping[str, Any], *, now: int,
         raise InputError(f"refusing to present: the @context must start with {base} and name "
                          "only contexts vc_im holds pinned (nothing is fetched).")
     try:
-        _linked.expand_checked(_without_jwts(document), allowed_types=None, loader=loader)
+        _linked.expand_checked(without_jwts(document), allowed_types=None, loader=loader)
     except _linked.JsonLdRejected as exc:
         raise InputError(f"refusing to present (context_rejected): {exc.message}") from exc
+    _holder_names(key, holder_id)
+    if not 0 < valid_for <= 600:
+        raise InputError("a presentation's lifetime must be between 1 and 600 s.")
+    # The header carries the public key: a verifier has no other way to a holder's key
+    # unless the holder is a did:key or did:jwk.
+    header = {"alg": key.alg, "kid": key.kid, "jwk": key.header_jwk()}
     if version == 2:
         if audience is not None or nonce is not None:
             raise InputError("--format vc2 signs the document itself: put the audience and "
                              "nonce in the document.")
-        return jose.sign({"alg": key.alg, "typ": "vp+jwt", "kid": key.kid}, dict(document),
-                         key)
-    if not 0 < valid_for <= 600:
-        raise InputError("a presentation's lifetime must be between 1 and 600 s.")
+        payload = dict(document)
+        if "iat" not in payload and "exp" not in payload:  # a presentation is short-lived
+            payload.update(iat=now, exp=now + valid_for)
+        return jose.sign({**header, "typ": "vp+jwt"}, payload, key)
     claims: dict[str, Any] = {"iss": holder_id, "iat": now, "nbf": now, "exp": now + valid_for}
     if isinstance(document.get("id"), str):
         claims["jti"] = document["id"]
@@ -98,15 +108,20 @@ def present_document(key: Key, document: Mapping[str, Any], *, now: int,
     if nonce is not None:
         claims["nonce"] = nonce
     claims["vp"] = dict(document)
-    return jose.sign({"alg": key.alg, "typ": "JWT", "kid": key.kid}, claims, key)
+    return jose.sign({**header, "typ": "JWT"}, claims, key)
 
 
-def _without_jwts(document: Mapping[str, Any]) -> Mapping[str, Any]:
-    """VC 1.1 presentations may embed credentials as JWT strings ([1.1] §6.3.1): each is
-    secured and read on its own, so expansion leaves them out."""
-    value = document.get("verifiableCredential")
-    if not isinstance(value, list) or not any(isinstance(item, str) for item in value):
-        return document
-    kept = [item for item in value if not isinstance(item, str)]
-    rest = {name: item for name, item in document.items() if name != "verifiableCredential"}
-    return {**rest, "verifiableCredential": kept} if kept else rest
+def _holder_names(key: Key, holder: str) -> None:
+    """A holder that is a did:key or did:jwk names its key: it must be the signing one."""
+    if not holder.startswith(("did:key:", "did:jwk:")):
+        return
+    from vc_im.errors import KeyFileError
+    from vc_im.keys import resolve_did
+
+    try:
+        named = resolve_did(holder)
+    except KeyFileError as exc:
+        raise InputError(f"refusing to present: the holder {holder[:80]}: {exc.message}") from exc
+    if named.thumbprint() != key.thumbprint():
+        raise InputError(f"refusing to present: the holder {holder[:80]} names another key "
+                         "than the signing one, so every verifier would refuse it.")

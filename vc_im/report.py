@@ -22,7 +22,14 @@ from typing import TYPE_CHECKING, Literal, TypeVar
 from vc_im.errors import TokenError, VerificationFailed
 
 if TYPE_CHECKING:
-    from vc_im.model import AccessToken, Credential, Presentation, ProfiledCredential, Proof
+    from vc_im.model import (
+        AccessToken,
+        Credential,
+        Presentation,
+        ProfiledCredential,
+        ProfiledPresentation,
+        Proof,
+    )
 
 Kind = Literal["credential", "presentation", "dpop", "certificate", "access_token"]
 
@@ -124,8 +131,8 @@ class Report:
     #: The status entries checked (list, index, purpose, status), JSON-ready.
     status: tuple[Mapping[str, object], ...] = ()
     #: What was verified, when ``ok``: the credential, presentation, proof or access token.
-    verified: Credential | ProfiledCredential | Presentation | Proof | AccessToken | None = field(
-        default=None, compare=False, repr=False)
+    verified: (Credential | ProfiledCredential | Presentation | ProfiledPresentation | Proof
+               | AccessToken | None) = field(default=None, compare=False, repr=False)
     #: Sentences worth a look that fail nothing (a contradiction the policy only reports, a
     #: statement that could not be fetched): those of the checks, then those given, each once
     #: and on one line. Nested reports keep their own.
@@ -185,13 +192,22 @@ class Report:
         device credential of its holder (its ``iss``), with the presenting key's thumbprint;
         a DPoP report the credential the proof is bound to, or only the proof key; an access
         token report the device it is for (``credential_id`` its ``jti``, ``holder_key`` its
-        ``cnf.jkt``); a ``w3c`` or profile-file credential its subject's ``id``. Every
+        ``cnf.jkt``); a ``w3c`` or profile-file credential its subject's ``id``; a ``w3c``
+        presentation the credential about its holder (else its first), with the presenting
+        key, or only its holder and key when it presents none. Every
         summary has the same members (null where unknown): ``id`` (the subject), ``type``,
         ``fn``, ``im`` (the ``hasInstantMessage`` identifiers), ``issuer``, ``credential_id``,
         ``valid_from``, ``valid_until`` (RFC 3339) and ``holder_key`` (an RFC 7638
         thumbprint).
         """
-        from vc_im.model import AccessToken, Credential, Presentation, ProfiledCredential, Proof
+        from vc_im.model import (
+            AccessToken,
+            Credential,
+            Presentation,
+            ProfiledCredential,
+            ProfiledPresentation,
+            Proof,
+        )
 
         verified = self.verified
         if not self.ok or verified is None:
@@ -210,6 +226,8 @@ class Report:
             if chosen is None:
                 return {**_EMPTY_SUMMARY, "id": holder, "holder_key": thumbprint}
             return _credential_summary(chosen, thumbprint)
+        if isinstance(verified, ProfiledPresentation):
+            return _profiled_presentation_summary(verified)
         if not isinstance(verified, Proof):
             return None
         if verified.credential is not None:
@@ -282,6 +300,18 @@ def _profiled_summary(credential: ProfiledCredential) -> dict[str, object]:
             "valid_until": None if credential.expires_at is None
             else seconds_to_rfc3339(credential.expires_at),
             "holder_key": credential.bound_thumbprint}
+
+
+def _profiled_presentation_summary(presentation: ProfiledPresentation) -> dict[str, object]:
+    """A ``w3c`` presentation: the credential about its holder (else its first one), with the
+    presenting key; or only the holder and the key when it presents none."""
+    thumbprint = presentation.holder_key.thumbprint()
+    chosen = next((c for c in presentation.credentials
+                   if _profiled_summary(c)["id"] == presentation.holder),
+                  presentation.credentials[0] if presentation.credentials else None)
+    if chosen is None:
+        return {**_EMPTY_SUMMARY, "id": presentation.holder, "holder_key": thumbprint}
+    return {**_profiled_summary(chosen), "holder_key": thumbprint}
 
 
 def _access_token_summary(token: AccessToken) -> dict[str, object]:

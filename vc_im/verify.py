@@ -48,7 +48,8 @@ def verify_token(token: bytes | str, trust: TrustStore, *, now: float,
     consumes it (an open store, or a path; a presentation needs one). ``evidence`` (parent
     credentials, signed statements) feeds the trust models of every credential. ``profile``
     (``--profile``) applies that credential profile's rules to a bare credential whatever its
-    types (see :mod:`vc_im.profiles`).
+    types (see :mod:`vc_im.profiles`); ``w3c`` or a profile file's verifies a presentation
+    under the ``w3c`` presentation rules, each credential in it under that profile.
     ``now`` is seconds since the epoch; a float is floored (:func:`vc_im.times.as_now`).
     """
     from vc_im.times import as_now
@@ -63,7 +64,8 @@ def verify_token(token: bytes | str, trust: TrustStore, *, now: float,
         from vc_im._checks import verify_presentation
 
         return verify_presentation(unverified, trust, now=now, leeway=leeway, audience=audience,
-                                   nonce=nonce, store=store, evidence=evidence)
+                                   nonce=nonce, store=store, evidence=evidence,
+                                   profile=profile)
     return verify_credential(unverified, trust, now=now, leeway=leeway,
                              expect_presentation=audience is not None or nonce is not None,
                              evidence=evidence, profile=profile)

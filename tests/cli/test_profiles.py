@@ -140,3 +140,138 @@ def test_present_document_through_a_real_process(keyed: Path) -> None:
     assert refused.stderr == ("vc-im: refusing to present an invalid presentation under the "
                               "profile w3c: holder: The holder must be a URI (data-model rule "
                               "holder-uri).\n")
+
+
+# --- verifying a W3C presentation ---------------------------------------------------------------
+
+AUDIENCE = "https://v.example"
+PRESENT_NONCE = "n-0123456789abcdefghij"
+
+
+@pytest.fixture
+def presented(keyed: Path) -> Path:
+    """Ford's own key (his holder id its did:key), his EmployeeCredential from the issuer of
+    ``keyed`` binding that key (issue --document, vc2 with cnf), and his presentation of it
+    made with present --document (ford-vp.jwt); trust files w3c.json and im.json."""
+    assert run_process("keygen", "--out", "ford.jwk", "--public-out", "ford.pub.jwk",
+                       cwd=keyed).returncode == 0
+    shown = run_process("key", "show", "ford.pub.jwk", cwd=keyed)
+    ford = json.loads(shown.stdout)["did_key"]
+    public = json.loads((keyed / "ford.pub.jwk").read_text())
+    document = employee()
+    document["credentialSubject"]["id"] = ford
+    document["cnf"] = {"jwk": public}
+    (keyed / "badge.json").write_text(json.dumps(document))
+    issued = run_process("issue", "--document", "badge.json", "--format", "vc2", "--key",
+                         "k.jwk", "--now", NOW, cwd=keyed)
+    assert issued.returncode == 0, issued.stderr
+    (keyed / "ford-vp.json").write_text(json.dumps({
+        "@context": ["https://www.w3.org/2018/credentials/v1"],
+        "type": ["VerifiablePresentation"], "holder": ford,
+        "verifiableCredential": [issued.stdout.strip()]}))
+    signed = run_process("present", "--document", "ford-vp.json", "--key", "ford.jwk",
+                         "--audience", AUDIENCE, "--nonce", PRESENT_NONCE, "--now", NOW,
+                         cwd=keyed)
+    assert signed.returncode == 0, signed.stderr
+    (keyed / "ford-vp.jwt").write_text(signed.stdout)
+    trust_file(keyed, "w3c.json", profiles=["w3c"])
+    trust_file(keyed, "im.json")
+    return keyed
+
+
+def verify_vp(where: Path, trust: str, *options: str, vp: str = "ford-vp.jwt",
+              store: str = "vp.sqlite3") -> tuple[int, str, str]:
+    """``vc-im verify`` of a presentation at NOW, its exit code, stdout and stderr."""
+    result = run_process("verify", vp, "--trust", trust, "--now", NOW, "--store", store,
+                         *options, cwd=where)
+    return result.returncode, result.stdout, result.stderr
+
+
+def test_w3c_presentation_verifies_then_is_a_replay(presented: Path) -> None:
+    """present --document's presentation of a w3c credential verifies where its issuer may
+    issue w3c; the JSON report and its nested one name the profile; the same presentation a
+    second time is a replay."""
+    code, out, err = verify_vp(presented, "w3c.json", "--audience", AUDIENCE, "--nonce",
+                               PRESENT_NONCE, "--json")
+    assert code == 0, out + err
+    report = json.loads(out)
+    assert (report["ok"], report["profile"]) == (True, "w3c")
+    assert [nested["profile"] for nested in report["credentials"]] == ["w3c"]
+    code, out, err = verify_vp(presented, "w3c.json", "--audience", AUDIENCE, "--nonce",
+                               PRESENT_NONCE)
+    assert (code, out.splitlines()[0]) == (1, "invalid: replay")
+    assert err == "vc-im: invalid (replay): This nonce or this presentation was already used.\n"
+
+
+def test_w3c_presentation_refused_by_an_im_only_trust_file(presented: Path) -> None:
+    """An IM-only trust file applies the IM presentation rules: refused, with a reason that
+    names the profile rule; --profile w3c verifies it under the w3c rules."""
+    code, out, err = verify_vp(presented, "im.json", "--audience", AUDIENCE, "--nonce",
+                               PRESENT_NONCE)
+    assert (code, out.splitlines()[0]) == (1, "invalid: bad_identifier")
+    assert err.startswith("vc-im: invalid (bad_identifier): The presentation's iss 'did:key:")
+    assert err.endswith("(the IM presentation rules applied; the w3c presentation rules apply "
+                        "only with --profile w3c, or when the trust file's issuer profiles let "
+                        "every presented credential's issuer issue a profile besides im-device "
+                        "and im-user).\n")
+    code, out, err = verify_vp(presented, "im.json", "--audience", AUDIENCE, "--nonce",
+                               PRESENT_NONCE, "--profile", "w3c")
+    assert code == 0, out + err
+    assert out.startswith("valid\n")
+
+
+@pytest.mark.parametrize(("options", "verdict"), [
+    (("--audience", "https://other.example", "--nonce", PRESENT_NONCE),
+     "invalid: audience_mismatch"),
+    (("--audience", AUDIENCE, "--nonce", "another-nonce"), "invalid: nonce_mismatch"),
+], ids=["audience", "nonce"])
+def test_w3c_presentation_for_another_verifier_or_nonce(presented: Path,
+                                                         options: tuple[str, ...],
+                                                         verdict: str) -> None:
+    """A verifier whose audience or nonce is not the presentation's refuses it (exit 1)."""
+    code, out, _ = verify_vp(presented, "w3c.json", *options)
+    assert (code, out.splitlines()[0]) == (1, verdict)
+
+
+def test_w3c_presentation_signed_with_another_key(presented: Path) -> None:
+    """Someone who copied Ford's credential presents it with their own key under an https
+    holder name: the credential binds Ford's key, so holder_binding."""
+    document = json.loads((presented / "ford-vp.json").read_text())
+    document["holder"] = "https://ford.example"
+    (presented / "stolen.json").write_text(json.dumps(document))
+    signed = run_process("present", "--document", "stolen.json", "--key", "k.jwk", "--now",
+                         NOW, cwd=presented)
+    assert signed.returncode == 0, signed.stderr
+    (presented / "stolen.jwt").write_text(signed.stdout)
+    code, out, err = verify_vp(presented, "w3c.json", vp="stolen.jwt")
+    assert (code, out.splitlines()[0]) == (1, "invalid: holder_binding")
+    assert err.startswith("vc-im: invalid (holder_binding): Credential 1 binds the key ")
+
+
+def test_present_document_refuses_a_did_holder_of_another_key(presented: Path) -> None:
+    """present --document with a did:key holder that names another key than --key exits 2
+    before signing anything."""
+    result = run_process("present", "--document", "ford-vp.json", "--key", "k.jwk", "--now",
+                         NOW, cwd=presented)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert "names another key than the signing one" in result.stderr
+
+
+def test_w3c_presentation_breaking_a_data_model_must(presented: Path) -> None:
+    """A presentation (signed by another implementation) whose holder is not a URI fails
+    schema_invalid, naming the data-model rule; exit 1."""
+    from vc_im import _jose as jose
+    from vc_im.keys import read_key_file
+    from vc_im.times import parse_time
+
+    ford = read_key_file(presented / "ford.jwk")
+    at = parse_time(NOW)
+    payload = {"iat": at, "exp": at + 60, "vp": {
+        "@context": ["https://www.w3.org/2018/credentials/v1"],
+        "type": ["VerifiablePresentation"], "holder": "Ford Prefect"}}
+    (presented / "bad.jwt").write_text(
+        jose.sign({"typ": "JWT", "jwk": ford.header_jwk()}, payload, ford))
+    code, out, err = verify_vp(presented, "w3c.json", "--profile", "w3c", vp="bad.jwt")
+    assert (code, out.splitlines()[0]) == (1, "invalid: schema_invalid")
+    assert err == ("vc-im: invalid (schema_invalid): The holder must be a URI (data-model rule "
+                   "holder-uri).\n")

@@ -39,6 +39,7 @@ from vc_im._checks.presentation import (
     verify_presentation,
 )
 from vc_im._checks.presenting import check_presentable, create_presentation
+from vc_im._checks.profiled_presentation import W3C_PRESENTATION_STEPS, without_jwts
 from vc_im._checks.signer import accept_certificate
 from vc_im._checks.state import CredentialState, Step
 
@@ -55,6 +56,7 @@ __all__ = [
     "MAX_LEEWAY",
     "MAX_TOKEN_LIFETIME",
     "PRESENTATION_STEPS",
+    "W3C_PRESENTATION_STEPS",
     "CredentialState",
     "Step",
     "accept_certificate",
@@ -69,4 +71,5 @@ __all__ = [
     "verify_credential",
     "verify_presentation",
     "verify_proof",
+    "without_jwts",
 ]

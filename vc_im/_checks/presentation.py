@@ -62,6 +62,7 @@ from vc_im.times import seconds_to_rfc3339 as rfc3339
 from vc_im.trust.store import TrustStore
 
 if TYPE_CHECKING:
+    from vc_im.profiles import Profile
     from vc_im.replay import PresentationUse, ReplayOutcome, StoreLike, StoreUnavailable
 
 #: Presentations live briefly: created at most this long ago (CONTRACT.md).
@@ -509,8 +510,13 @@ PRESENTATION_STEPS: tuple[Step, ...] = (
 def verify_presentation(token: str | bytes | jose.Unverified, trust: TrustStore, *, now: float,
                         audience: str | None, nonce: str | None,
                         leeway: int = DEFAULT_LEEWAY, store: StoreLike | None = None,
-                        evidence: Evidence = NO_EVIDENCE) -> Report:
+                        evidence: Evidence = NO_EVIDENCE, profile: Profile | None = None,
+                        ) -> Report:
     """Verify a presentation and its credentials; never raises for invalid input.
+
+    The IM presentation rules apply, or the ``w3c`` ones (``profile`` ``w3c`` or a profile
+    file's, or credentials whose issuers the trust file lets issue other profiles: see
+    :mod:`vc_im._checks.profiled_presentation`).
 
     Raises :class:`~vc_im.errors.InputError` only when the replay ``store``
     cannot be used.
@@ -518,11 +524,16 @@ def verify_presentation(token: str | bytes | jose.Unverified, trust: TrustStore,
     ``now`` is seconds since the epoch; a float is floored (:func:`vc_im.times.as_now`).
     """
     now = as_now(now)
+    from vc_im._checks import profiled_presentation as w3c  # the w3c rules, when they apply
+
+    if w3c.applies(token, trust, profile):
+        return w3c.verify(token, trust, now=now, leeway=leeway, audience=audience, nonce=nonce,
+                          store=store, evidence=evidence, profile=profile)
     state = PresentationState(token, trust, now, leeway, audience, nonce, store, evidence)
     checks = run_checks(PRESENTATION_STEPS, state)
     report = Report("presentation", checks, tuple(state.nested))
     if not report.ok:
-        return report
+        return w3c.explain(report, state.unverified)
     assert state.holder is not None
     assert state.holder_key is not None
     payload = state.payload

@@ -84,7 +84,7 @@ class StoreStats:
 class PresentationUse:
     """One presentation to consume: what :meth:`ReplayBackend.consume_presentation` takes."""
 
-    nonce: str
+    nonce: str | None
     issuer: str
     jti: str
     now: int
@@ -112,9 +112,10 @@ class ReplayBackend(Protocol):
         """A fresh nonce usable until ``now + ttl`` (a float ``now`` is floored)."""
         ...
 
-    def consume_presentation(self, *, nonce: str, issuer: str, jti: str, now: int,
+    def consume_presentation(self, *, nonce: str | None, issuer: str, jti: str, now: int,
                              expires_at: int) -> ReplayOutcome:
-        """Consume a presentation's nonce and (iss, jti) atomically."""
+        """Consume a presentation's nonce (when it has one the verifier checked) and (iss, jti)
+        atomically."""
         ...
 
     def consume_dpop(self, *, htu: str, jti: str, nonce: str | None, now: int,

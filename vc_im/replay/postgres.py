@@ -226,7 +226,7 @@ class PostgresReplayStore:
             raise self._unavailable(exc) from exc
         return nonce
 
-    def consume_presentation(self, *, nonce: str, issuer: str, jti: str, now: int,
+    def consume_presentation(self, *, nonce: str | None, issuer: str, jti: str, now: int,
                              expires_at: int) -> ReplayOutcome:
         """Consume a presentation's nonce and its (``iss``, ``jti``) in one transaction."""
         return self._consume(replay_key("presentation", issuer, jti), nonce, now=now,

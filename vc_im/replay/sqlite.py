@@ -232,7 +232,7 @@ class ReplayStore:
         return nonce
 
     def consume_presentation(
-        self, *, nonce: str, issuer: str, jti: str, now: int, expires_at: int
+        self, *, nonce: str | None, issuer: str, jti: str, now: int, expires_at: int
     ) -> ReplayOutcome:
         """Consume a presentation's nonce and its (``iss``, ``jti``) in one transaction.
 
