@@ -52,6 +52,7 @@ import hashlib
 import json
 import re
 import sys
+import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass
@@ -293,17 +294,21 @@ def _import_pyld() -> None:
     loader, which fetches nothing even if a caller forgot a loader, and a cold verification
     does not import aiohttp and its dependencies (about seventy modules).
     """
-    if "pyld" in sys.modules:
-        return
-    blocked = [name for name in ("requests", "aiohttp") if name not in sys.modules]
-    for name in blocked:
-        sys.modules[name] = None  # type: ignore[assignment]  # import raises ImportError
-    try:
-        import pyld  # noqa: F401
-    finally:
+    with _PYLD_IMPORT:  # threads of a service must not see each other's blocked names
+        if "pyld" in sys.modules:
+            return
+        blocked = [name for name in ("requests", "aiohttp") if name not in sys.modules]
         for name in blocked:
-            if sys.modules.get(name, False) is None:
-                del sys.modules[name]
+            sys.modules[name] = None  # type: ignore[assignment]  # import raises ImportError
+        try:
+            import pyld  # noqa: F401
+        finally:
+            for name in blocked:
+                if name in sys.modules and sys.modules[name] is None:
+                    del sys.modules[name]
+
+
+_PYLD_IMPORT = threading.Lock()
 
 
 def expand_checked(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -33,6 +34,7 @@ _SLOT = re.compile("urn:" + _SLOT_MARK + r":(\d+)|" + _SLOT_MARK + r"(\d+)z")
 _PYLD_ABSOLUTE = re.compile(r"^([A-Za-z][A-Za-z0-9+-.]*|_):[^\s]*$")
 #: Members whose string values choose contexts or types, or are keywords: never slotted.
 _VERBATIM_MEMBERS = frozenset({"type"})
+_CACHE_LOCK = threading.Lock()
 
 
 def expand_by_shape(document: Mapping[str, Any], *, terms: frozenset[str],
@@ -48,17 +50,19 @@ def expand_by_shape(document: Mapping[str, Any], *, terms: frozenset[str],
     if skeleton is None:
         return expand(document)
     key = json.dumps(skeleton, separators=(",", ":"))
-    cached = cache.get(key)
+    with _CACHE_LOCK:
+        cached = cache.get(key)
+        if cached is not None:
+            cache.move_to_end(key)
     if cached is None:
         try:
             cached = expand(skeleton)
         except TokenError:  # the document's own expansion says why, with its own values
             return expand(document)
-        cache[key] = cached
-        if len(cache) > MAX_CACHED_SHAPES:
-            cache.popitem(last=False)
-    else:
-        cache.move_to_end(key)
+        with _CACHE_LOCK:  # a service verifies in threads: the LRU order must stay whole
+            cache[key] = cached
+            if len(cache) > MAX_CACHED_SHAPES:
+                cache.popitem(last=False)
     filled: list[dict[str, Any]] = _fill(cached, values)
     return filled
 

@@ -194,6 +194,10 @@ def create_app(config: ServiceConfig) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         import asyncio
 
+        from vc_im._linked import document_loader
+
+        # The contexts and pyld load once, before the first request, not racing in its threads.
+        await anyio.to_thread.run_sync(document_loader)
         loop = asyncio.get_running_loop()
         if threading.current_thread() is threading.main_thread():
             loop.add_signal_handler(signal.SIGHUP, verifier.reload_trust)
