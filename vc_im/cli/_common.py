@@ -172,6 +172,11 @@ PasswordFileOption = Annotated[Path | None, typer.Option(
     f"line; default: the {PASSWORD_ENV} environment variable).")]
 KeyIdOption = Annotated[str | None, typer.Option(
     "--kid", metavar="KID", help="The key to use when --key is a JWKS holding several.")]
+#: The options every verifying command shares, spelled once.
+VerifyNowOption = Annotated[str | None, typer.Option("--now", help="Verify as of this time.")]
+LeewayOption = Annotated[int, typer.Option("--leeway", min=0, max=86400,
+                                           help="Clock leeway in seconds.")]
+ReportJsonOption = Annotated[bool, typer.Option("--json", help="Print the report as JSON.")]
 
 
 def key_password(password_file: Path | None) -> bytes | None:

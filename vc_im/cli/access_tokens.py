@@ -13,9 +13,18 @@ from typing import Annotated
 import typer
 
 from vc_im.cli._app import app
-from vc_im.cli._common import EXIT_INVALID, errors_to_exit, fail, read_text_file, resolve_now
+from vc_im.cli._common import (
+    EXIT_INVALID,
+    LeewayOption,
+    ReportJsonOption,
+    VerifyNowOption,
+    errors_to_exit,
+    fail,
+    read_text_file,
+    resolve_now,
+)
 from vc_im.cli.credentials import print_report, read_token
-from vc_im.cli.replay import STORE_HELP, replay_store_location
+from vc_im.cli.replay import StoreOption, replay_store_location
 
 token_app = typer.Typer(help="Mint and verify DPoP-bound access tokens (RFC 9068, RFC 9449).",
                         no_args_is_help=True)
@@ -58,10 +67,8 @@ def token_issue(
     nonce: Annotated[str | None, typer.Option("--nonce", help="The DPoP nonce the token "
                                               "endpoint supplied.")] = None,
     now: Annotated[str | None, typer.Option("--now", help="Issue as of this time.")] = None,
-    leeway: Annotated[int, typer.Option("--leeway", min=0, max=86400,
-                                        help="Clock leeway in seconds.")] = 60,
-    store: Annotated[str | None, typer.Option("--store", metavar="PATH|URL",
-                                              help=STORE_HELP)] = None,
+    leeway: LeewayOption = 60,
+    store: StoreOption = None,
 ) -> None:
     """Verify a device's DPoP proof (consuming it) and print an access token bound to its key."""
     from vc_im import keys
@@ -105,12 +112,10 @@ def token_verify(
         "of --htu, like https://rs.example.com).")] = None,
     nonce: Annotated[str | None, typer.Option("--nonce", help="The DPoP nonce this resource "
                                               "supplied.")] = None,
-    now: Annotated[str | None, typer.Option("--now", help="Verify as of this time.")] = None,
-    leeway: Annotated[int, typer.Option("--leeway", min=0, max=86400,
-                                        help="Clock leeway in seconds.")] = 60,
-    store: Annotated[str | None, typer.Option("--store", metavar="PATH|URL",
-                                              help=STORE_HELP)] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    now: VerifyNowOption = None,
+    leeway: LeewayOption = 60,
+    store: StoreOption = None,
+    as_json: ReportJsonOption = False,
 ) -> None:
     """Verify an access token and the DPoP proof sent with it; exit 0 when valid, 1 when not."""
     from vc_im.access_tokens import verify_access_token

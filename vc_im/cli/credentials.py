@@ -13,7 +13,10 @@ from vc_im.cli._common import (
     EXIT_INVALID,
     EXIT_OK,
     KeyIdOption,
+    LeewayOption,
     PasswordFileOption,
+    ReportJsonOption,
+    VerifyNowOption,
     emit_json,
     errors_to_exit,
     json_printable,
@@ -23,7 +26,7 @@ from vc_im.cli._common import (
     read_text_file,
     resolve_now,
 )
-from vc_im.cli.replay import STORE_HELP, replay_store_location
+from vc_im.cli.replay import StoreOption, replay_store_location
 from vc_im.errors import InputError
 
 if TYPE_CHECKING:
@@ -339,12 +342,10 @@ def verify(
                                                  "expects a presentation.")] = None,
     nonce: Annotated[str | None, typer.Option("--nonce", help="The nonce the presentation "
                                               "must carry.")] = None,
-    now: Annotated[str | None, typer.Option("--now", help="Verify as of this time.")] = None,
-    leeway: Annotated[int, typer.Option("--leeway", min=0, max=86400,
-                                        help="Clock leeway in seconds.")] = 60,
-    store: Annotated[str | None, typer.Option("--store", metavar="PATH|URL",
-                                              help=STORE_HELP)] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    now: VerifyNowOption = None,
+    leeway: LeewayOption = 60,
+    store: StoreOption = None,
+    as_json: ReportJsonOption = False,
     parent: Annotated[list[Path] | None, typer.Option(
         "--parent", help="A user credential that lets its key issue device credentials "
         "(cascade; repeatable).")] = None,

@@ -10,14 +10,17 @@ import typer
 from vc_im.cli._app import app
 from vc_im.cli._common import (
     KeyIdOption,
+    LeewayOption,
     PasswordFileOption,
+    ReportJsonOption,
+    VerifyNowOption,
     errors_to_exit,
     read_private_key,
     read_text_file,
     resolve_now,
 )
 from vc_im.cli.credentials import Format, print_report, print_token, read_token
-from vc_im.cli.replay import STORE_HELP, replay_store_location
+from vc_im.cli.replay import StoreOption, replay_store_location
 
 dpop_app = typer.Typer(help="Create and verify RFC 9449 DPoP proofs.", no_args_is_help=True)
 app.add_typer(dpop_app, name="dpop")
@@ -140,12 +143,10 @@ def dpop_verify(
                                                     "must bind the proof key.")] = None,
     trust: Annotated[Path | None, typer.Option("--trust", help="The trust file, to verify "
                                                "--credential.")] = None,
-    now: Annotated[str | None, typer.Option("--now", help="Verify as of this time.")] = None,
-    leeway: Annotated[int, typer.Option("--leeway", min=0, max=86400,
-                                        help="Clock leeway in seconds.")] = 60,
-    store: Annotated[str | None, typer.Option("--store", metavar="PATH|URL",
-                                              help=STORE_HELP)] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    now: VerifyNowOption = None,
+    leeway: LeewayOption = 60,
+    store: StoreOption = None,
+    as_json: ReportJsonOption = False,
 ) -> None:
     """Verify a DPoP proof for one request; exit 0 when valid, 1 when not."""
     from vc_im.dpop import verify_proof

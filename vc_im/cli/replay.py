@@ -17,6 +17,7 @@ app.add_typer(store_app, name="store")
 
 STORE_HELP = ("The replay store: a path or sqlite:///PATH (default: "
               "$XDG_STATE_HOME/vc-im/replay.sqlite3), postgresql://... or redis://....")
+StoreOption = Annotated[str | None, typer.Option("--store", metavar="PATH|URL", help=STORE_HELP)]
 
 
 def replay_store_location(option: str | None) -> str | Path | None:

@@ -9,15 +9,14 @@ import typer
 
 from vc_im.cli._app import app
 from vc_im.cli._common import errors_to_exit
-from vc_im.cli.replay import STORE_HELP
+from vc_im.cli.replay import StoreOption
 
 
 @app.command("serve")
 def serve(
     trust: Annotated[Path | None, typer.Option("--trust", help="The trust file (reloaded on "
                                                "SIGHUP).")] = None,
-    store: Annotated[str | None, typer.Option("--store", metavar="PATH|URL",
-                                              help=STORE_HELP)] = None,
+    store: StoreOption = None,
     audience: Annotated[str | None, typer.Option("--audience", help="This verifier's id.")]
     = None,
     host: Annotated[str | None, typer.Option("--host", help="Bind address (default "

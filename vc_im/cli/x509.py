@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from vc_im.cli._app import app
-from vc_im.cli._common import errors_to_exit, read_input_bytes, read_private_key, resolve_now
+from vc_im.cli._common import (
+    ReportJsonOption,
+    errors_to_exit,
+    read_input_bytes,
+    read_private_key,
+    resolve_now,
+)
 
 if TYPE_CHECKING:
     from vc_im.trust.x509 import CertificateInfo
@@ -157,7 +163,7 @@ def verify_command(
         "--identifier", help="Fail unless the chain certifies this IM identifier.")] = None,
     now: Annotated[str | None, typer.Option(
         "--now", help="Judge at this time (RFC 3339 or epoch seconds; default: now).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    as_json: ReportJsonOption = False,
 ) -> None:
     """Validate a client certificate chain on its own and say which IM identifiers it
     vouches for, and as what."""
