@@ -8,6 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from vc_im import identifiers
 from vc_im.identifiers import (
     IdentifierError,
     IdType,
@@ -297,3 +298,20 @@ def test_conversion_round_trips_where_lossless(value: ImId) -> None:
     assert (back.parts, back.domain) == (value.parts, value.domain)
     if value.type is not IdType.HANDLE and (value.scheme == "mimi" or value.protocol is None):
         assert back == value
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(mutated(), _URIISH, st.text(max_size=40)), min_size=1, max_size=4))
+def test_cached_parse_equals_the_uncached_parse(texts: list[str]) -> None:
+    """The parse cache gives what parsing afresh gives, for every text and however often it
+    is asked (the same value, the same canonical text, the same error), and keeps no error."""
+    for text in [*texts, *texts]:
+        cached, fresh = _outcome(parse, text), _outcome(identifiers.parse_uncached, text)
+        if isinstance(fresh, IdentifierError):
+            assert isinstance(cached, IdentifierError)
+            assert (cached.code, cached.message) == (fresh.code, fresh.message)
+            assert text not in identifiers._PARSED
+            continue
+        assert cached == fresh
+        assert str(cached) == str(fresh) == identifiers._form_of(
+            fresh.scheme, fresh.protocol).write(fresh)

@@ -75,7 +75,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import ClassVar, Literal
 from urllib.parse import quote, unquote_to_bytes
@@ -145,6 +145,8 @@ class ImId:
     type: IdType
     parts: tuple[str, ...]
     domain: str
+    #: The canonical form, written once when the value is built (reports print it often).
+    _text: str = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         try:
@@ -162,14 +164,16 @@ class ImId:
             # Untagged "im:alice" reads as a forgotten "@domain", never as the domain "alice".
             raise IdentifierError(f"the domain identifier {_show(self.domain)} has a single "
                                   "label; an im: domain identifier is a full domain name.")
-        _form_of(self.scheme, self.protocol).check(self)
-        length = len(serialise(self))
-        if length > MAX_LENGTH:
-            raise IdentifierError(f"the identifier is {length} characters long once "
+        form = _form_of(self.scheme, self.protocol)
+        form.check(self)
+        text = form.write(self)
+        if len(text) > MAX_LENGTH:
+            raise IdentifierError(f"the identifier is {len(text)} characters long once "
                                   f"normalised; at most {MAX_LENGTH} are allowed.")
+        object.__setattr__(self, "_text", text)
 
     def __str__(self) -> str:
-        return serialise(self)
+        return self._text
 
     def user(self) -> ImId:
         """The user (an XMPP bare JID: the handle) whose device this is.
@@ -225,8 +229,28 @@ class ImId:
 # Public functions
 
 
+#: Identifiers parsed so far, by their text: a handle or a device named in many credentials
+#: and presentations is parsed once. Values are frozen; errors are never kept.
+_PARSED: dict[str, ImId] = {}
+_MAX_PARSED = 4096
+
+
 def parse(text: str) -> ImId:
     """Parse an ``im:`` or ``mimi://`` identifier; :class:`IdentifierError` says what is wrong."""
+    if type(text) is not str:
+        return parse_uncached(text)
+    value = _PARSED.get(text)
+    if value is None:
+        value = parse_uncached(text)
+        if len(_PARSED) >= _MAX_PARSED:
+            _PARSED.clear()
+        _PARSED[text] = value
+    return value
+
+
+def parse_uncached(text: str) -> ImId:
+    """:func:`parse` without its cache: every rule, every time (the reference a test holds
+    the cache to)."""
     _check_text(text)
     match = _SCHEME.match(text)
     if match is None:
@@ -251,7 +275,7 @@ def normalize(text: str) -> str:
 
 def serialise(value: ImId) -> str:
     """Write ``value`` in its one canonical form."""
-    return _form_of(value.scheme, value.protocol).write(value)
+    return value._text
 
 
 def convert(value: ImId, to: Literal["im", "mimi"]) -> ImId:

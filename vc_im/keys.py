@@ -133,9 +133,11 @@ class Key:
     public_jwk: Mapping[str, str] = field(hash=False)
     is_private: bool
     _native: NativePrivate | NativePublic = field(compare=False, repr=False)
-    _jose: JoseKey = field(compare=False, repr=False)
-    _jose_eddsa: OKPKey | None = field(compare=False, repr=False)
     _thumbprint: str = field(compare=False, repr=False)
+    #: The joserfc keys, made at their first use: verifying an Ed25519 token never needs
+    #: them, and a batch meets a new holder key with nearly every presentation.
+    _jose: JoseKey | None = field(default=None, compare=False, repr=False)
+    _jose_eddsa: OKPKey | None = field(default=None, compare=False, repr=False)
 
     def __reduce__(self) -> tuple[Any, ...]:
         """A public key is pickled as its JWK (a batch worker sends its reports to the
@@ -217,7 +219,7 @@ class Key:
 
     def accepts(self, jws_alg: str) -> bool:
         """Whether this key may sign or verify a JWS whose header ``alg`` is ``jws_alg``."""
-        return jws_alg == self.alg or (jws_alg == _EDDSA and self._jose_eddsa is not None)
+        return jws_alg == self.alg or (jws_alg == _EDDSA and self.alg == "Ed25519")
 
     def verifies_ed25519(self, signature: bytes, data: bytes) -> bool | None:
         """For an Ed25519 key, whether ``signature`` verifies over ``data``: the check joserfc
@@ -236,8 +238,16 @@ class Key:
     def jose_key(self, jws_alg: str) -> JoseKey:
         """The joserfc key for a JWS whose header ``alg`` is ``jws_alg`` (which it must accept)."""
         if jws_alg == self.alg:
+            if self._jose is None:
+                object.__setattr__(self, "_jose", _jose_key(self._native, self.kid, self.alg))
+            assert self._jose is not None
             return self._jose
-        if jws_alg == _EDDSA and self._jose_eddsa is not None:
+        if jws_alg == _EDDSA and self.alg == "Ed25519":
+            if self._jose_eddsa is None:
+                eddsa = _jose_key(self._native, self.kid, _EDDSA)
+                assert isinstance(eddsa, OKPKey)
+                object.__setattr__(self, "_jose_eddsa", eddsa)
+            assert self._jose_eddsa is not None
             return self._jose_eddsa
         raise fail(f"the {self.alg} key may not be used with the JWS alg {shown(jws_alg)}.")
 
@@ -262,18 +272,18 @@ def _make_key(native: NativePrivate | NativePublic, alg: str, kid: str | None,
         thumbprint = _thumbprint_of(public_only)
     kid = kid if kid is not None else thumbprint
     public_jwk = types.MappingProxyType({**public_only, "kid": kid, "alg": alg})
-    jose: JoseKey
-    eddsa: OKPKey | None = None
-    if isinstance(native, ed25519.Ed25519PrivateKey | ed25519.Ed25519PublicKey):
-        jose = OKPKey.import_key(native, {"kid": kid, "alg": alg})
-        eddsa = OKPKey.import_key(native, {"kid": kid, "alg": _EDDSA})
-    elif isinstance(native, ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey):
-        jose = ECKey.import_key(native, {"kid": kid, "alg": alg})
-    else:
-        jose = RSAKey.import_key(native, {"kid": kid, "alg": alg})
     return Key(alg=alg, kid=kid, public_jwk=public_jwk,
                is_private=not isinstance(native, _PUBLIC_TYPES), _native=native,
-               _jose=jose, _jose_eddsa=eddsa, _thumbprint=thumbprint)
+               _thumbprint=thumbprint)
+
+
+def _jose_key(native: NativePrivate | NativePublic, kid: str, alg: str) -> JoseKey:
+    """The joserfc key object of ``native`` under ``alg``."""
+    if isinstance(native, ed25519.Ed25519PrivateKey | ed25519.Ed25519PublicKey):
+        return OKPKey.import_key(native, {"kid": kid, "alg": alg})
+    if isinstance(native, ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey):
+        return ECKey.import_key(native, {"kid": kid, "alg": alg})
+    return RSAKey.import_key(native, {"kid": kid, "alg": alg})
 
 
 # --------------------------------------------------------------------------------------

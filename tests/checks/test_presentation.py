@@ -3,6 +3,7 @@ failing alone with its exact code (holder binding, audience, nonce, time, replay
 
 from __future__ import annotations
 
+import collections
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 
+import vc_im._jose
 import vc_im._jose.jws as jose
 import vc_im._jose.strictjson as strictjson
 from tests.conftest import DEVICE, HANDLE, NOW, VERIFIER
@@ -216,6 +218,28 @@ def test_presentation_round_trip(encoding: str, which: str, trust: TrustStore, s
     assert [c.subject.id for c in presented.credentials] == [
         identifiers.parse(HANDLE if which != "device" and i == 0 else DEVICE)
         for i in range(len(credentials))]
+
+
+@pytest.mark.parametrize("encoding", ["vc1", "vc2"])
+def test_each_token_is_parsed_once(encoding: str, trust: TrustStore, store: Path,
+                                   device_key: Key, device_vc: str, user_vc: str,
+                                   device_vc2: str, user_vc2: str,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Verifying a presentation of two credentials takes each of the three tokens apart
+    once: choosing the rules and checking the credentials share one reading."""
+    credentials = [user_vc, device_vc] if encoding == "vc1" else [user_vc2, device_vc2]
+    token = create_presentation(device_key, credentials, audience=VERIFIER, nonce=NONCE,
+                                now=NOW - 10, encoding=encoding)
+    seen: list[str] = []
+    real = jose.peek_unverified
+
+    def counting(value: str | bytes) -> jose.Unverified:
+        seen.append(value if isinstance(value, str) else value.decode())
+        return real(value)
+
+    monkeypatch.setattr(vc_im._jose, "peek_unverified", counting)
+    assert_valid(verify(token, trust, store))
+    assert collections.Counter(seen) == collections.Counter([token, *credentials])
 
 
 @pytest.mark.parametrize("alg", ["ES256", "ES256K", "RS256"])

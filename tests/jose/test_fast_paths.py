@@ -24,6 +24,14 @@ def test_depth_equals_the_character_walk(text: str) -> None:
     assert strictjson._depth(text) == strictjson._depth_by_char(text)
 
 
+@settings(max_examples=400)
+@given(st.text(alphabet='[]{}"\\ a,:\n', max_size=120), st.integers(0, 12))
+def test_bracket_count_bound_decides_as_the_walk(text: str, bound: int) -> None:
+    """Answering from the bracket count alone never lets a text deeper than the bound
+    through, nor refuses one within it: the verdict "deeper than bound" is the walk's."""
+    assert (strictjson._depth(text, bound) > bound) == (strictjson._depth_by_char(text) > bound)
+
+
 @settings(max_examples=200)
 @given(signature=st.binary(max_size=80), flip=st.integers(0, 63), tamper=st.booleans(),
        payload=st.dictionaries(st.text(max_size=5), st.integers(), max_size=3))

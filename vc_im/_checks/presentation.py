@@ -31,6 +31,7 @@ credential still meets.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -104,6 +105,8 @@ class PresentationState(ParsedToken):
     #: The embedded credentials, each taken apart once (a raw token when that failed:
     #: its own report then says why).
     tokens: list[str | jose.Unverified] = field(default_factory=list)
+    #: Credentials already read (unverified) while choosing the rules, by their token.
+    peeked: dict[str, jose.Unverified] = field(default_factory=dict)
     holder: ImId | None = None
     nested: list[Report] = field(default_factory=list)
     credentials: list[Credential] = field(default_factory=list)
@@ -172,7 +175,8 @@ def _credential_tokens(state: PresentationState) -> list[Any]:
     return items
 
 
-def _secured(item: Any, index: int, encoding: str) -> str | jose.Unverified:
+def _secured(item: Any, index: int, encoding: str,
+             peeked: Mapping[str, jose.Unverified] | None = None) -> str | jose.Unverified:
     if encoding == "vc1":
         if isinstance(item, str):
             return item
@@ -184,7 +188,7 @@ def _secured(item: Any, index: int, encoding: str) -> str | jose.Unverified:
                 and isinstance(ident, str) and ident.startswith(ENVELOPE_PREFIX)):
             token = ident[len(ENVELOPE_PREFIX):]
             try:
-                inner = jose.peek_unverified(token)
+                inner = (peeked or {}).get(token) or jose.peek_unverified(token)
             except TokenError:
                 return token  # its own report says what is wrong with it
             typ = inner.header.get("typ")
@@ -208,7 +212,8 @@ def check_claims(state: PresentationState) -> str:
     if len(items) > MAX_CREDENTIALS:
         raise CheckFailed("too_large", f"the presentation holds {len(items)} credentials; at "
                           f"most {MAX_CREDENTIALS} are accepted")
-    state.tokens = [_secured(item, i, state.encoding) for i, item in enumerate(items)]
+    state.tokens = [_secured(item, i, state.encoding, state.peeked)
+                    for i, item in enumerate(items)]
     iss = payload.get("iss")
     if not isinstance(iss, str):
         raise CheckFailed("missing_claim", "the presentation has no iss (its holder)")
@@ -287,7 +292,8 @@ def check_credentials(state: PresentationState) -> str:
     for index, token in enumerate(state.tokens):
         if not isinstance(token, jose.Unverified):
             try:
-                token = state.tokens[index] = jose.peek_unverified(token)
+                token = state.tokens[index] = (state.peeked.get(token)
+                                               or jose.peek_unverified(token))
             except TokenError:
                 continue  # its own report says what is wrong with it
         if token.header.get("typ") == "vp+jwt" or "vp" in token.payload:
@@ -526,10 +532,15 @@ def verify_presentation(token: str | bytes | jose.Unverified, trust: TrustStore,
     now = as_now(now)
     from vc_im._checks import profiled_presentation as w3c  # the w3c rules, when they apply
 
-    if w3c.applies(token, trust, profile):
+    if not isinstance(token, jose.Unverified):
+        with contextlib.suppress(TokenError):  # else the format check says why
+            token = jose.peek_unverified(token)  # read once: to choose the rules, and checked
+    peeked: dict[str, jose.Unverified] = {}
+    if w3c.applies(token, trust, profile, peeked):
         return w3c.verify(token, trust, now=now, leeway=leeway, audience=audience, nonce=nonce,
                           store=store, evidence=evidence, profile=profile)
     state = PresentationState(token, trust, now, leeway, audience, nonce, store, evidence)
+    state.peeked = peeked
     checks = run_checks(PRESENTATION_STEPS, state)
     report = Report("presentation", checks, tuple(state.nested))
     if not report.ok:

@@ -91,16 +91,24 @@ def _embedded(unverified: jose.Unverified) -> list[Any] | None:
     return items if isinstance(items, list) else None
 
 
-def _peek(item: Any) -> jose.Unverified | None:
+def _peek(item: Any, memo: dict[str, jose.Unverified] | None = None,
+          ) -> jose.Unverified | None:
+    """A presented item's JWT, unverified; ``memo`` keeps each one read for the checks
+    that follow, so that a credential is parsed once."""
     if isinstance(item, dict) and isinstance(item.get("id"), str) and (
             item["id"].startswith(ENVELOPE_PREFIX)):
         item = item["id"][len(ENVELOPE_PREFIX):]
     if not isinstance(item, str):
         return None
+    if memo is not None and item in memo:
+        return memo[item]
     try:
-        return jose.peek_unverified(item)
+        peeked = jose.peek_unverified(item)
     except TokenError:
         return None
+    if memo is not None:
+        memo[item] = peeked
+    return peeked
 
 
 def _types(payload: Mapping[str, Any]) -> set[str]:
@@ -111,21 +119,22 @@ def _types(payload: Mapping[str, Any]) -> set[str]:
     return {t for t in types if isinstance(t, str)} if isinstance(types, list) else set()
 
 
-def _not_im(unverified: jose.Unverified) -> bool | None:
+def _not_im(unverified: jose.Unverified, memo: dict[str, jose.Unverified] | None = None,
+            ) -> bool | None:
     """Whether every presented credential carries no IM type (None: one cannot be read)."""
     items = _embedded(unverified)
     if items is None:
         return None
-    peeked = [_peek(item) for item in items]
+    peeked = [_peek(item, memo) for item in items]
     if any(token is None for token in peeked):
         return None
     return all(not _types(token.payload) & _IM_TYPES for token in peeked if token is not None)
 
 
 def applies(token: str | bytes | jose.Unverified, trust: TrustStore,
-            profile: Profile | None) -> bool:
+            profile: Profile | None, memo: dict[str, jose.Unverified] | None = None) -> bool:
     """Whether the ``w3c`` presentation rules apply (see the module notes); reads the
-    presentation unverified, only to choose."""
+    presentation unverified, only to choose (into ``memo``, the credentials it read)."""
     if profile is not None:
         return not profile.is_im
     try:
@@ -133,10 +142,10 @@ def applies(token: str | bytes | jose.Unverified, trust: TrustStore,
     except TokenError:
         return False
     items = _embedded(unverified)
-    if not items or len(items) > MAX_CREDENTIALS or _not_im(unverified) is not True:
+    if not items or len(items) > MAX_CREDENTIALS or _not_im(unverified, memo) is not True:
         return False  # the IM rules report what is wrong
     for item in items:
-        peeked = _peek(item)
+        peeked = _peek(item, memo)
         issuer = trust.issuer(issuer_of(peeked.payload)) if peeked is not None and isinstance(
             issuer_of(peeked.payload), str) else None
         if issuer is None or not (issuer.profiles or frozenset()) - _IM_PROFILES:
