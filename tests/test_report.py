@@ -3,6 +3,9 @@ and its JSON."""
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from vc_im.report import Check, CheckFailed, Passed, Report, Status, run_checks
 
 
@@ -85,3 +88,33 @@ def test_a_report_pickles_with_every_field() -> None:
     for field in dataclasses.fields(Check):
         assert getattr(copy.checks[0], field.name) == getattr(check, field.name), field.name
     assert copy.credentials[0].profile == "im-device"
+
+
+@settings(max_examples=300)
+@given(st.lists(st.text(max_size=30) | st.sampled_from(
+    ["alg is wrong", "nonce matches", "x.y z", "already.", " padded ", "a\nb", "[0] item"]),
+    min_size=1, max_size=6))
+def test_kept_sentences_equal_sentences_made_afresh(texts: list[str]) -> None:
+    """A reason's sentence, kept from an earlier report, is the one made afresh from the
+    same text, however often and in whatever order texts come."""
+    from vc_im.report import _make_sentence, _sentence
+
+    for text in [*texts, *reversed(texts)]:
+        assert _sentence(text) == _make_sentence(text)
+
+
+@settings(max_examples=200)
+@given(st.lists(st.sampled_from(list(Status)), max_size=5),
+       st.lists(st.booleans(), max_size=3))
+def test_the_settled_verdict_is_the_checks_verdict(statuses: list[Status],
+                                                   nested_ok: list[bool]) -> None:
+    """``ok`` and ``failure``, settled once when a report is built, say what its checks and
+    nested reports say: the first failed check, and valid only when none failed anywhere."""
+    checks = tuple(Check(f"c{i}", status, "malformed" if status is Status.FAILED else None)
+                   for i, status in enumerate(statuses))
+    nested = tuple(Report("credential", () if ok else (
+        Check("format", Status.FAILED, "malformed"),)) for ok in nested_ok)
+    report = Report("presentation", checks, nested)
+    first = next((c for c in checks if c.status is Status.FAILED), None)
+    assert report.failure is first
+    assert report.ok is (first is None and all(nested_ok))

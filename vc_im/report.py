@@ -140,6 +140,10 @@ class Report:
     #: The credential profile applied (``im-device``, ``im-user``, ``w3c`` or a profile
     #: file's), once the credential's types chose one.
     profile: str | None = None
+    #: The first failed check and the verdict, settled when the report is built (a report
+    #: is asked for them many times while it is rendered).
+    _failure: Check | None = field(init=False, repr=False, compare=False, default=None)
+    _ok: bool = field(init=False, repr=False, compare=False, default=False)
 
     def __reduce__(self) -> tuple[object, ...]:
         """Pickled as its fields, like :class:`Check`."""
@@ -148,18 +152,23 @@ class Report:
 
     def __post_init__(self) -> None:
         carried = [warning for check in self.checks for warning in check.warnings]
-        lines = (printable(warning, lines=False) for warning in (*carried, *self.warnings))
-        object.__setattr__(self, "warnings", tuple(dict.fromkeys(lines)))
+        if carried or self.warnings:
+            lines = (printable(warning, lines=False) for warning in (*carried, *self.warnings))
+            object.__setattr__(self, "warnings", tuple(dict.fromkeys(lines)))
+        failure = next((c for c in self.checks if c.status is Status.FAILED), None)
+        object.__setattr__(self, "_failure", failure)
+        object.__setattr__(self, "_ok", failure is None and all(
+            nested.ok for nested in self.credentials))
 
     @property
     def ok(self) -> bool:
         """True only when no check failed here or in any nested report."""
-        return self.failure is None and all(nested.ok for nested in self.credentials)
+        return self._ok
 
     @property
     def failure(self) -> Check | None:
         """The first failed check of this report (nested reports are not searched)."""
-        return next((c for c in self.checks if c.status is Status.FAILED), None)
+        return self._failure
 
     @property
     def code(self) -> Code | None:
@@ -405,7 +414,23 @@ def printable(text: str, *, lines: bool = True) -> str:
     return "".join(out)
 
 
+#: Sentences made so far, by their text: most reasons repeat from token to token.
+_SENTENCES: dict[str, str] = {}
+_MAX_SENTENCES = 4096
+
+
 def _sentence(text: str) -> str:
+    """``text`` as one printable sentence: capitalised (but for a name), a full stop."""
+    made = _SENTENCES.get(text)
+    if made is None:
+        made = _make_sentence(text)
+        if len(_SENTENCES) >= _MAX_SENTENCES:
+            _SENTENCES.clear()
+        _SENTENCES[text] = made
+    return made
+
+
+def _make_sentence(text: str) -> str:
     text = printable(text.strip(), lines=False)
     if text and text[-1] not in ".!?":
         text += "."

@@ -7,6 +7,7 @@ Everything here is pure: callers pass ``now`` explicitly.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -143,8 +144,10 @@ def rfc3339_to_seconds(text: str) -> int | None:
     return int(parsed.timestamp())
 
 
+@functools.lru_cache(maxsize=4096)
 def seconds_to_rfc3339(seconds: int) -> str:
-    """``YYYY-MM-DDTHH:MM:SSZ``: the dateTime form credentials carry."""
+    """``YYYY-MM-DDTHH:MM:SSZ``: the dateTime form credentials carry (kept for the times
+    a batch's tokens share)."""
     return datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

@@ -131,3 +131,27 @@ def test_same_shape_hits_the_cache(documents: list[dict[str, Any]]) -> None:
     assert len(LOADER.expansions) == before
     assert expanded == jsonld.expand_uncached(other, LOADER)
     assert "Bob B. Builder" in repr(expanded)
+
+
+_CONTEXT_ITEMS = st.sampled_from(sorted(LOADER.urls)) | st.sampled_from([
+    "https://example.com/unknown", jsonld.VCARD_NAMESPACE, {"@vocab": "https://x.example/"}, 7])
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | _TRICKY,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(["fn", "id", "type", "a:b", "@context", "http://x/y", "name"]),
+        inner | st.lists(_CONTEXT_ITEMS, max_size=2) | _CONTEXT_ITEMS, max_size=4),
+    max_leaves=12)
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_JSON)
+def test_quick_member_scan_gives_the_full_checks_verdict(document: Any) -> None:
+    """The scan that skips writing paths accepts exactly the documents the full member check
+    accepts (contexts from the allow-list only, no IRI names, no nulls)."""
+    try:
+        jsonld._check_members(document, "$", LOADER)
+    except jsonld.JsonLdRejected:
+        refused = True
+    else:
+        refused = False
+    assert jsonld._members_fine(document, LOADER.urls) is not refused

@@ -334,7 +334,8 @@ def expand_checked(
     if not isinstance(document, Mapping):
         raise JsonLdRejected("a JSON-LD document must be a JSON object", path="$")
     try:
-        _check_members(document, "$", loader)
+        if not _members_fine(document, loader.urls):
+            _check_members(document, "$", loader)  # says what is wrong, and where
         expanded = expand_by_shape(document, terms=loader.terms(), cache=loader.expansions,
                                    expand=lambda doc: expand_uncached(doc, loader))
         if allowed_types is not None:
@@ -393,6 +394,25 @@ def _check_context_item(item: object, path: str, known: Set[str]) -> None:
         )
     if item not in known:
         raise JsonLdRejected(f"{path} {json.dumps(item)} is not a context vc_im accepts", path=path)
+
+
+def _members_fine(node: object, urls: Set[str]) -> bool:
+    """Whether :func:`_check_members` finds nothing to refuse, answered without writing a
+    path for every member; False also for anything but plain JSON values (the full check
+    then decides). ``tests/linked`` holds the two to the same verdict."""
+    kind = type(node)
+    if kind is dict:
+        for key, value in node.items():  # type: ignore[attr-defined]
+            if key == "@context":
+                items = value if type(value) is list else [value]
+                if not all(type(item) is str and item in urls for item in items):
+                    return False
+            elif type(key) is not str or ":" in key or not _members_fine(value, urls):
+                return False
+        return True
+    if kind is list:
+        return all(_members_fine(item, urls) for item in node)  # type: ignore[attr-defined]
+    return kind is str or kind is int or kind is float or kind is bool
 
 
 def _check_members(node: object, path: str, loader: ContextLoader) -> None:
