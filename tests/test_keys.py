@@ -822,3 +822,35 @@ def test_a_jwks_gives_the_key_named_by_kid() -> None:
 def test_an_unreadable_form_says_how_to_convert(text: bytes, hint: str) -> None:
     """Each refused key form names the command that converts it."""
     refusal(lambda: load_key(text), hint)
+
+
+def _encodings_near_small_order() -> st.SearchStrategy[bytes]:
+    """libsodium's small-order encodings with either sign bit, and y values near them."""
+    def build(entry: str, sign: bool, delta: int) -> bytes:
+        value = (int.from_bytes(bytes.fromhex(entry), "little") + delta) % (1 << 255)
+        return (value | (sign << 255)).to_bytes(32, "little")
+    return st.builds(build, st.sampled_from(SMALL_ORDER_ENCODINGS), st.booleans(),
+                     st.sampled_from([0, 0, 0, 1, -1, ED25519_P, 19]))
+
+
+def _real_keys() -> st.SearchStrategy[bytes]:
+    """Encodings of real public keys, canonical and with y + p (non-canonical, same point)."""
+    def build(seed: bytes, shift: bool) -> bytes:
+        raw = ed25519.Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes_raw()
+        value = int.from_bytes(raw, "little")
+        y = value & ((1 << 255) - 1)
+        if shift and y + ED25519_P < (1 << 255):
+            value += ED25519_P
+        return value.to_bytes(32, "little")
+    return st.builds(build, st.binary(min_size=32, max_size=32), st.booleans())
+
+
+@settings(max_examples=600)
+@given(st.binary(min_size=32, max_size=32) | _encodings_near_small_order() | _real_keys())
+def test_ed25519_point_check_equals_decoding_by_doubling(encoded: bytes) -> None:
+    """The quick point check (a Jacobi symbol and the order-8 polynomial) gives the answer of
+    decoding the point and multiplying it by the cofactor, for any 32 bytes."""
+    from vc_im import _jwk
+
+    assert (_jwk.ed25519_public_problem.__wrapped__(encoded)
+            == _jwk.ed25519_public_problem_by_doubling(encoded))
