@@ -110,3 +110,20 @@ def test_where_the_compiled_validator_differs_jsonschema_decides(
     assert not schema._validator(name).is_valid(instance)
     assert not schema._agreeable(instance)
     assert schema.validate(instance, name) != ()
+
+
+@settings(max_examples=500, deadline=None)
+@given(_VALUES | st.dictionaries(st.text(max_size=4), _VALUES, max_size=4))
+def test_reading_the_text_never_lets_through_what_the_walk_holds_back(value: Any) -> None:
+    """Where the quick reading of the JSON text says the validators must agree, the walk over
+    every value says so too: it may send more documents to jsonschema, never fewer."""
+    if schema._agreeable(value):
+        assert schema._agreeable_by_walk(value)
+
+
+def test_a_credential_takes_the_fast_path(payloads: list[tuple[str, dict[str, Any]]]) -> None:
+    """vc_im's own credentials (NumericDates, identifiers, a key) read as agreeable, so valid
+    ones are decided by the compiled validator."""
+    for _, payload in payloads:
+        assert schema._agreeable(payload)
+        assert schema._agreeable_by_walk(payload)

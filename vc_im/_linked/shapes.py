@@ -70,15 +70,16 @@ def expand_by_shape(document: Mapping[str, Any], *, terms: frozenset[str],
 def _skeleton(node: Any, values: list[str], terms: frozenset[str], *, verbatim: bool) -> Any:
     """``node`` with its slot-able strings replaced by numbered slots (their values appended
     to ``values``); None when the document holds slot-like text already."""
-    if isinstance(node, str):
+    kind = type(node)
+    if kind is str:
         if _SLOT_MARK in node:
             return None
-        kind = None if verbatim else _slot_kind(node, terms)
-        if kind is None:
+        slot = None if verbatim else _slot_kind(node, terms)
+        if slot is None:
             return node
         values.append(node)
-        return kind.format(len(values) - 1)
-    if isinstance(node, dict) or isinstance(node, Mapping):  # noqa: SIM101  (dict: quick)
+        return slot.format(len(values) - 1)
+    if kind is dict or (kind is not list and isinstance(node, Mapping)):
         out: dict[str, Any] = {}
         for name, value in node.items():
             if _SLOT_MARK in name:
@@ -89,12 +90,18 @@ def _skeleton(node: Any, values: list[str], terms: frozenset[str], *, verbatim: 
                 return None
             out[name] = item
         return out
-    if isinstance(node, list):
-        items = [_skeleton(item, values, terms, verbatim=verbatim) for item in node]
-        if any(item is None and original is not None
-               for item, original in zip(items, node, strict=True)):
-            return None
+    if kind is list:
+        items = []
+        for original in node:
+            item = _skeleton(original, values, terms, verbatim=verbatim)
+            if item is None and original is not None:
+                return None
+            items.append(item)
         return items
+    if isinstance(node, str):  # a str subclass: as a str
+        return _skeleton(str(node), values, terms, verbatim=verbatim)
+    if isinstance(node, list):
+        return _skeleton(list(node), values, terms, verbatim=verbatim)
     return node
 
 
@@ -118,13 +125,15 @@ def _slot_kind(value: str, terms: frozenset[str]) -> str | None:
 
 
 def _fill(node: Any, values: list[str]) -> Any:
-    """A fresh copy of a skeleton's expansion with the document's values in their slots."""
-    if isinstance(node, str):
+    """A fresh copy of a skeleton's expansion with the document's values in their slots
+    (pyld's output: plain dicts, lists and strings)."""
+    kind = type(node)
+    if kind is str:
         if _SLOT_MARK not in node:
             return node
         return _SLOT.sub(lambda match: values[int(match.group(1) or match.group(2))], node)
-    if isinstance(node, dict):
+    if kind is dict:
         return {name: _fill(value, values) for name, value in node.items()}
-    if isinstance(node, list):
+    if kind is list:
         return [_fill(item, values) for item in node]
     return node
