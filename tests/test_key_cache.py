@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -53,3 +54,39 @@ def test_private_keys_are_never_kept() -> None:
     assert before == keys._PUBLIC_KEYS
     public = keys.key_from_jwk(_PUBLIC[0], require="public")
     assert keys.key_from_jwk(dict(_PUBLIC[0]), require="public") is public
+
+
+@settings(max_examples=300)
+@given(st.binary(min_size=30, max_size=33)
+       | st.sampled_from([b"\x00" * 32, b"\x01" + b"\x00" * 31]), st.booleans())
+def test_kept_ed25519_keys_equal_keys_built_afresh(raw: bytes, twice: bool) -> None:
+    """An Ed25519 public key kept by its ``x`` is the key (or the refusal) that building it
+    afresh gives, asked once or twice."""
+    from vc_im import _jwk
+    from vc_im._jose import b64url_encode
+    from vc_im.errors import KeyFileError
+
+    def outcome(build: Any) -> bytes | str:
+        try:
+            return bytes(build(b64url_encode(raw)).public_bytes_raw())
+        except KeyFileError as exc:
+            return exc.message
+
+    fresh = outcome(_jwk.ed25519_public_key.__wrapped__)
+    for _ in range(2 if twice else 1):
+        assert outcome(_jwk.ed25519_public_key) == fresh
+
+
+@pytest.mark.parametrize("alg", ["Ed25519", "ES256", "ES384", "RS256"])
+def test_kept_thumbprints_equal_thumbprints_computed_afresh(alg: str) -> None:
+    """A thumbprint kept per key is RFC 7638's, computed again from the canonical JSON."""
+    import base64
+    import hashlib
+
+    from vc_im.keys import _canonical_json
+
+    key = keys.generate(alg)
+    expected = base64.urlsafe_b64encode(hashlib.sha256(_canonical_json(
+        key.public_jwk)).digest()).rstrip(b"=").decode()
+    assert key.thumbprint() == expected
+    assert keys.key_from_jwk(dict(key.public_jwk)).thumbprint() == expected

@@ -191,6 +191,19 @@ def ed25519_public_problem_by_doubling(encoded: bytes) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=1024)
+def ed25519_public_key(x: str) -> ed25519.Ed25519PublicKey:
+    """The Ed25519 public key whose JWK ``x`` is ``x``, checked (see
+    :func:`ed25519_public_problem`): built once per key, however many JWKs name it."""
+    raw = b64url_decode(x, what="JWK member 'x'", error=KeyFileError)
+    if len(raw) != 32:
+        raise fail("the JWK member 'x' must be 32 bytes for an Ed25519 key.")
+    problem = ed25519_public_problem(raw)
+    if problem is not None:
+        raise fail(problem)
+    return ed25519.Ed25519PublicKey.from_public_bytes(raw)
+
+
 def required(members: Mapping[str, str], name: str, kty: str) -> str:
     value = members.get(name)
     if value is None:
@@ -202,15 +215,10 @@ def okp_from_members(members: Mapping[str, str]) -> NativePrivate | NativePublic
     crv = required(members, "crv", "OKP")
     if crv != "Ed25519":
         raise fail(f"the curve {shown(crv)} is not supported: {_UNSUPPORTED_CURVE_HINT}.")
-    x = b64url_decode(required(members, "x", "OKP"), what="JWK member 'x'",
-                      error=KeyFileError)
-    if len(x) != 32:
-        raise fail("the JWK member 'x' must be 32 bytes for an Ed25519 key.")
-    problem = ed25519_public_problem(x)
-    if problem is not None:
-        raise fail(problem)
+    public = ed25519_public_key(required(members, "x", "OKP"))
     if "d" not in members:
-        return ed25519.Ed25519PublicKey.from_public_bytes(x)
+        return public
+    x = public.public_bytes_raw()
     d = b64url_decode(members["d"], what="JWK member 'd'", error=KeyFileError)
     if len(d) != 32:
         raise fail("the JWK member 'd' must be 32 bytes for an Ed25519 key.")

@@ -28,6 +28,7 @@ can put them after a prefix of their own.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -260,7 +261,15 @@ def _canonical_json(public_jwk: Mapping[str, str]) -> bytes:
 
 
 def _thumbprint_of(public_members: Mapping[str, str]) -> str:
-    return b64url_encode(hashlib.sha256(_canonical_json(public_members)).digest())
+    """The RFC 7638 thumbprint, computed once per key."""
+    required = ("crv", "kty", "x", "y") if public_members["kty"] != "RSA" else ("e", "kty", "n")
+    return _thumbprint(tuple((name, public_members[name]) for name in required
+                             if name in public_members))
+
+
+@functools.lru_cache(maxsize=1024)
+def _thumbprint(members: tuple[tuple[str, str], ...]) -> str:
+    return b64url_encode(hashlib.sha256(_canonical_json(dict(members))).digest())
 
 
 def _make_key(native: NativePrivate | NativePublic, alg: str, kid: str | None,
