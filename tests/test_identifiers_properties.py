@@ -315,3 +315,13 @@ def test_cached_parse_equals_the_uncached_parse(texts: list[str]) -> None:
         assert cached == fresh
         assert str(cached) == str(fresh) == identifiers._form_of(
             fresh.scheme, fresh.protocol).write(fresh)
+
+
+@SETTINGS
+@given(values())
+def test_kept_owner_equals_the_owner_built_afresh(value: ImId) -> None:
+    """A device's user, kept per device, is the one built afresh from its parts."""
+    if value.type is not IdType.DEVICE:
+        return
+    assert value.owner() == identifiers._owner.__wrapped__(value)
+    assert value.owner() == identifiers._owner.__wrapped__(value)

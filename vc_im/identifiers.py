@@ -200,10 +200,7 @@ class ImId:
         if self.type is not IdType.DEVICE:
             raise IdentifierError(f"a {self.type.value} identifier is not a device, so it has "
                                   "no user.")
-        if len(self.parts) != 2:
-            return None
-        kind = IdType.HANDLE if self.protocol == "xmpp" else IdType.USER
-        return ImId(self.scheme, self.protocol, kind, self.parts[:1], self.domain)
+        return _owner(self)
 
     def in_domain(self, domain: str) -> bool:
         """Whether the identifier's domain is exactly ``domain`` (never a subdomain of it)."""
@@ -227,6 +224,15 @@ class ImId:
 
 # --------------------------------------------------------------------------------------------
 # Public functions
+
+
+@functools.lru_cache(maxsize=4096)
+def _owner(device: ImId) -> ImId | None:
+    """:meth:`ImId.owner` of a device, built once per device (the trust checks ask often)."""
+    if len(device.parts) != 2:
+        return None
+    kind = IdType.HANDLE if device.protocol == "xmpp" else IdType.USER
+    return ImId(device.scheme, device.protocol, kind, device.parts[:1], device.domain)
 
 
 #: Identifiers parsed so far, by their text: a handle or a device named in many credentials
