@@ -155,3 +155,32 @@ def test_quick_member_scan_gives_the_full_checks_verdict(document: Any) -> None:
     else:
         refused = False
     assert jsonld._members_fine(document, LOADER.urls) is not refused
+
+
+def _verdict(check: Callable[[], object]) -> tuple[str, str | None] | None:
+    try:
+        check()
+    except jsonld.JsonLdRejected as exc:
+        return exc.message, exc.path
+    return None
+
+
+@settings(max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_checking_without_the_expansion_gives_the_same_verdicts(
+        documents: list[dict[str, Any]], data: st.DataObject) -> None:
+    """Checking a document against the cached expansion of its shape, filling only the
+    strings the checks read, refuses exactly what checking its filled expansion refuses,
+    with the same reason and path (types, identifiers and datatypes from generated values)."""
+    base = data.draw(st.sampled_from(documents))
+    chosen = data.draw(st.lists(st.sampled_from(_string_paths(base)), max_size=6, unique=True))
+    allowed = data.draw(st.sampled_from([jsonld.CREDENTIAL_TYPES, jsonld.PRESENTATION_TYPES,
+                                         None, frozenset()]))
+    for _ in range(2):
+        document = copy.deepcopy(base)
+        for path in chosen:
+            _set(document, path, data.draw(_TRICKY))
+        full = _verdict(lambda doc=document: jsonld.expand_checked(doc, allowed_types=allowed))
+        assert _verdict(lambda doc=document: jsonld.check_expansion(
+            doc, allowed_types=allowed)) == full

@@ -559,7 +559,7 @@ def test_module_exports() -> None:
         "CREDENTIAL_TYPES", "PINNED_CONTEXTS", "PRESENTATION_TYPES", "V1_CONTEXT", "V2_CONTEXT",
         "VCARD_NAMESPACE", "VCIM_CONTEXT", "STATUS_LIST_2021_CONTEXT", "ContextLoader",
         "JsonLdRejected", "PinnedContext",
-        "check_context", "document_loader", "expand_checked",
+        "check_context", "check_expansion", "document_loader", "expand_checked",
     }
 
 

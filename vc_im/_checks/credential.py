@@ -316,7 +316,7 @@ def check_jsonld(state: CredentialState) -> str:
     if state.generic:
         return profiled.check_jsonld(state)
     from vc_im import _linked as jsonld
-    jsonld.expand_checked(state.model, allowed_types=jsonld.CREDENTIAL_TYPES)
+    jsonld.check_expansion(state.model, allowed_types=jsonld.CREDENTIAL_TYPES)
     return "every property and type expands to an expected IRI"
 
 

@@ -20,6 +20,7 @@ from vc_im._linked.jsonld import (
     JsonLdRejected,
     PinnedContext,
     check_context,
+    check_expansion,
     document_loader,
     expand_checked,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "SchemaName",
     "SchemaProblem",
     "check_context",
+    "check_expansion",
     "check_schema",
     "contexts_dir",
     "document_loader",

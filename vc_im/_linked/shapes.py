@@ -22,7 +22,7 @@ from typing import Any
 
 from vc_im.errors import TokenError
 
-__all__ = ["MAX_CACHED_SHAPES", "expand_by_shape"]
+__all__ = ["MAX_CACHED_SHAPES", "expand_by_shape", "expand_unfilled", "fill"]
 
 #: Skeletons kept per loader (a verifier sees few shapes; an attacker gains nothing by more).
 MAX_CACHED_SHAPES = 256
@@ -45,10 +45,21 @@ def expand_by_shape(document: Mapping[str, Any], *, terms: frozenset[str],
 
     ``terms`` are every name the contexts define; ``expand`` is the full expansion (which
     raises a :class:`~vc_im.errors.TokenError` for a document it refuses)."""
+    expanded, values = expand_unfilled(document, terms=terms, cache=cache, expand=expand)
+    return expanded if values is None else fill(expanded, values)
+
+
+def expand_unfilled(document: Mapping[str, Any], *, terms: frozenset[str],
+                    cache: OrderedDict[str, list[dict[str, Any]]],
+                    expand: Callable[[Mapping[str, Any]], list[dict[str, Any]]],
+                    ) -> tuple[list[dict[str, Any]], list[str] | None]:
+    """:func:`expand_by_shape` before the document's values go back into their slots: the
+    skeleton's expansion (shared: never to be changed) and the values (None: the expansion
+    is the document's own). A caller that only checks the expansion fills what it reads."""
     values: list[str] = []
     skeleton = _skeleton(document, values, terms, verbatim=False)
     if skeleton is None:
-        return expand(document)
+        return expand(document), None
     key = json.dumps(skeleton, separators=(",", ":"))
     with _CACHE_LOCK:
         cached = cache.get(key)
@@ -58,13 +69,17 @@ def expand_by_shape(document: Mapping[str, Any], *, terms: frozenset[str],
         try:
             cached = expand(skeleton)
         except TokenError:  # the document's own expansion says why, with its own values
-            return expand(document)
+            return expand(document), None
         with _CACHE_LOCK:  # a service verifies in threads: the LRU order must stay whole
             cache[key] = cached
             if len(cache) > MAX_CACHED_SHAPES:
                 cache.popitem(last=False)
-    filled: list[dict[str, Any]] = _fill(cached, values)
-    return filled
+    return cached, values
+
+
+def fill(node: Any, values: list[str]) -> Any:
+    """A fresh copy of a skeleton's expansion with the document's values in their slots."""
+    return _fill(node, values)
 
 
 def _skeleton(node: Any, values: list[str], terms: frozenset[str], *, verbatim: bool) -> Any:
