@@ -574,3 +574,17 @@ def test_deeply_nested_document_is_rejected() -> None:
     document["credentialSubject"]["hasOrganizationName"] = deep
     error = rejection(document)
     assert error.message == "the document is nested too deeply to expand"
+
+
+def test_a_keyword_like_type_is_refused_not_a_crash() -> None:
+    """pyld expands an undefined keyword-like type ("@foo") to null; the type check refuses
+    it in one sentence instead of failing on a null."""
+    document: dict[str, Any] = {
+        "@context": [jsonld.V2_CONTEXT, jsonld.VCIM_CONTEXT],
+        "type": ["VerifiableCredential", "ImDeviceCredential"],
+        "issuer": "https://im.example.com",
+        "credentialSubject": {"id": "im:a@b.c"}}
+    document["type"].append("@foo")
+    for check in (jsonld.expand_checked, jsonld.check_expansion):
+        with pytest.raises(jsonld.JsonLdRejected, match="keyword-like name that no context"):
+            check(document, allowed_types=jsonld.CREDENTIAL_TYPES)

@@ -549,6 +549,9 @@ def _check_expanded_types(
         return
     for type_iri in node.get("@type", []):
         type_iri = _filled(type_iri, values)
+        if not isinstance(type_iri, str):  # pyld turns a keyword-like type ("@foo") to null
+            raise JsonLdRejected("a type is a keyword-like name that no context defines, "
+                                 "which JSON-LD expansion drops")
         if not _ABSOLUTE_IRI.match(type_iri):
             path = next(_paths_of_value(document, "$", type_iri), None)
             raise JsonLdRejected(
