@@ -36,12 +36,11 @@ import types
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from joserfc.jwk import ECKey, OKPKey, RSAKey
 
 from vc_im import _jose as strictjson
 from vc_im._jose import b64url_encode
@@ -59,6 +58,9 @@ from vc_im._jwk import (
     shown,
 )
 from vc_im.errors import KeyFileError
+
+if TYPE_CHECKING:  # joserfc is imported when a key first signs or verifies through it
+    from joserfc.jwk import ECKey, OKPKey, RSAKey
 
 __all__ = [
     "ALGORITHMS",
@@ -89,7 +91,7 @@ RSA_GENERATE_BITS: Final = 2048
 
 Require: TypeAlias = Literal["public", "private", "any"]
 #: The joserfc key object handed to the JOSE codec.
-JoseKey: TypeAlias = OKPKey | ECKey | RSAKey
+JoseKey: TypeAlias = "OKPKey | ECKey | RSAKey"
 _EDDSA: Final = "EdDSA"
 #: The curve of each ECDSA algorithm (ES256: P-256, ES256K: secp256k1, ES384: P-384, ES512: P-521).
 _EC_BY_ALG: Final = types.MappingProxyType({curve.alg: curve for curve in EC_CURVES.values()})
@@ -109,6 +111,7 @@ _B64URL: Final = re.compile(r"\A[A-Za-z0-9_-]*\Z")
 _PRIVATE_WHERE_PUBLIC: Final = ("the key holds a private key where a public key is expected; "
                                 "give its public part only.")
 _PUBLIC_TYPES: Final = (ed25519.Ed25519PublicKey, ec.EllipticCurvePublicKey, rsa.RSAPublicKey)
+_ED25519: Final = (ed25519.Ed25519PrivateKey, ed25519.Ed25519PublicKey)
 _NATIVE_TYPES: Final = (*_PUBLIC_TYPES, ed25519.Ed25519PrivateKey, ec.EllipticCurvePrivateKey,
                         rsa.RSAPrivateKey)
 
@@ -135,10 +138,9 @@ class Key:
     is_private: bool
     _native: NativePrivate | NativePublic = field(compare=False, repr=False)
     _thumbprint: str = field(compare=False, repr=False)
-    #: The joserfc keys, made at their first use: verifying an Ed25519 token never needs
-    #: them, and a batch meets a new holder key with nearly every presentation.
-    _jose: JoseKey | None = field(default=None, compare=False, repr=False)
-    _jose_eddsa: OKPKey | None = field(default=None, compare=False, repr=False)
+    #: joserfc's key for each JWS alg, made on first use (an Ed25519 signature is verified
+    #: without it, so a verification need not import joserfc at all).
+    _jose: dict[str, JoseKey] = field(default_factory=dict, compare=False, repr=False)
 
     def __reduce__(self) -> tuple[Any, ...]:
         """A public key is pickled as its JWK (a batch worker sends its reports to the
@@ -220,7 +222,7 @@ class Key:
 
     def accepts(self, jws_alg: str) -> bool:
         """Whether this key may sign or verify a JWS whose header ``alg`` is ``jws_alg``."""
-        return jws_alg == self.alg or (jws_alg == _EDDSA and self.alg == "Ed25519")
+        return jws_alg == self.alg or (jws_alg == _EDDSA and isinstance(self._native, _ED25519))
 
     def verifies_ed25519(self, signature: bytes, data: bytes) -> bool | None:
         """For an Ed25519 key, whether ``signature`` verifies over ``data``: the check joserfc
@@ -238,19 +240,22 @@ class Key:
 
     def jose_key(self, jws_alg: str) -> JoseKey:
         """The joserfc key for a JWS whose header ``alg`` is ``jws_alg`` (which it must accept)."""
-        if jws_alg == self.alg:
-            if self._jose is None:
-                object.__setattr__(self, "_jose", _jose_key(self._native, self.kid, self.alg))
-            assert self._jose is not None
-            return self._jose
-        if jws_alg == _EDDSA and self.alg == "Ed25519":
-            if self._jose_eddsa is None:
-                eddsa = _jose_key(self._native, self.kid, _EDDSA)
-                assert isinstance(eddsa, OKPKey)
-                object.__setattr__(self, "_jose_eddsa", eddsa)
-            assert self._jose_eddsa is not None
-            return self._jose_eddsa
-        raise fail(f"the {self.alg} key may not be used with the JWS alg {shown(jws_alg)}.")
+        if not self.accepts(jws_alg):
+            raise fail(f"the {self.alg} key may not be used with the JWS alg {shown(jws_alg)}.")
+        if jws_alg not in self._jose:
+            self._jose[jws_alg] = _jose_key(self._native, self.kid, jws_alg)
+        return self._jose[jws_alg]
+
+
+def _jose_key(native: NativePrivate | NativePublic, kid: str, alg: str) -> JoseKey:
+    """joserfc's key object for ``native`` under the JWS alg ``alg``."""
+    from joserfc.jwk import ECKey, OKPKey, RSAKey
+
+    if isinstance(native, _ED25519):
+        return OKPKey.import_key(native, {"kid": kid, "alg": alg})
+    if isinstance(native, ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey):
+        return ECKey.import_key(native, {"kid": kid, "alg": alg})
+    return RSAKey.import_key(native, {"kid": kid, "alg": alg})
 
 
 def _canonical_json(public_jwk: Mapping[str, str]) -> bytes:
@@ -263,8 +268,7 @@ def _canonical_json(public_jwk: Mapping[str, str]) -> bytes:
 def _thumbprint_of(public_members: Mapping[str, str]) -> str:
     """The RFC 7638 thumbprint, computed once per key."""
     required = ("crv", "kty", "x", "y") if public_members["kty"] != "RSA" else ("e", "kty", "n")
-    return _thumbprint(tuple((name, public_members[name]) for name in required
-                             if name in public_members))
+    return _thumbprint(tuple((n, public_members[n]) for n in required if n in public_members))
 
 
 @functools.lru_cache(maxsize=1024)
@@ -274,7 +278,7 @@ def _thumbprint(members: tuple[tuple[str, str], ...]) -> str:
 
 def _make_key(native: NativePrivate | NativePublic, alg: str, kid: str | None,
               public_members: dict[str, str], thumbprint: str | None = None) -> Key:
-    """Wrap an already validated native key; computes kid and the joserfc key objects."""
+    """Wrap an already validated native key; computes kid (joserfc's keys come on first use)."""
     public_only: dict[str, str] = {k: public_members[k] for k in ("kty", "crv", "x", "y", "n", "e")
                    if k in public_members}
     if thumbprint is None:
@@ -284,15 +288,6 @@ def _make_key(native: NativePrivate | NativePublic, alg: str, kid: str | None,
     return Key(alg=alg, kid=kid, public_jwk=public_jwk,
                is_private=not isinstance(native, _PUBLIC_TYPES), _native=native,
                _thumbprint=thumbprint)
-
-
-def _jose_key(native: NativePrivate | NativePublic, kid: str, alg: str) -> JoseKey:
-    """The joserfc key object of ``native`` under ``alg``."""
-    if isinstance(native, ed25519.Ed25519PrivateKey | ed25519.Ed25519PublicKey):
-        return OKPKey.import_key(native, {"kid": kid, "alg": alg})
-    if isinstance(native, ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey):
-        return ECKey.import_key(native, {"kid": kid, "alg": alg})
-    return RSAKey.import_key(native, {"kid": kid, "alg": alg})
 
 
 # --------------------------------------------------------------------------------------

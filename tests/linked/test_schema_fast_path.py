@@ -5,7 +5,9 @@ reasons."""
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +16,9 @@ from hypothesis import strategies as st
 
 import vc_im._jose.jws as jose
 from vc_im._linked import schema
+from vc_im._linked.resources import schemas_dir
+from vc_im._linked.schema import SCHEMA_BASE
+from vc_im.errors import InputError, VcImError
 from vc_im.model import Encoding
 
 pytest.importorskip("jsonschema_rs")
@@ -127,3 +132,41 @@ def test_a_credential_takes_the_fast_path(payloads: list[tuple[str, dict[str, An
     for _, payload in payloads:
         assert schema._agreeable(payload)
         assert schema._agreeable_by_walk(payload)
+
+_DRAFT = "https://json-schema.org/draft/2020-12/schema"
+
+
+def _write(directory: Path, name: str, contents: object) -> None:
+    (directory / name).write_text(contents if isinstance(contents, str) else json.dumps(contents))
+
+
+@pytest.mark.parametrize("files", [
+    {"x.schema.json": "{not json"},
+    {"x.schema.json": {"type": 5}},
+    {"x.schema.json": {"$id": "https://example.org/x.schema.json"}},
+    {},
+    *[{"defs.schema.json": {"$schema": _DRAFT, "$id": f"{SCHEMA_BASE}defs.schema.json",
+                            "$defs": {}},
+       "x.schema.json": {"$schema": _DRAFT, "$id": f"{SCHEMA_BASE}x.schema.json", "$ref": ref}}
+      for ref in ("https://example.org/remote.schema.json", "file:///etc/passwd",
+                  "defs.schema.json#/$defs/nothing", "../outside.schema.json")],
+], ids=["not-json", "not-a-schema", "misnamed", "empty", "remote", "file", "missing-def",
+        "outside"])
+def test_compiled_validator_refuses_what_the_registry_refuses(
+        tmp_path: Path, files: dict[str, object]) -> None:
+    """Built without jsonschema, the compiled validator still refuses a broken installation
+    (unreadable, not a schema, misnamed, no files, a $ref outside the shipped schemas: never
+    fetched), as the registry does: both raise broken_install."""
+    for name, contents in files.items():
+        _write(tmp_path, name, contents)
+    with pytest.raises(VcImError) as fast:
+        schema._build_fast(tmp_path, "x")
+    with pytest.raises(VcImError) as slow:
+        schema._build_registry(tmp_path)
+    assert fast.value.code == slow.value.code == "broken_install"
+
+
+def test_compiled_validator_knows_only_the_shipped_names() -> None:
+    """An unknown schema name is the caller's error, on the fast path too."""
+    with pytest.raises(InputError):
+        schema._build_fast(schemas_dir(), "credential-vc3")

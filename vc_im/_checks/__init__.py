@@ -10,13 +10,8 @@ the issuer runs the same content steps before it signs.
 
 from __future__ import annotations
 
-from vc_im._checks.access_token import (
-    ACCESS_TOKEN_STEPS,
-    DEFAULT_TOKEN_LIFETIME,
-    MAX_TOKEN_LIFETIME,
-    issue_access_token,
-    verify_access_token,
-)
+from typing import TYPE_CHECKING, Any
+
 from vc_im._checks.common import DEFAULT_LEEWAY, MAX_LEEWAY
 from vc_im._checks.credential import (
     CONTENT_STEPS,
@@ -24,24 +19,60 @@ from vc_im._checks.credential import (
     MAX_INSTANT_MESSAGES,
     verify_credential,
 )
-from vc_im._checks.dpop import (
-    DPOP_STEPS,
-    access_token_hash,
-    create_proof,
-    normalize_htu,
-    verify_proof,
-)
-from vc_im._checks.presentation import (
-    DEFAULT_LIFETIME,
-    MAX_CREDENTIALS,
-    PRESENTATION_STEPS,
-    settle_replay,
-    verify_presentation,
-)
-from vc_im._checks.presenting import check_presentable, create_presentation
-from vc_im._checks.profiled_presentation import W3C_PRESENTATION_STEPS, without_jwts
-from vc_im._checks.signer import accept_certificate
 from vc_im._checks.state import CredentialState, Step
+
+if TYPE_CHECKING:  # loaded on first use (see __getattr__)
+    from vc_im._checks.access_token import (
+        ACCESS_TOKEN_STEPS,
+        DEFAULT_TOKEN_LIFETIME,
+        MAX_TOKEN_LIFETIME,
+        issue_access_token,
+        verify_access_token,
+    )
+    from vc_im._checks.dpop import (
+        DPOP_STEPS,
+        access_token_hash,
+        create_proof,
+        normalize_htu,
+        verify_proof,
+    )
+    from vc_im._checks.presentation import (
+        DEFAULT_LIFETIME,
+        MAX_CREDENTIALS,
+        PRESENTATION_STEPS,
+        settle_replay,
+        verify_presentation,
+    )
+    from vc_im._checks.presenting import check_presentable, create_presentation
+    from vc_im._checks.profiled_presentation import W3C_PRESENTATION_STEPS, without_jwts
+    from vc_im._checks.signer import accept_certificate
+
+#: The names of the other token kinds' steps, by module: imported when first asked for, so
+#: that verifying a credential or a presentation does not load the DPoP and access-token code.
+_LAZY = {
+    "access_token": ("ACCESS_TOKEN_STEPS", "DEFAULT_TOKEN_LIFETIME", "MAX_TOKEN_LIFETIME",
+                     "issue_access_token", "verify_access_token"),
+    "dpop": ("DPOP_STEPS", "access_token_hash", "create_proof", "normalize_htu",
+             "verify_proof"),
+    "presentation": ("DEFAULT_LIFETIME", "MAX_CREDENTIALS", "PRESENTATION_STEPS",
+                     "settle_replay", "verify_presentation"),
+    "presenting": ("check_presentable", "create_presentation"),
+    "profiled_presentation": ("W3C_PRESENTATION_STEPS", "without_jwts"),
+    "signer": ("accept_certificate",),
+}
+_MODULE_OF = {name: module for module, names in _LAZY.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ACCESS_TOKEN_STEPS",

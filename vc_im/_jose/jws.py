@@ -17,15 +17,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from joserfc import jws
-from joserfc.errors import JoseError, SecurityWarning
-
 from vc_im._jose import strictjson
 from vc_im._jose.b64 import b64url_decode
 from vc_im._jose.b64 import b64url_encode as b64url_encode  # JWS segments are written with it
 from vc_im.errors import KeyFileError, TokenError
 
 if TYPE_CHECKING:  # keys reads JSON through this package: no import cycle at run time
+    from joserfc import jws
+
     from vc_im.keys import Key
 
 #: A credential, presentation or proof larger than this is refused unread (CONTRACT.md).
@@ -118,6 +117,8 @@ def _registry(alg: str) -> jws.JWSRegistry:
     Sizes are bounded by :data:`MAX_TOKEN_BYTES` before joserfc sees a token;
     joserfc's own 512-byte header limit would refuse a header carrying an RSA jwk.
     """
+    from joserfc import jws  # only here and below: an Ed25519 verification never needs it
+
     registry = jws.JWSRegistry(algorithms=[alg])
     registry.max_header_length = MAX_TOKEN_BYTES
     registry.max_payload_length = MAX_TOKEN_BYTES
@@ -153,6 +154,9 @@ def refused_high_s(unverified: Unverified, key: Key) -> bool:
 
 
 def _verifies(token: str, key: Key, alg: str) -> bool:
+    from joserfc import jws
+    from joserfc.errors import JoseError, SecurityWarning
+
     try:
         with warnings.catch_warnings():
             # joserfc warns that EdDSA is deprecated (RFC 9864); vc_im accepts it on purpose.
@@ -189,6 +193,9 @@ def sign(header: Mapping[str, Any], payload: Mapping[str, Any], key: Key) -> str
         raise KeyFileError("signing needs a private key, and this key is public only.")
     if "alg" in header and header["alg"] != key.alg:
         raise KeyFileError(f"the header asks for {header['alg']}, but the key signs {key.alg}.")
+    from joserfc import jws
+    from joserfc.errors import JoseError
+
     protected = {"alg": key.alg, **{k: v for k, v in header.items() if k != "alg"}}
     try:
         token = jws.serialize_compact(protected, strictjson.dumps_compact(payload),

@@ -419,9 +419,8 @@ def _check_context_item(item: object, path: str, known: Set[str]) -> None:
 
 
 def _members_fine(node: object, urls: Set[str]) -> bool:
-    """Whether :func:`_check_members` finds nothing to refuse, answered without writing a
-    path for every member; False also for anything but plain JSON values (the full check
-    then decides). ``tests/linked`` holds the two to the same verdict."""
+    """Whether :func:`_check_members` refuses nothing, without writing a path per member
+    (False for anything but plain JSON, which it then decides); a test holds them equal."""
     kind = type(node)
     if kind is dict:
         for key, value in node.items():  # type: ignore[attr-defined]

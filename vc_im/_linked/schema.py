@@ -80,11 +80,11 @@ def validate(instance: object, schema: SchemaName) -> tuple[SchemaProblem, ...]:
     unknown schema name and :class:`VcImError` (``broken_install``) when the
     installed schemas are unusable.
     """
+    if _fast_says_valid(instance, schema):  # jsonschema is imported only past this point
+        return ()
     from referencing.exceptions import Unresolvable
 
     validator = _validator(schema)
-    if _fast_says_valid(instance, schema):
-        return ()
     try:
         errors = sorted(validator.iter_errors(instance), key=_rank)
     except Unresolvable as exc:  # cannot happen after _registry()'s check; stay closed
@@ -229,13 +229,51 @@ def _agreeable_by_walk(instance: object) -> bool:
 
 @cache
 def _fast_validator(name: str) -> Any:
-    """jsonschema-rs's validator of the same inlined schema, or None when it is not installed
-    (it is optional: jsonschema alone gives the same verdicts, slower)."""
+    """jsonschema-rs's validator of schema ``name``, or None when it is not installed (it is
+    optional: jsonschema alone gives the same verdicts, slower). Built from the same files
+    without jsonschema and referencing, so that a valid credential never imports them."""
     try:
-        import jsonschema_rs
+        import jsonschema_rs  # noqa: F401
     except ImportError:
         return None
-    return jsonschema_rs.Draft202012Validator(_validator(name).schema)
+    return _build_fast(schemas_dir(), name)
+
+
+def _build_fast(directory: Path, name: str) -> Any:
+    """jsonschema-rs's Draft 2020-12 validator of ``name`` over every ``*.schema.json`` in
+    ``directory``, offline: a ``$ref`` reaches these files only, nothing is ever fetched.
+    A file that is unreadable, not a schema, misnamed or refers elsewhere raises
+    :class:`VcImError` (``broken_install``), as :func:`_build_registry` does."""
+    import jsonschema_rs
+
+    documents: dict[str, Any] = {}
+    for path in sorted(directory.glob(f"*{_SUFFIX}")):
+        expected_id = SCHEMA_BASE + path.name
+        try:
+            contents = json.loads(path.read_bytes())
+            jsonschema_rs.meta.validate(contents)
+        except (OSError, ValueError) as exc:  # jsonschema-rs's ValidationError is a ValueError
+            raise VcImError(
+                f"the schema file {path} is unreadable or not a valid Draft 2020-12 schema",
+                code="broken_install",
+            ) from exc
+        if not isinstance(contents, dict) or contents.get("$id") != expected_id:
+            raise VcImError(
+                f"the schema file {path} must declare $id {expected_id}", code="broken_install"
+            )
+        documents[expected_id] = contents
+    if not documents:
+        raise VcImError(f"no schema files found in {directory}", code="broken_install")
+    uri = f"{SCHEMA_BASE}{name}{_SUFFIX}"
+    if uri not in documents:
+        raise InputError(f"there is no schema named {name!r}")
+    try:
+        registry = jsonschema_rs.Registry(list(documents.items()))
+        return jsonschema_rs.Draft202012Validator(documents[uri], registry=registry,
+                                                  base_uri=uri, offline=True)
+    except (ValueError, jsonschema_rs.ReferencingError) as exc:
+        raise VcImError(f"the schema {uri} refers to something vc_im does not ship",
+                        code="broken_install") from exc
 
 
 @cache

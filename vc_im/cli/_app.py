@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from enum import Enum
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import Annotated, Any, get_args, get_origin
 
 import typer
+
+from vc_im.cli._common import PASSWORD_ENV
 
 app = typer.Typer(
     name="vc-im",
@@ -97,3 +99,15 @@ def _global_options(
 ) -> None:
     """Identity for interoperable E2EE instant messaging: IM URIs and Verifiable Credentials."""
     DEBUG["on"] = debug
+
+
+PasswordFileOption = Annotated[Path | None, typer.Option(
+    "--password-file", metavar="FILE", help=f"The password of an encrypted PEM key (its first "
+    f"line; default: the {PASSWORD_ENV} environment variable).")]
+KeyIdOption = Annotated[str | None, typer.Option(
+    "--kid", metavar="KID", help="The key to use when --key is a JWKS holding several.")]
+#: The options every verifying command shares, spelled once.
+VerifyNowOption = Annotated[str | None, typer.Option("--now", help="Verify as of this time.")]
+LeewayOption = Annotated[int, typer.Option("--leeway", min=0, max=86400,
+                                           help="Clock leeway in seconds.")]
+ReportJsonOption = Annotated[bool, typer.Option("--json", help="Print the report as JSON.")]

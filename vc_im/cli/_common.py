@@ -1,7 +1,9 @@
 """What every command shares: error reporting, exit codes, reading inputs.
 
 The library raises :class:`vc_im.errors.VcImError`; this module turns it into
-one sentence on stderr and the documented exit code.
+one sentence on stderr and the documented exit code. It imports typer only on an error,
+so that a cold ``vc-im verify`` of one
+valid token never loads it.
 """
 
 from __future__ import annotations
@@ -11,9 +13,7 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, BinaryIO, NoReturn
-
-import typer
+from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn
 
 from vc_im.errors import InputError, VcImError
 
@@ -29,11 +29,16 @@ EXIT_USAGE = 2
 ERROR_CODES = ("usage", "bad_input", "bad_key", "bad_config", "io_error", "invalid", "internal")
 
 
+def _click_context() -> Any:
+    """The running command's click context, or None: outside typer (the fast path of
+    ``vc-im verify``, which never imports it) there is none."""
+    found = sys.modules.get("typer._click.globals")
+    return None if found is None else found.get_current_context(silent=True)
+
+
 def json_requested() -> bool:
     """Whether the running command was given ``--json`` (its errors are then JSON too)."""
-    from typer._click.globals import get_current_context
-
-    context = get_current_context(silent=True)
+    context = _click_context()
     return bool(context is not None and context.params.get("as_json"))
 
 
@@ -52,6 +57,8 @@ def fail(message: str, exit_code: int = EXIT_USAGE, *, code: str = "bad_input") 
     """Print one sentence on stderr and exit with ``exit_code``. Under ``--json`` stdout also
     gets the JSON error object (``code`` is one of :data:`ERROR_CODES`), except from the
     verify commands, whose exit 2 prints nothing on stdout (CONTRACT.md)."""
+    import typer
+
     typer.echo(f"vc-im: {message}", err=True)
     if json_requested() and not _is_verify_command():
         typer.echo(error_line(message, code, as_json=True))
@@ -59,9 +66,7 @@ def fail(message: str, exit_code: int = EXIT_USAGE, *, code: str = "bad_input") 
 
 
 def _is_verify_command() -> bool:
-    from typer._click.globals import get_current_context
-
-    context = get_current_context(silent=True)
+    context = _click_context()
     return context is not None and context.info_name == "verify"
 
 
@@ -132,11 +137,19 @@ def resolve_now(now: str | None) -> int:
     return now_seconds() if now is None else parse_time(now)
 
 
+def echo(line: str, *, err: bool = False) -> None:
+    """One line on stdout (``err``: stderr), flushed: what ``typer.echo`` writes for a line
+    that holds no terminal escape, as every line vc-im writes is made printable first."""
+    stream = sys.stderr if err else sys.stdout
+    stream.write(line + "\n")
+    stream.flush()
+
+
 def emit_json(value: object) -> None:
     """One JSON document on stdout."""
     import json
 
-    typer.echo(json_printable(json.dumps(value, indent=2, ensure_ascii=False)))
+    echo(json_printable(json.dumps(value, indent=2, ensure_ascii=False)))
 
 
 def json_printable(text: str) -> str:
@@ -156,6 +169,20 @@ def json_printable(text: str) -> str:
     return "".join(out)
 
 
+def replay_store_location(option: str | None) -> str | Path | None:
+    """The replay store a command uses: ``--store`` (a path or a URL), else the default
+    under ``XDG_STATE_HOME`` (the library never picks one). None when no home is known: a
+    presentation then fails to find a store, while a credential needs none."""
+    if option is not None:
+        return option
+    from vc_im.replay import ReplayStoreError, default_store_path
+
+    try:
+        return default_store_path()
+    except ReplayStoreError:
+        return None
+
+
 def printable(text: str) -> str:
     """Text safe to write to a terminal, whatever it quotes (see vc_im.report.printable)."""
     from vc_im.report import printable as safe
@@ -166,18 +193,6 @@ def printable(text: str) -> str:
 
 #: The environment variable that holds the password of an encrypted PKCS#8 key.
 PASSWORD_ENV = "VC_IM_KEY_PASSWORD"  # noqa: S105  (a variable name, not a password)
-
-PasswordFileOption = Annotated[Path | None, typer.Option(
-    "--password-file", metavar="FILE", help=f"The password of an encrypted PEM key (its first "
-    f"line; default: the {PASSWORD_ENV} environment variable).")]
-KeyIdOption = Annotated[str | None, typer.Option(
-    "--kid", metavar="KID", help="The key to use when --key is a JWKS holding several.")]
-#: The options every verifying command shares, spelled once.
-VerifyNowOption = Annotated[str | None, typer.Option("--now", help="Verify as of this time.")]
-LeewayOption = Annotated[int, typer.Option("--leeway", min=0, max=86400,
-                                           help="Clock leeway in seconds.")]
-ReportJsonOption = Annotated[bool, typer.Option("--json", help="Print the report as JSON.")]
-
 
 def key_password(password_file: Path | None) -> bytes | None:
     """The password of an encrypted key: the first line of ``password_file``, else the

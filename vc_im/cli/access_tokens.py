@@ -12,19 +12,17 @@ from typing import Annotated
 
 import typer
 
-from vc_im.cli._app import app
+from vc_im.cli._app import LeewayOption, ReportJsonOption, VerifyNowOption, app
 from vc_im.cli._common import (
     EXIT_INVALID,
-    LeewayOption,
-    ReportJsonOption,
-    VerifyNowOption,
     errors_to_exit,
     fail,
     read_text_file,
+    replay_store_location,
     resolve_now,
 )
-from vc_im.cli.credentials import print_report, read_token
-from vc_im.cli.replay import StoreOption, replay_store_location
+from vc_im.cli.replay import StoreOption
+from vc_im.cli.verifying import print_report, read_token
 
 token_app = typer.Typer(help="Mint and verify DPoP-bound access tokens (RFC 9068, RFC 9449).",
                         no_args_is_help=True)

@@ -8,10 +8,8 @@ from typing import Annotated
 
 import typer
 
-from vc_im.cli._app import app
+from vc_im.cli._app import KeyIdOption, PasswordFileOption, app
 from vc_im.cli._common import (
-    KeyIdOption,
-    PasswordFileOption,
     emit_json,
     errors_to_exit,
     key_password,

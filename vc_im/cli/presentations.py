@@ -7,20 +7,24 @@ from typing import Annotated
 
 import typer
 
-from vc_im.cli._app import app
-from vc_im.cli._common import (
+from vc_im.cli._app import (
     KeyIdOption,
     LeewayOption,
     PasswordFileOption,
     ReportJsonOption,
     VerifyNowOption,
+    app,
+)
+from vc_im.cli._common import (
     errors_to_exit,
     read_private_key,
     read_text_file,
+    replay_store_location,
     resolve_now,
 )
-from vc_im.cli.credentials import Format, print_report, print_token, read_token
-from vc_im.cli.replay import StoreOption, replay_store_location
+from vc_im.cli.credentials import Format, print_token
+from vc_im.cli.replay import StoreOption
+from vc_im.cli.verifying import print_report, read_token
 
 dpop_app = typer.Typer(help="Create and verify RFC 9449 DPoP proofs.", no_args_is_help=True)
 app.add_typer(dpop_app, name="dpop")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -18,20 +17,6 @@ app.add_typer(store_app, name="store")
 STORE_HELP = ("The replay store: a path or sqlite:///PATH (default: "
               "$XDG_STATE_HOME/vc-im/replay.sqlite3), postgresql://... or redis://....")
 StoreOption = Annotated[str | None, typer.Option("--store", metavar="PATH|URL", help=STORE_HELP)]
-
-
-def replay_store_location(option: str | None) -> str | Path | None:
-    """The replay store a command uses: ``--store`` (a path or a URL), else the default
-    under ``XDG_STATE_HOME`` (the library never picks one). None when no home is known: a
-    presentation then fails to find a store, while a credential needs none."""
-    if option is not None:
-        return option
-    from vc_im.replay import ReplayStoreError, default_store_path
-
-    try:
-        return default_store_path()
-    except ReplayStoreError:
-        return None
 
 
 @app.command("nonce")

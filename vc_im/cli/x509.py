@@ -16,9 +16,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from vc_im.cli._app import app
+from vc_im.cli._app import ReportJsonOption, app
 from vc_im.cli._common import (
-    ReportJsonOption,
     errors_to_exit,
     read_input_bytes,
     read_private_key,
@@ -168,7 +167,7 @@ def verify_command(
     """Validate a client certificate chain on its own and say which IM identifiers it
     vouches for, and as what."""
     from vc_im.cli._common import EXIT_INVALID, EXIT_OK, emit_json
-    from vc_im.cli.credentials import print_report
+    from vc_im.cli.verifying import print_report
     from vc_im.errors import InputError
     from vc_im.identifiers import IdentifierError, parse
     from vc_im.trust.x509 import MAX_PEM_BYTES, load_roots
