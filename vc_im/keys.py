@@ -116,9 +116,7 @@ _NATIVE_TYPES: Final = (*_PUBLIC_TYPES, ed25519.Ed25519PrivateKey, ec.EllipticCu
                         rsa.RSAPrivateKey)
 
 
-# --------------------------------------------------------------------------------------
-# The key
-# --------------------------------------------------------------------------------------
+# --- The key -------------------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)
 class Key:
@@ -238,6 +236,11 @@ class Key:
             return False
         return True
 
+    def signs_ed25519(self, data: bytes) -> bytes:
+        """The Ed25519 signature of ``data`` (this key must be a private Ed25519 key)."""
+        assert isinstance(self._native, ed25519.Ed25519PrivateKey)
+        return self._native.sign(data)
+
     def jose_key(self, jws_alg: str) -> JoseKey:
         """The joserfc key for a JWS whose header ``alg`` is ``jws_alg`` (which it must accept)."""
         if not self.accepts(jws_alg):
@@ -290,9 +293,7 @@ def _make_key(native: NativePrivate | NativePublic, alg: str, kid: str | None,
                _thumbprint=thumbprint)
 
 
-# --------------------------------------------------------------------------------------
-# JWK → Key
-# --------------------------------------------------------------------------------------
+# --- JWK → Key -----------------------------------------------------------------------------
 
 #: Public keys parsed so far, by (require, canonical JWK): a key's checks (its point on the
 #: curve, above all) run once per key, however many credentials and presentations carry it.
@@ -404,9 +405,7 @@ def jwk_thumbprint(jwk: Mapping[str, object]) -> str:
     return key_from_jwk(jwk, require="public").thumbprint()
 
 
-# --------------------------------------------------------------------------------------
-# Generating, loading, reading and writing
-# --------------------------------------------------------------------------------------
+# --- Generating, loading, reading and writing ----------------------------------------------
 
 def generate(alg: str = DEFAULT_ALG, *, kid: str | None = None) -> Key:
     """A fresh private key for ``alg`` (RS256: a 2048-bit modulus, exponent 65537)."""
