@@ -226,13 +226,18 @@ class ImId:
 # Public functions
 
 
-@functools.lru_cache(maxsize=4096)
 def _owner(device: ImId) -> ImId | None:
-    """:meth:`ImId.owner` of a device, built once per device (the trust checks ask often)."""
+    """:meth:`ImId.owner` of a device: its user, built once per user (the trust checks ask
+    for every device of every user)."""
     if len(device.parts) != 2:
         return None
-    kind = IdType.HANDLE if device.protocol == "xmpp" else IdType.USER
-    return ImId(device.scheme, device.protocol, kind, device.parts[:1], device.domain)
+    return _user(device.scheme, device.protocol, device.parts[0], device.domain)
+
+
+@functools.lru_cache(maxsize=4096)
+def _user(scheme: str, protocol: str | None, user: str, domain: str) -> ImId:
+    kind = IdType.HANDLE if protocol == "xmpp" else IdType.USER
+    return ImId(scheme, protocol, kind, (user,), domain)
 
 
 #: Identifiers parsed so far, by their text: a handle or a device named in many credentials
