@@ -124,3 +124,23 @@ def test_direct_ed25519_signing_equals_joserfc(header: dict[str, object],
     except (KeyFileError, TypeError):
         made = None
     assert made == expected
+
+
+@settings(max_examples=300)
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", "c", "d", "é"]), st.integers(0, 3)),
+                max_size=6))
+def test_members_built_in_c_equal_the_member_walk(pairs: list[tuple[str, int]]) -> None:
+    """An object's members built by ``dict`` give what adding them one by one gives, and a
+    repeated name is refused naming the first name that repeats."""
+    expected: dict[str, int] | str = {}
+    for name, value in pairs:
+        assert isinstance(expected, dict)
+        if name in expected:
+            expected = f"the member name {name!r} appears twice in one object."
+            break
+        expected[name] = value
+    try:
+        made: dict[str, int] | str = strictjson._pairs(list(pairs))
+    except strictjson.StrictJSONError as exc:
+        made = exc.message
+    assert made == expected
