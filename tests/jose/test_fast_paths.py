@@ -144,3 +144,17 @@ def test_members_built_in_c_equal_the_member_walk(pairs: list[tuple[str, int]]) 
     except strictjson.StrictJSONError as exc:
         made = exc.message
     assert made == expected
+
+
+@settings(max_examples=300)
+@given(st.binary(max_size=40))
+def test_base64url_read_by_binascii_equals_the_base64_module(data: bytes) -> None:
+    """What vc_im reads back from base64url is what the base64 module decodes, for any bytes
+    written as JOSE writes them."""
+    import base64
+
+    from vc_im._jose import b64
+
+    text = b64.b64url_encode(data)
+    assert b64.b64url_decode(text, what="x") == base64.urlsafe_b64decode(
+        text + "=" * (-len(text) % 4)) == data
