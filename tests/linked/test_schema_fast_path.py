@@ -119,9 +119,9 @@ def test_where_the_compiled_validator_differs_jsonschema_decides(
 
 @settings(max_examples=500, deadline=None)
 @given(_VALUES | st.dictionaries(st.text(max_size=4), _VALUES, max_size=4))
-def test_reading_the_text_never_lets_through_what_the_walk_holds_back(value: Any) -> None:
-    """Where the quick reading of the JSON text says the validators must agree, the walk over
-    every value says so too: it may send more documents to jsonschema, never fewer."""
+def test_the_typed_walk_never_lets_through_what_the_reference_holds_back(value: Any) -> None:
+    """Where the walk dispatched on exact types says the validators must agree, the reference
+    walk says so too: it may send more documents to jsonschema, never fewer."""
     if schema._agreeable(value):
         assert schema._agreeable_by_walk(value)
 
