@@ -184,9 +184,13 @@ def new_nonce(secret: bytes) -> str:
     return base64.urlsafe_b64encode(random_part + tag).rstrip(b"=").decode("ascii")
 
 
+#: The length of a nonce a store issues (NONCE_BYTES in unpadded base64url).
+ISSUED_NONCE_CHARS = 43
+
+
 def issued_here(nonce: str, secret: bytes) -> bool:
     """Whether ``nonce`` is one this store issued (its MAC verifies), rows or not."""
-    if len(nonce) != 43:
+    if len(nonce) != ISSUED_NONCE_CHARS:
         return False
     try:
         raw = base64.urlsafe_b64decode(nonce + "=")

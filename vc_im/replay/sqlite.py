@@ -31,6 +31,7 @@ from types import TracebackType
 from vc_im.replay._base import (
     BUSY_TIMEOUT_SECONDS,
     DEFAULT_NONCE_TTL,
+    ISSUED_NONCE_CHARS,
     ISSUED_NONCE_RETENTION,
     PresentationUse,
     ReplayOutcome,
@@ -292,7 +293,8 @@ class ReplayStore:
             return ReplayOutcome.REPLAY
         if row is not None and row[0] is not None and now >= row[0]:
             return ReplayOutcome.NONCE_EXPIRED
-        if row is None and nonce is not None and issued_here(nonce, self._secret(conn)):
+        if (row is None and nonce is not None and len(nonce) == ISSUED_NONCE_CHARS
+                and issued_here(nonce, self._secret(conn))):
             # Issued here, and its row purged long after its TTL: still expired.
             return ReplayOutcome.NONCE_EXPIRED
         if nonce_key is not None:
