@@ -24,6 +24,9 @@ __all__ = ["RenderedLine", "inert_json", "render_line", "settle_line"]
 _VERDICT_MEMBERS = ("ok", "code", "subject")
 #: What :attr:`RenderedLine.verdict` locates, in its order.
 _VERDICT_SPANS = (*_VERDICT_MEMBERS, "replay")
+#: ``json.dumps(value, ensure_ascii=False, separators=(",", ":"))``, without making an
+#: encoder for each of the dozen values a line is rendered from.
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 class RenderedLine(NamedTuple):
@@ -42,7 +45,7 @@ class RenderedLine(NamedTuple):
 def inert_json(value: object) -> str:
     """Compact JSON text whose strings hold no raw control or unprintable character (each
     becomes a JSON ``\\uXXXX`` escape), so it is valid JSON and inert on a terminal."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    text = _ENCODE(value)
     if text.isprintable():  # the common case, checked in C
         return text
     out = []
