@@ -11,6 +11,10 @@ credential for every device of every user. A batch runs the very checks of one t
   not depend on the number of workers, a nonce is never accepted twice, and a result is
   handed out only once its chunk's transaction committed: a presentation reported valid is
   durably consumed, whatever crashes afterwards;
+* this process does little per line: workers get the lines' bytes as read, and read,
+  verify and (:func:`verify_batch_text`) render each line to its final JSON text as if the
+  store accepts it; this process consumes, and only where the store refused a presentation
+  writes the verdict into its line (:mod:`vc_im.report_lines`);
 * a worker that dies ends the batch with :class:`WorkerLost`, never a hang;
 * an issuing batch checks every line before it signs any; only this process signs.
 
