@@ -335,8 +335,8 @@ def verify_batch_text(lines: Iterable[bytes | None], settings: VerifySettings,
         codes: list[str] = []
         for rendered, use in answers:
             assert isinstance(rendered, RenderedLine)
-            if use is not None:
-                rendered = settle_line(rendered, next(outcomes))
+            if use is not None and (outcome := next(outcomes)) is not ReplayOutcome.ACCEPTED:
+                rendered = settle_line(rendered, outcome)
             texts.append(rendered.text)
             codes.append(rendered.code)
         yield "".join(texts), codes

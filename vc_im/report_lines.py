@@ -117,12 +117,13 @@ def settle_line(rendered: RenderedLine, outcome: ReplayOutcome | StoreUnavailabl
     """The line once the store decided: as rendered when it accepted the presentation, else
     with the failed replay check, ``ok`` false, its code and no subject (the report
     :func:`~vc_im._checks.settle_replay` gives, rendered)."""
-    from vc_im._checks import settle_replay
     from vc_im.replay import ReplayOutcome
-    from vc_im.report import Check, Report, Status
 
     if outcome is ReplayOutcome.ACCEPTED:
         return rendered
+    from vc_im._checks import settle_replay
+    from vc_im.report import Check, Report, Status
+
     if rendered.verdict is None:
         raise ValueError("only a presentation's report has a replay check to settle")
     settled = settle_replay(Report("presentation", (Check("replay", Status.PASSED),)), outcome)
