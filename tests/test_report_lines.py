@@ -136,3 +136,23 @@ def test_inert_json_is_the_clis_json_printable(value: object) -> None:
     """The library's compact, terminal-inert JSON is the CLI's, character for character."""
     assert inert_json(value) == json_printable(json.dumps(value, ensure_ascii=False,
                                                           separators=(",", ":")))
+
+
+def test_the_clis_renderer_crosses_to_a_worker_by_reference(deferred_report: Report) -> None:
+    """What the CLI hands the workers pickles as a reference to the library function (no
+    CLI code runs in a worker) with the fetch failures as data, and renders the same line
+    on the other side."""
+    import pickle
+
+    from vc_im.cli.credentials import batch_renderer
+    from vc_im.model import NO_EVIDENCE
+
+    render = batch_renderer(NO_EVIDENCE, ("the status list at https://a.example was not "
+                                          "cached.",))
+    data = pickle.dumps(render)
+    assert b"vc_im.report_lines" in data
+    assert b"vc_im.cli" not in data
+    copy = pickle.loads(data)  # noqa: S301  (our own bytes)
+    assert copy(4, "x", deferred_report, deferred=True) == render(4, "x", deferred_report,
+                                                                  deferred=True)
+    assert "was not cached" in copy(4, "x", deferred_report).text
