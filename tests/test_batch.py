@@ -24,13 +24,17 @@ from vc_im import keys
 from vc_im.batch import (
     MAX_LINE_BYTES,
     IssueSettings,
+    LineReport,
     VerifySettings,
     WorkerLost,
     issue_batch,
     read_lines,
     resolve_jobs,
     verify_batch,
+    verify_batch_text,
 )
+from vc_im.cli._common import json_printable
+from vc_im.cli.verifying import report_json
 from vc_im.credentials import verify_credential
 from vc_im.errors import InputError
 from vc_im.presentations import create_presentation
@@ -231,6 +235,80 @@ def test_a_dead_worker_ends_the_batch_instead_of_hanging(
     with pytest.raises(WorkerLost, match=r"line \d+ and the lines after it"):
         for _ in verify_batch(lines(), VerifySettings(trust, now=NOW), None, jobs=2):
             pass
+
+
+# --- rendered in the workers ---------------------------------------------------------------
+
+def _rendered(items: list[LineReport]) -> str:
+    """The lines the CLI wrote when the main process rendered each settled report itself."""
+    return "".join(json_printable(json.dumps(
+        {"line": item.line, "id": item.id, **report_json(item.report)}, ensure_ascii=False,
+        separators=(",", ":"))) + "\n" for item in items)
+
+
+@pytest.fixture(scope="module")
+def replayed_lines(make_credential: Callable[..., str], device_key: keys.Key,
+                   mixed_lines: list[bytes]) -> list[bytes]:
+    """Three chunks' worth: each nonce used again 100 lines later (in another chunk), a line
+    repeated right after itself (in its chunk), and the mixed lines (bad ones included)."""
+    credential = make_credential()
+    lines = [_line(create_presentation(device_key, [credential], audience=VERIFIER,
+                                       nonce=f"r{i % 100}", now=NOW, valid_for=300),
+                   f"r{i % 100}", f"\x1b[31m\u202e{i}") for i in range(150)]
+    lines.insert(11, lines[10])
+    return [*lines[:70], *mixed_lines, *lines[70:]]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_rendered_lines_are_the_settled_reports_rendered(
+        replayed_lines: list[bytes], trust: TrustStore, tmp_path: Path, jobs: int) -> None:
+    """The text of verify_batch_text, with one job or two, is byte for byte the settled
+    reports of verify_batch rendered: replays inside a chunk and across chunks, malformed
+    lines and hostile ids included; each line's code is its report's."""
+    batch = VerifySettings(trust, now=NOW + 10, audience=VERIFIER, nonce="n2")
+    with ReplayStore.open(tmp_path / "reports.db") as store:
+        reports = list(verify_batch(replayed_lines, batch, store))
+    with ReplayStore.open(tmp_path / "text.db") as store:
+        chunks = list(verify_batch_text(replayed_lines, batch, store, jobs=jobs))
+    assert "".join(text for text, _ in chunks) == _rendered(reports)
+    assert [code for _, codes in chunks for code in codes] == [
+        "valid" if item.report.ok else item.report.code for item in reports]
+    codes = [code for _, codes in chunks for code in codes]
+    assert codes[11] == "replay"
+    assert codes.count("replay") >= 52
+    assert len(chunks) == -(-len(replayed_lines) // 64)
+
+
+def test_rendered_lines_when_the_store_refuses(replayed_lines: list[bytes],
+                                               trust: TrustStore) -> None:
+    """An unreachable store: every presentation's line is settled store_unavailable, byte for
+    byte as its settled report renders, with one job or two."""
+    url = f"postgresql://postgres@127.0.0.1:{_closed_port()}/test"
+    batch = VerifySettings(trust, now=NOW + 10, audience=VERIFIER)
+    expected = _rendered(list(verify_batch(replayed_lines[:80], batch, url)))
+    assert '"code":"store_unavailable"' in expected
+    for jobs in (1, 2):
+        chunks = list(verify_batch_text(replayed_lines[:80], batch, url, jobs=jobs))
+        assert "".join(text for text, _ in chunks) == expected
+        assert "valid" not in [code for _, codes in chunks for code in codes]
+
+
+def test_a_rendered_chunk_is_handed_out_only_once_its_consumption_committed(
+        replayed_lines: list[bytes], trust: TrustStore, tmp_path: Path) -> None:
+    """When the first chunk's text comes out, another connection already finds its first
+    nonce consumed."""
+    path = tmp_path / "replay.db"
+    with ReplayStore.open(path) as store:
+        batch = verify_batch_text(replayed_lines, VerifySettings(
+            trust, now=NOW + 10, audience=VERIFIER), store, jobs=2)
+        text, codes = next(batch)
+        assert codes[0] == "valid"
+        assert text.count("\n") == 64
+        with ReplayStore.open(path) as other:
+            assert other.consume_presentation(
+                nonce="r0", issuer=DEVICE, jti="never-seen", now=NOW + 10,
+                expires_at=NOW + 1000) is ReplayOutcome.REPLAY
+        batch.close()
 
 
 # --- group consumption ---------------------------------------------------------------------

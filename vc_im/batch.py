@@ -11,6 +11,10 @@ credential for every device of every user. A batch runs the very checks of one t
   not depend on the number of workers, a nonce is never accepted twice, and a result is
   handed out only once its chunk's transaction committed: a presentation reported valid is
   durably consumed, whatever crashes afterwards;
+* this process does little per line: workers get the lines' bytes as read, and read,
+  verify and (:func:`verify_batch_text`) render each line to its final JSON text as if the
+  store accepts it; this process consumes, and only where the store refused a presentation
+  writes the verdict into its line (:mod:`vc_im.report_lines`);
 * a worker that dies ends the batch with :class:`WorkerLost`, never a hang;
 * an issuing batch checks every line before it signs any; only this process signs.
 
@@ -20,17 +24,16 @@ The library never prints: the CLI writes what these generators yield.
 from __future__ import annotations
 
 import functools
-import os
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, BinaryIO, Self, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, Self
 
 from vc_im import _jose as jose
 from vc_im._checks import CREDENTIAL_STEPS, DEFAULT_LEEWAY, settle_replay
-from vc_im.errors import InputError, TokenError, VcImError
+from vc_im._workers import WorkerLost, chunks, resolve_jobs, run
+from vc_im.errors import InputError, TokenError
 from vc_im.model import NO_EVIDENCE, CredentialType, Encoding, Evidence
 from vc_im.replay import (
     DEFAULT_NONCE_TTL,
@@ -44,10 +47,9 @@ from vc_im.replay import (
     open_store,
 )
 from vc_im.report import Report, failed_report
+from vc_im.report_lines import RenderedLine, render_line, settle_line
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future, ProcessPoolExecutor
-
     from vc_im.keys import Key
     from vc_im.profiles import Profile
     from vc_im.replay import StoreLike
@@ -55,39 +57,16 @@ if TYPE_CHECKING:
 
 __all__ = ["CHUNK_LINES", "MAX_LINE_BYTES", "IssueResult", "IssueSettings", "LineReport",
            "VerifySettings", "WorkerLost", "issue_batch", "read_lines", "resolve_jobs",
-           "verify_batch"]
+           "verify_batch", "verify_batch_text"]
 
 #: The longest line read: a token of the largest size and its JSON object's other members.
 MAX_LINE_BYTES = jose.MAX_TOKEN_BYTES + 4096
 #: Lines a worker takes at once; one chunk's presentations are consumed in one transaction.
 CHUNK_LINES = 64
-#: Chunks in flight per worker: enough to keep every worker busy, few enough that memory
-#: does not grow with the input.
-CHUNKS_PER_WORKER = 4
 
 _VERIFY_MEMBERS = frozenset({"token", "audience", "nonce", "id"})
 _ISSUE_MEMBERS = frozenset({"subject", "fn", "type", "org", "unit", "im", "holder_key",
                             "no_holder_key", "id", "valid_for", "may_issue_devices"})
-
-T = TypeVar("T")
-R = TypeVar("R")
-
-
-class WorkerLost(VcImError):
-    """A worker process died (killed, out of memory): the batch stops, and says where."""
-
-    code = "worker_lost"
-    exit_code = 2
-
-
-def resolve_jobs(jobs: int) -> int:
-    """``jobs`` worker processes; 0 means one per core this process may use."""
-    if jobs < 0:
-        raise InputError("--jobs must be 0 (one per core) or a positive number.")
-    if jobs:
-        return jobs
-    affinity = getattr(os, "sched_getaffinity", None)
-    return len(affinity(0)) if affinity is not None else (os.cpu_count() or 1)
 
 
 def read_lines(stream: BinaryIO, *, limit: int = MAX_LINE_BYTES) -> Iterator[bytes | None]:
@@ -237,24 +216,43 @@ class _Deferred:
         self.close()
 
 
-#: A worker's answer for one line: the report, and what its replay check would consume.
-_Verified = tuple[Report, PresentationUse | None]
+@dataclass(frozen=True, slots=True)
+class _VerifyJob:
+    """What a worker needs for every chunk: the settings, and how to render a line (None:
+    hand back :class:`LineReport` objects)."""
+
+    settings: VerifySettings
+    render: Callable[..., RenderedLine] | None = None
 
 
-def _verify_lines(settings: VerifySettings, lines: Sequence[_VerifyLine]) -> list[_Verified]:
-    """Verify ``lines`` with consumption deferred (in a worker, or here with one job)."""
+#: A worker's answer for one line: its report (or the line rendered), and what its replay
+#: check would consume.
+_Verified = tuple[LineReport | RenderedLine, PresentationUse | None]
+
+
+def _verify_lines(job: _VerifyJob, first: int, lines: Sequence[bytes | None],
+                  ) -> list[_Verified]:
+    """Read and verify ``lines`` (numbered from ``first``) with consumption deferred, and
+    render each (in a worker, or here with one job)."""
     from vc_im.times import now_seconds
     from vc_im.verify import verify_token
 
+    settings, render = job.settings, job.render
     now = settings.now if settings.now is not None else now_seconds()
     out: list[_Verified] = []
-    for item in lines:
-        deferred = _Deferred()
-        report = verify_token(item.token, settings.trust, now=now, leeway=settings.leeway,
-                              audience=item.audience or settings.audience,
-                              nonce=item.nonce or settings.nonce, store=deferred,
-                              evidence=settings.evidence, profile=settings.profile)
-        out.append((report, deferred.use))
+    for number, data in enumerate(lines, start=first):
+        item = _read_verify_line(number, data)
+        use = None
+        if isinstance(item, _VerifyLine):
+            deferred = _Deferred()
+            report = verify_token(item.token, settings.trust, now=now,
+                                  leeway=settings.leeway,
+                                  audience=item.audience or settings.audience,
+                                  nonce=item.nonce or settings.nonce, store=deferred,
+                                  evidence=settings.evidence, profile=settings.profile)
+            item, use = LineReport(number, item.id, report), deferred.use
+        out.append((item if render is None else render(
+            item.line, item.id, item.report, deferred=use is not None), use))
     return out
 
 
@@ -312,33 +310,52 @@ def verify_batch(lines: Iterable[bytes | None], settings: VerifySettings,
     dies and :class:`~vc_im.replay.ReplayStoreError` when the store cannot be used (the
     reports yielded before stay true).
     """
+    for answers, outcomes in _verified(lines, _VerifyJob(settings), store, jobs):
+        for item, use in answers:
+            assert isinstance(item, LineReport)
+            yield item if use is None else LineReport(
+                item.line, item.id, settle_replay(item.report, next(outcomes)))
+
+
+def verify_batch_text(lines: Iterable[bytes | None], settings: VerifySettings,
+                      store: StoreLike | None, *, jobs: int = 1,
+                      render: Callable[..., RenderedLine] = render_line,
+                      ) -> Iterator[tuple[str, list[str]]]:
+    """:func:`verify_batch`, each chunk of lines as the text to write (a JSON line per
+    input line, :func:`~vc_im.report_lines.render_line`'s) and each line's code (``valid``
+    or the failure code).
+
+    Workers render the lines as the store accepting them would have them; this process only
+    consumes each chunk's presentations and, where the store refused one, writes its verdict
+    into its line (:func:`~vc_im.report_lines.settle_line`). ``render`` must be picklable
+    (a module's function, or a partial of one) when ``jobs`` is above 1.
+    """
+    for answers, outcomes in _verified(lines, _VerifyJob(settings, render), store, jobs):
+        texts: list[str] = []
+        codes: list[str] = []
+        for rendered, use in answers:
+            assert isinstance(rendered, RenderedLine)
+            if use is not None and (outcome := next(outcomes)) is not ReplayOutcome.ACCEPTED:
+                rendered = settle_line(rendered, outcome)
+            texts.append(rendered.text)
+            codes.append(rendered.code)
+        yield "".join(texts), codes
+
+
+def _verified(lines: Iterable[bytes | None], job: _VerifyJob, store: StoreLike | None,
+              jobs: int) -> Iterator[tuple[list[_Verified], Iterator[ReplayOutcome
+                                                                        | StoreUnavailable]]]:
+    """Each chunk's answers, and the outcomes of its presentations in order, once their
+    consumption committed."""
     handle = _StoreHandle(store)
     try:
-        chunks = _chunks(_read_verify_line(number, data)
-                         for number, data in enumerate(lines, start=1))
-        work = functools.partial(_verify_lines, settings)
-        for chunk, verified in _run(chunks, work, jobs=jobs, settings=settings):
-            yield from _settle(chunk, verified, handle)
+        numbered = ((index * CHUNK_LINES + 1, chunk)
+                    for index, chunk in enumerate(chunks(lines, CHUNK_LINES)))
+        for _, answers in run(numbered, _verify_lines, job, jobs=jobs):
+            uses = [use for _, use in answers if use is not None]
+            yield answers, iter(_consume_group(handle.get(), uses) if uses else ())
     finally:
         handle.close()
-
-
-def _settle(chunk: Sequence[_VerifyLine | LineReport], verified: list[_Verified],
-            handle: _StoreHandle) -> Iterator[LineReport]:
-    """The chunk's reports once its presentations were consumed (and committed)."""
-    uses = [use for _, use in verified if use is not None]
-    outcomes = iter(_consume_group(handle.get(), uses) if uses else ())
-    answers = iter(verified)
-    settled: list[LineReport] = []
-    for item in chunk:
-        if isinstance(item, LineReport):
-            settled.append(item)
-            continue
-        report, use = next(answers)
-        if use is not None:
-            report = settle_replay(report, next(outcomes))
-        settled.append(LineReport(item.line, item.id, report))
-    yield from settled
 
 
 # --- issuing -------------------------------------------------------------------------------
@@ -438,12 +455,16 @@ def _holder_key(canonical: bytes) -> Key:
 _Prepared = jose.Parts | str
 
 
-def _prepare_lines(settings: IssueSettings, lines: Sequence[_IssueLine]) -> list[_Prepared]:
-    """Run every pre-sign check on ``lines`` (in a worker, or here with one job)."""
+def _prepare_lines(settings: IssueSettings, first: int,
+                   lines: Sequence[_IssueLine | IssueResult]) -> list[_Prepared]:
+    """Run every pre-sign check on the readable ``lines`` (in a worker, or here with one
+    job)."""
     from vc_im.credentials import prepare_credential
 
     out: list[_Prepared] = []
     for item in lines:
+        if not isinstance(item, _IssueLine):
+            continue
         fields = dict(item.fields)
         jwk = fields.pop("holder_jwk")
         if fields["valid_for"] is None:
@@ -467,11 +488,11 @@ def issue_batch(lines: Iterable[bytes | None], settings: IssueSettings, *,
     is signed, here: the checked credentials of the whole input wait in memory. Raises
     :class:`WorkerLost` when a worker dies (nothing is signed then).
     """
-    chunks = _chunks(_read_issue_line(number, data)
-                     for number, data in enumerate(lines, start=1))
-    work = functools.partial(_prepare_lines, settings)
+    numbered = ((chunk[0].line, chunk) for chunk in chunks(
+        (_read_issue_line(number, data) for number, data in enumerate(lines, start=1)),
+        CHUNK_LINES))
     checked: list[tuple[int, str | None, _Prepared]] = []
-    for chunk, prepared in _run(chunks, work, jobs=jobs, settings=settings):
+    for (_, chunk), prepared in run(numbered, _prepare_lines, settings, jobs=jobs):
         answers = iter(prepared)
         for item in chunk:
             if isinstance(item, IssueResult):
@@ -484,98 +505,3 @@ def issue_batch(lines: Iterable[bytes | None], settings: IssueSettings, *,
             continue
         yield IssueResult(number, subject=subject,
                           token=jose.sign(answer.header, answer.payload, settings.key))
-
-
-# --- the worker pool -----------------------------------------------------------------------
-
-def _chunks(items: Iterable[T], size: int = CHUNK_LINES) -> Iterator[list[T]]:
-    chunk: list[T] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-#: In a worker process: the settings the batch's work function needs (set once).
-_WORKER_SETTINGS: list[object] = []
-
-
-def _init_worker(settings: object) -> None:
-    """Run once in each worker: library warnings are not the user's business there either."""
-    import warnings
-
-    warnings.simplefilter("ignore")
-    _WORKER_SETTINGS[:] = [settings]
-
-
-def _in_worker(work: Callable[[Any, Sequence[Any]], list[R]], lines: Sequence[Any]) -> list[R]:
-    return work(_WORKER_SETTINGS[0], lines)
-
-
-def _pending(chunk: Sequence[object]) -> list[object]:
-    """The chunk's lines that a worker must handle (the others already have their result)."""
-    return [item for item in chunk if isinstance(item, _VerifyLine | _IssueLine)]
-
-
-def _run(chunks: Iterator[list[Any]], work: functools.partial[list[R]], *, jobs: int,
-         settings: object) -> Iterator[tuple[list[Any], list[R]]]:
-    """Each chunk with its results, in input order: here with one job, else in a pool of
-    ``jobs`` worker processes with a bounded number of chunks in flight."""
-    if jobs <= 1:
-        for chunk in chunks:
-            yield chunk, work(_pending(chunk))
-        return
-    pool = _start_pool(jobs, settings)
-    in_flight: deque[tuple[list[Any], Future[list[R]]]] = deque()
-    try:
-        for chunk in chunks:
-            in_flight.append((chunk, _submit(pool, work, chunk)))
-            while len(in_flight) >= jobs * CHUNKS_PER_WORKER:
-                yield _collect(*in_flight.popleft())
-        while in_flight:
-            yield _collect(*in_flight.popleft())
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _start_pool(jobs: int, settings: object) -> ProcessPoolExecutor:
-    """Workers forked from this process (they inherit the loaded trust store, contexts and
-    validators) where the platform can, else spawned."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context(method),
-                               initializer=_init_worker, initargs=(settings,))
-
-
-def _first_line(chunk: Sequence[Any]) -> int:
-    item = chunk[0]
-    return int(item.line)
-
-
-def _submit(pool: ProcessPoolExecutor, work: functools.partial[list[R]],
-            chunk: list[Any]) -> Future[list[R]]:
-    from concurrent.futures.process import BrokenProcessPool
-
-    try:
-        return pool.submit(_in_worker, work.func, _pending(chunk))
-    except BrokenProcessPool as exc:
-        raise _lost(chunk) from exc
-
-
-def _collect(chunk: list[Any], future: Future[list[R]]) -> tuple[list[Any], list[R]]:
-    from concurrent.futures.process import BrokenProcessPool
-
-    try:
-        return chunk, future.result()
-    except BrokenProcessPool as exc:
-        raise _lost(chunk) from exc
-
-
-def _lost(chunk: Sequence[Any]) -> WorkerLost:
-    return WorkerLost(f"a worker process died; line {_first_line(chunk)} and the lines after "
-                      "it were not processed.")

@@ -135,6 +135,55 @@ def test_progress_bar_only_on_a_terminal(batch_dir: Path) -> None:
     assert b"vc-im: verified 3 lines" in drawn
 
 
+@pytest.fixture(scope="module")
+def chunks_file(batch_dir: Path, make_credential: Callable[..., str],
+                device_key: keys.Key) -> str:
+    """Three chunks of lines: every nonce used again 100 lines later (another chunk), a line
+    repeated right after itself (same chunk), unreadable lines and a hostile id."""
+    credential = make_credential()
+    lines = [json.dumps({"token": create_presentation(
+        device_key, [credential], audience=VERIFIER, nonce=f"c{i % 100}", now=NOW,
+        valid_for=300), "nonce": f"c{i % 100}", "id": f"\x1b]0;{i}\u2028"}) for i in range(150)]
+    lines.insert(11, lines[10])
+    lines[40:40] = ["{not json", '{"token": 1}', "", "x" * 100]
+    (batch_dir / "chunks.jsonl").write_text("\n".join(lines) + "\n")
+    return "chunks.jsonl"
+
+
+def test_jobs_one_and_two_write_the_same_bytes(batch_dir: Path, chunks_file: str) -> None:
+    """Over several chunks, with replays inside a chunk and across chunks and unreadable
+    lines, --jobs 2 writes byte for byte what --jobs 1 writes, and the same summary counts;
+    every line is JSON with its line number, the replays failing the replay check last."""
+    runs = []
+    for jobs in ("1", "2"):
+        runs.append(_verify(batch_dir, "--jobs", jobs, source=chunks_file,
+                            store=f"chunks-{jobs}.db"))
+    assert runs[0].stdout == runs[1].stdout
+    assert [run.returncode for run in runs] == [1, 1]
+    counts = [run.stderr.split(": ", 1)[1].split(" in ")[0] for run in runs]
+    assert counts[0] == counts[1]
+    assert ": 100 valid, 55 invalid (malformed 4, replay 51)." in runs[1].stderr
+    out = [json.loads(line) for line in runs[1].stdout.splitlines()]
+    assert [item["line"] for item in out] == list(range(1, 156))
+    assert out[11]["checks"][-1]["code"] == "replay"
+    assert out[11]["subject"] is None
+    assert out[10]["subject"] is not None
+    assert "\x1b" not in runs[1].stdout
+
+
+def test_a_store_that_refuses_fails_every_presentation_the_same_way(
+        batch_dir: Path, chunks_file: str) -> None:
+    """A replay store that cannot be reached: with --jobs 1 and --jobs 2, every presentation
+    fails store_unavailable, the same bytes either way, and the batch goes to the end."""
+    runs = [_verify(batch_dir, "--jobs", jobs, source=chunks_file,
+                    store="postgresql://postgres@127.0.0.1:1/test") for jobs in ("1", "2")]
+    assert runs[0].stdout == runs[1].stdout
+    assert ": 0 valid, 155 invalid (malformed 4, store_unavailable 151)." in runs[0].stderr
+    last = json.loads(runs[0].stdout.splitlines()[-1])
+    assert last["line"] == 155
+    assert last["checks"][-1]["code"] == "store_unavailable"
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (("--jobs", "2", "token.jwt"), "--jobs applies to --batch only"),
     (("--batch", "good.jsonl", "token.jwt"), "drop TOKEN_FILE"),

@@ -23,7 +23,7 @@ from vc_im.errors import InputError, VcImError
 if TYPE_CHECKING:
     from vc_im.batch import IssueSettings, VerifySettings
     from vc_im.replay import StoreLike
-    from vc_im.report import Report
+    from vc_im.report_lines import RenderedLine
 
 #: The progress bar redraws at most this often (seconds): drawing is not free.
 _REDRAW = 0.1
@@ -116,11 +116,11 @@ def _rate(count: int, started: float) -> str:
 
 
 def run_verify_batch(source: str, settings: VerifySettings, store: StoreLike | None, *,
-                     jobs: int, render: Callable[[Report], dict[str, object]]) -> NoReturn:
-    """Verify every line of ``source``; each report (as ``render`` makes it, the object
-    ``verify --json`` prints) goes out with its ``line`` and ``id``. Exit 0 only when every
-    line is valid."""
-    from vc_im.batch import read_lines, resolve_jobs, verify_batch
+                     jobs: int, render: Callable[..., RenderedLine]) -> NoReturn:
+    """Verify every line of ``source``; each report (as ``render``, a library function a
+    worker can import, makes it: the object ``verify --json`` prints) goes out with its
+    ``line`` and ``id``, a chunk of lines at a time. Exit 0 only when every line is valid."""
+    from vc_im.batch import read_lines, resolve_jobs, verify_batch_text
 
     counts: Counter[str] = Counter()
     started = time.monotonic()
@@ -129,10 +129,11 @@ def run_verify_batch(source: str, settings: VerifySettings, store: StoreLike | N
         workers = resolve_jobs(jobs)
         with _lines_source(source) as stream, _progress("verifying") as bar:
             try:
-                for item in verify_batch(read_lines(stream), settings, store, jobs=workers):
-                    _write({"line": item.line, "id": item.id, **render(item.report)})
-                    counts[str(item.report.code) if not item.report.ok else "valid"] += 1
-                    bar.advance(1)
+                for text, lines in verify_batch_text(read_lines(stream), settings, store,
+                                                     jobs=workers, render=render):
+                    sys.stdout.write(text)
+                    counts.update(lines)
+                    bar.advance(len(lines))
             except VcImError as exc:  # the store or a worker failed: stop, say where
                 failure = exc.message
             except BrokenPipeError:

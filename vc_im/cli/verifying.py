@@ -20,7 +20,10 @@ from vc_im.cli._common import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from vc_im.report import Report
+    from vc_im.report_lines import RenderedLine
     from vc_im.status import StatusSources
     from vc_im.trust.statements import Statement
     from vc_im.trust.wellknown import FetchedStatement
@@ -67,8 +70,7 @@ def run_verify(*, trust: Path, token_file: str | None, audience: str | None,
                                       leeway=leeway, audience=audience, nonce=nonce,
                                       evidence=evidence, profile=applied)
             run_verify_batch(batch, settings, replay_store_location(store), jobs=jobs,
-                             render=lambda item: report_json(
-                                 with_fetch_failures(item, evidence, notes)))
+                             render=batch_renderer(evidence, notes))
         data = read_token(token_file)
         report = verify_token(data, trust_store, now=at, leeway=leeway, audience=audience,
                               nonce=nonce, store=replay_store_location(store),
@@ -218,13 +220,10 @@ def gather_evidence(parents: list[Path], statements: list[Path], urls: list[str]
     return Evidence(tokens, tuple(read))
 
 
-def with_fetch_failures(report: Report, evidence: Evidence,
-                        notes: tuple[str, ...] = ()) -> Report:
-    """The report, with a warning for each statement or status URL that could not be fetched
-    (and each of ``notes``): a failed fetch is never silent, whether or not a check used
-    what it would have given."""
-    from dataclasses import replace
-
+def fetch_failures(evidence: Evidence, notes: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """A warning for each statement or status URL that could not be fetched, then each of
+    ``notes``: a failed fetch is never silent, whether or not a check used what it would have
+    given."""
     failures: tuple[str, ...] = ()
     if evidence.statements:  # the statements' module only when there are statements
         from vc_im.trust.wellknown import FetchedStatement
@@ -233,5 +232,25 @@ def with_fetch_failures(report: Report, evidence: Evidence,
                          if isinstance(item, FetchedStatement) and item.token is None)
     if evidence.status is not None:
         failures += tuple(sentence for _url, sentence in evidence.status.failures)
-    failures += notes
+    return failures + notes
+
+
+def with_fetch_failures(report: Report, evidence: Evidence,
+                        notes: tuple[str, ...] = ()) -> Report:
+    """The report, with :func:`fetch_failures` among its warnings."""
+    from dataclasses import replace
+
+    failures = fetch_failures(evidence, notes)
     return replace(report, warnings=(*report.warnings, *failures)) if failures else report
+
+
+def batch_renderer(evidence: Evidence, notes: tuple[str, ...] = ()
+                   ) -> Callable[..., RenderedLine]:
+    """How a batch's workers render each line: as ``verify --json`` prints the report (with
+    :func:`fetch_failures`), plus ``line`` and ``id``. A library function, so that workers
+    can import it."""
+    import functools
+
+    from vc_im.report_lines import render_line
+
+    return functools.partial(render_line, warnings=fetch_failures(evidence, notes))

@@ -1,0 +1,142 @@
+"""A batch's reports as the JSON lines it writes, rendered where they are verified.
+
+A verifying batch defers each presentation's replay check: the store decides later, in input
+order, in the batch's own process. Rendering every report there would make that one process
+the batch's bottleneck, so each line is rendered where it was verified, as it will be written
+if the store accepts it (the common case), with the places of the members the store's verdict
+changes. When the store refuses, :func:`settle_line` writes the verdict into those places: the
+very text rendering ``settle_replay(report, outcome)`` would give, for the cost of a few
+string slices.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from vc_im.replay import ReplayOutcome, StoreUnavailable
+    from vc_im.report import Report
+
+__all__ = ["RenderedLine", "inert_json", "render_line", "settle_line"]
+
+#: The top-level members a refused replay check changes, besides the replay check itself.
+_VERDICT_MEMBERS = ("ok", "code", "subject")
+#: What :attr:`RenderedLine.verdict` locates, in its order.
+_VERDICT_SPANS = (*_VERDICT_MEMBERS, "replay")
+#: ``json.dumps(value, ensure_ascii=False, separators=(",", ":"))``, without making an
+#: encoder for each of the dozen values a line is rendered from.
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+class RenderedLine(NamedTuple):
+    """One line of a batch's output, rendered as if the store accepts its presentation."""
+
+    #: The JSON line, newline included.
+    text: str
+    #: ``valid``, or the report's failure code.
+    code: str
+    #: For a presentation whose replay check is deferred: the start and end offsets in
+    #: ``text`` of the values of ``ok``, ``code`` and ``subject``, then of the replay check
+    #: (eight numbers). None for any other line.
+    verdict: tuple[int, ...] | None = None
+
+
+def inert_json(value: object) -> str:
+    """Compact JSON text whose strings hold no raw control or unprintable character (each
+    becomes a JSON ``\\uXXXX`` escape), so it is valid JSON and inert on a terminal."""
+    text = _ENCODE(value)
+    if text.isprintable():  # the common case, checked in C
+        return text
+    out = []
+    for char in text:
+        if char.isprintable():
+            out.append(char)
+        elif ord(char) <= 0xFFFF:
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            high, low = divmod(ord(char) - 0x10000, 0x400)
+            out.append(f"\\u{0xD800 + high:04x}\\u{0xDC00 + low:04x}")
+    return "".join(out)
+
+
+def render_line(line: int, line_id: str | int | None, report: Report, *,
+                deferred: bool = False, warnings: tuple[str, ...] = ()) -> RenderedLine:
+    """``{"line", "id", ...}`` with the members of ``report.to_json()`` (what ``verify
+    --json`` prints), ``warnings`` added to the report's (a fetch that failed). ``deferred``:
+    the presentation's replay check passed only for now, and the store decides later."""
+    from dataclasses import replace
+
+    if warnings:
+        report = replace(report, warnings=(*report.warnings, *warnings))
+    members: dict[str, object] = {"line": line, "id": line_id, **report.to_json()}
+    code = "valid" if report.ok else str(report.code)
+    checks = members["checks"]
+    if not (deferred and report.kind == "presentation" and isinstance(checks, list)
+            and checks and report.checks[-1].name == "replay"):
+        return RenderedLine(inert_json(members) + "\n", code)
+    # Member by member, as json.dumps joins them, noting where the verdict's values go;
+    # the members in between are rendered together.
+    parts: list[str] = ["{"]
+    spans: dict[str, tuple[int, int]] = {}
+    size = 1
+    run: dict[str, object] = {}
+
+    def put(text: str, name: str | None = None) -> None:
+        nonlocal size
+        if name is not None:
+            spans[name] = (size, size + len(text))
+        parts.append(text)
+        size += len(text)
+
+    def flush() -> None:
+        if run:
+            put(("," if size > 1 else "") + inert_json(run)[1:-1])
+            run.clear()
+
+    for name, value in members.items():
+        if name not in _VERDICT_MEMBERS and name != "checks":
+            run[name] = value
+            continue
+        flush()
+        put(("," if size > 1 else "") + inert_json(name) + ":")
+        if name == "checks":
+            put("[" + (inert_json(checks[:-1])[1:-1] + "," if len(checks) > 1 else ""))
+            put(inert_json(checks[-1]), "replay")
+            put("]")
+        else:
+            put(inert_json(value), name)
+    flush()
+    put("}\n")
+    return RenderedLine("".join(parts), code,
+                        tuple(at for name in _VERDICT_SPANS for at in spans[name]))
+
+
+def settle_line(rendered: RenderedLine, outcome: ReplayOutcome | StoreUnavailable,
+                ) -> RenderedLine:
+    """The line once the store decided: as rendered when it accepted the presentation, else
+    with the failed replay check, ``ok`` false, its code and no subject (the report
+    :func:`~vc_im._checks.settle_replay` gives, rendered)."""
+    from vc_im.replay import ReplayOutcome
+
+    if outcome is ReplayOutcome.ACCEPTED:
+        return rendered
+    from vc_im._checks import settle_replay
+    from vc_im.report import Check, Report, Status
+
+    if rendered.verdict is None:
+        raise ValueError("only a presentation's report has a replay check to settle")
+    settled = settle_replay(Report("presentation", (Check("replay", Status.PASSED),)), outcome)
+    failed = settled.checks[-1]
+    code = str(failed.code)
+    values = ("false", inert_json(code), "null", inert_json(failed.to_json()))
+    spans = rendered.verdict
+    text = rendered.text
+    parts: list[str] = []
+    at = 0
+    for start, end, value in sorted(zip(spans[::2], spans[1::2], values, strict=True)):
+        parts.append(text[at:start])
+        parts.append(value)
+        at = end
+    parts.append(text[at:])
+    return RenderedLine("".join(parts), code)
