@@ -158,3 +158,26 @@ def test_base64url_read_by_binascii_equals_the_base64_module(data: bytes) -> Non
     text = b64.b64url_encode(data)
     assert b64.b64url_decode(text, what="x") == base64.urlsafe_b64decode(
         text + "=" * (-len(text) % 4)) == data
+
+
+@settings(max_examples=600)
+@given(st.text(alphabet="AQgwEIMaz09-_+/= \n\t.é\x00", max_size=14) | st.text(max_size=10))
+def test_strict_binascii_reads_exactly_the_alphabet(text: str) -> None:
+    """Reading base64url with binascii's strict mode accepts exactly the unpadded base64url
+    alphabet (any other character, padding, '+' and '/' refused), canonical, with the bytes
+    the base64 module gives."""
+    import base64
+    import re
+
+    from vc_im._jose import b64
+    from vc_im.errors import TokenError
+
+    fits = (re.fullmatch(r"[A-Za-z0-9_-]*", text) is not None and len(text) % 4 != 1
+            and b64._is_canonical_by_encoding(text))
+    try:
+        data = b64.b64url_decode(text, what="x")
+    except TokenError:
+        assert not fits
+        return
+    assert fits
+    assert data == base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
