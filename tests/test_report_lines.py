@@ -156,3 +156,38 @@ def test_the_clis_renderer_crosses_to_a_worker_by_reference(deferred_report: Rep
     assert copy(4, "x", deferred_report, deferred=True) == render(4, "x", deferred_report,
                                                                   deferred=True)
     assert "was not cached" in copy(4, "x", deferred_report).text
+
+
+CHECKS = st.lists(st.builds(
+    Check, TEXT, st.sampled_from(list(Status)), st.one_of(st.none(), st.sampled_from(list(Code))),
+    TEXT, st.one_of(st.none(), TEXT)), max_size=4).map(tuple)
+REPORTS = st.recursive(
+    st.builds(Report, st.sampled_from(["credential", "presentation", "dpop_proof"]), CHECKS,
+              trust=st.lists(st.dictionaries(TEXT, JSON, max_size=2), max_size=2).map(tuple),
+              status=st.lists(st.dictionaries(TEXT, JSON, max_size=2), max_size=1).map(tuple),
+              warnings=st.lists(TEXT, max_size=2).map(tuple),
+              profile=st.one_of(st.none(), TEXT)),
+    lambda inner: st.builds(Report, st.just("presentation"), CHECKS,
+                            st.lists(inner, max_size=2).map(tuple)),
+    max_leaves=4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(report=REPORTS)
+def test_a_report_written_from_kept_check_texts_is_the_report_encoded(report: Report) -> None:
+    """A report's text written from its parts, check texts kept from earlier reports, is the
+    encoder's text of ``report.to_json()``: nested reports, trust paths, status entries,
+    warnings, profiles and hostile text included, asked once or again."""
+    from vc_im.report_lines import report_text
+
+    expected = inert_json(report.to_json())
+    assert report_text(report) == expected
+    assert report_text(report) == expected
+
+
+def test_a_real_report_written_from_its_parts(deferred_report: Report) -> None:
+    """A real presentation report (subject summary, nested credential, trust paths) writes
+    as the encoder writes it."""
+    from vc_im.report_lines import report_text
+
+    assert report_text(deferred_report) == inert_json(deferred_report.to_json())

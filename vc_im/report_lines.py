@@ -15,10 +15,12 @@ import json
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
-    from vc_im.replay import ReplayOutcome, StoreUnavailable
-    from vc_im.report import Report
+    from collections.abc import Iterator
 
-__all__ = ["RenderedLine", "inert_json", "render_line", "settle_line"]
+    from vc_im.replay import ReplayOutcome, StoreUnavailable
+    from vc_im.report import Check, Report
+
+__all__ = ["RenderedLine", "inert_json", "render_line", "report_text", "settle_line"]
 
 #: The top-level members a refused replay check changes, besides the replay check itself.
 _VERDICT_MEMBERS = ("ok", "code", "subject")
@@ -69,47 +71,69 @@ def render_line(line: int, line_id: str | int | None, report: Report, *,
 
     if warnings:
         report = replace(report, warnings=(*report.warnings, *warnings))
-    members: dict[str, object] = {"line": line, "id": line_id, **report.to_json()}
     code = "valid" if report.ok else str(report.code)
-    checks = members["checks"]
-    if not (deferred and report.kind == "presentation" and isinstance(checks, list)
-            and checks and report.checks[-1].name == "replay"):
-        return RenderedLine(inert_json(members) + "\n", code)
-    # Member by member, as json.dumps joins them, noting where the verdict's values go;
-    # the members in between are rendered together.
-    parts: list[str] = ["{"]
+    head = '{"line":' + inert_json(line) + ',"id":' + inert_json(line_id) + ","
+    if not (deferred and report.kind == "presentation" and report.checks
+            and report.checks[-1].name == "replay"):
+        return RenderedLine(head + "".join(text for _, text in _members(report)) + "}\n",
+                            code)
+    # Noting where the verdict's values go: the replay check is the last of the checks.
+    parts = [head]
     spans: dict[str, tuple[int, int]] = {}
-    size = 1
-    run: dict[str, object] = {}
-
-    def put(text: str, name: str | None = None) -> None:
-        nonlocal size
-        if name is not None:
-            spans[name] = (size, size + len(text))
+    size = len(head)
+    for name, text in _members(report):
         parts.append(text)
+        if name == "checks":  # ...,REPLAY] : the last check's text ends before the "]"
+            end = size + len(text) - 1
+            spans["replay"] = (end - len(_check_text(report.checks[-1])), end)
+        elif name in _VERDICT_MEMBERS:  # [,]"name":VALUE
+            spans[name] = (size + text.index(":") + 1, size + len(text))
         size += len(text)
-
-    def flush() -> None:
-        if run:
-            put(("," if size > 1 else "") + inert_json(run)[1:-1])
-            run.clear()
-
-    for name, value in members.items():
-        if name not in _VERDICT_MEMBERS and name != "checks":
-            run[name] = value
-            continue
-        flush()
-        put(("," if size > 1 else "") + inert_json(name) + ":")
-        if name == "checks":
-            put("[" + (inert_json(checks[:-1])[1:-1] + "," if len(checks) > 1 else ""))
-            put(inert_json(checks[-1]), "replay")
-            put("]")
-        else:
-            put(inert_json(value), name)
-    flush()
-    put("}\n")
+    parts.append("}\n")
     return RenderedLine("".join(parts), code,
                         tuple(at for name in _VERDICT_SPANS for at in spans[name]))
+
+
+def report_text(report: Report) -> str:
+    """``inert_json(report.to_json())``, written from its parts: a check's text is made once
+    for every report whose check says the same (most reasons repeat from line to line), the
+    rest is encoded as it comes. ``tests/test_report_lines.py`` holds the two equal."""
+    return "{" + "".join(text for _, text in _members(report)) + "}"
+
+
+def _members(report: Report) -> Iterator[tuple[str, str]]:
+    """Each member of ``report.to_json()`` as its inert text, in order, each after the
+    first with its leading comma."""
+    code = report.code
+    yield "ok", '"ok":' + ("true" if report.ok else "false")
+    yield "kind", ',"kind":' + inert_json(report.kind)
+    yield "code", ',"code":' + ("null" if code is None else inert_json(code.value))
+    yield "subject", ',"subject":' + inert_json(report.summary())
+    yield "checks", ',"checks":[' + ",".join(map(_check_text, report.checks)) + "]"
+    yield "credentials", ',"credentials":[' + ",".join(map(report_text, report.credentials)) + "]"
+    if report.trust:
+        yield "trust", ',"trust":' + inert_json([dict(path) for path in report.trust])
+    if report.status:
+        yield "status", ',"status":' + inert_json([dict(entry) for entry in report.status])
+    if report.warnings:
+        yield "warnings", ',"warnings":' + inert_json(list(report.warnings))
+    if report.profile is not None:
+        yield "profile", ',"profile":' + inert_json(report.profile)
+
+
+#: The inert text of each check seen, by the check (its fields decide its text).
+_CHECK_TEXTS: dict[Check, str] = {}
+_MAX_CHECK_TEXTS = 4096
+
+
+def _check_text(check: Check) -> str:
+    text = _CHECK_TEXTS.get(check)
+    if text is None:
+        text = inert_json(check.to_json())
+        if len(_CHECK_TEXTS) >= _MAX_CHECK_TEXTS:
+            _CHECK_TEXTS.clear()
+        _CHECK_TEXTS[check] = text
+    return text
 
 
 def settle_line(rendered: RenderedLine, outcome: ReplayOutcome | StoreUnavailable,
