@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from vc_im.replay import ReplayOutcome, StoreUnavailable
     from vc_im.report import Check, Report
 
-__all__ = ["RenderedLine", "inert_json", "render_line", "report_text", "settle_line"]
+__all__ = ["RenderedLine", "inert_json", "inert_text", "render_line", "report_text",
+           "settle_line"]
 
 #: The top-level members a refused replay check changes, besides the replay check itself.
 _VERDICT_MEMBERS = ("ok", "code", "subject")
@@ -47,12 +48,17 @@ class RenderedLine(NamedTuple):
 def inert_json(value: object) -> str:
     """Compact JSON text whose strings hold no raw control or unprintable character (each
     becomes a JSON ``\\uXXXX`` escape), so it is valid JSON and inert on a terminal."""
-    text = _ENCODE(value)
-    if text.isprintable():  # the common case, checked in C
+    return inert_text(_ENCODE(value))
+
+
+def inert_text(text: str, *, newlines: bool = False) -> str:
+    """JSON ``text`` with each raw control or unprintable character (but newlines, with
+    ``newlines``) written as a JSON ``\\uXXXX`` escape (a pair beyond the BMP)."""
+    if (text.replace("\n", "") if newlines else text).isprintable():  # the common case, in C
         return text
     out = []
     for char in text:
-        if char.isprintable():
+        if char.isprintable() or (newlines and char == "\n"):
             out.append(char)
         elif ord(char) <= 0xFFFF:
             out.append(f"\\u{ord(char):04x}")

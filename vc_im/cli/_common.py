@@ -155,18 +155,9 @@ def emit_json(value: object) -> None:
 def json_printable(text: str) -> str:
     """JSON text whose strings hold no raw control or unprintable character: each becomes a
     JSON ``\\uXXXX`` escape, so the output stays valid JSON and inert on a terminal."""
-    if text.replace("\n", "").isprintable():  # the common case, checked in C
-        return text
-    out = []
-    for char in text:
-        if char.isprintable() or char == "\n":
-            out.append(char)
-        elif ord(char) <= 0xFFFF:
-            out.append(f"\\u{ord(char):04x}")
-        else:
-            high, low = divmod(ord(char) - 0x10000, 0x400)
-            out.append(f"\\u{0xD800 + high:04x}\\u{0xDC00 + low:04x}")
-    return "".join(out)
+    from vc_im.report_lines import inert_text
+
+    return inert_text(text, newlines=True)
 
 
 def replay_store_location(option: str | None) -> str | Path | None:
