@@ -251,7 +251,7 @@ def parse(text: str) -> ImId:
     if type(text) is not str:
         return parse_uncached(text)
     value = _PARSED.get(text)
-    if value is None:
+    if value is None:  # this module stands alone (a test pins it): its own bounded memo
         value = parse_uncached(text)
         if len(_PARSED) >= _MAX_PARSED:
             _PARSED.clear()

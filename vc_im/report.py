@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Literal, TypeVar
 
+from vc_im._kept import Kept
 from vc_im.errors import TokenError, VerificationFailed
 
 if TYPE_CHECKING:
@@ -415,19 +416,12 @@ def printable(text: str, *, lines: bool = True) -> str:
 
 
 #: Sentences made so far, by their text: most reasons repeat from token to token.
-_SENTENCES: dict[str, str] = {}
-_MAX_SENTENCES = 4096
+_SENTENCES: Kept[str, str] = Kept()
 
 
 def _sentence(text: str) -> str:
     """``text`` as one printable sentence: capitalised (but for a name), a full stop."""
-    made = _SENTENCES.get(text)
-    if made is None:
-        made = _make_sentence(text)
-        if len(_SENTENCES) >= _MAX_SENTENCES:
-            _SENTENCES.clear()
-        _SENTENCES[text] = made
-    return made
+    return _SENTENCES.get(text, _make_sentence)
 
 
 def _make_sentence(text: str) -> str:

@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, NamedTuple
 
+from vc_im._kept import Kept
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
@@ -128,18 +130,11 @@ def _members(report: Report) -> Iterator[tuple[str, str]]:
 
 
 #: The inert text of each check seen, by the check (its fields decide its text).
-_CHECK_TEXTS: dict[Check, str] = {}
-_MAX_CHECK_TEXTS = 4096
+_CHECK_TEXTS: Kept[Check, str] = Kept()
 
 
 def _check_text(check: Check) -> str:
-    text = _CHECK_TEXTS.get(check)
-    if text is None:
-        text = inert_json(check.to_json())
-        if len(_CHECK_TEXTS) >= _MAX_CHECK_TEXTS:
-            _CHECK_TEXTS.clear()
-        _CHECK_TEXTS[check] = text
-    return text
+    return _CHECK_TEXTS.get(check, lambda kept: inert_json(kept.to_json()))
 
 
 def settle_line(rendered: RenderedLine, outcome: ReplayOutcome | StoreUnavailable,
