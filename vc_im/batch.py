@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Self
 
 from vc_im import _jose as jose
 from vc_im._checks import CREDENTIAL_STEPS, DEFAULT_LEEWAY, settle_replay
-from vc_im._workers import WorkerLost, chunks, resolve_jobs, run
+from vc_im._workers import WorkerLost, chunks, resolve_jobs, run, tune_collector
 from vc_im.errors import InputError, TokenError
 from vc_im.model import NO_EVIDENCE, CredentialType, Encoding, Evidence
 from vc_im.replay import (
@@ -57,12 +57,15 @@ if TYPE_CHECKING:
 
 __all__ = ["CHUNK_LINES", "MAX_LINE_BYTES", "IssueResult", "IssueSettings", "LineReport",
            "VerifySettings", "WorkerLost", "issue_batch", "read_lines", "resolve_jobs",
-           "verify_batch", "verify_batch_text"]
+           "tune_collector", "verify_batch", "verify_batch_text"]
 
 #: The longest line read: a token of the largest size and its JSON object's other members.
 MAX_LINE_BYTES = jose.MAX_TOKEN_BYTES + 4096
-#: Lines a worker takes at once; one chunk's presentations are consumed in one transaction.
+#: Lines a worker takes at once.
 CHUNK_LINES = 64
+#: Chunks whose presentations are consumed in one transaction (one fsync), before any of
+#: their lines is written.
+GROUP_CHUNKS = 4
 
 _VERIFY_MEMBERS = frozenset({"token", "audience", "nonce", "id"})
 _ISSUE_MEMBERS = frozenset({"subject", "fn", "type", "org", "unit", "im", "holder_key",
@@ -346,16 +349,29 @@ def _verified(lines: Iterable[bytes | None], job: _VerifyJob, store: StoreLike |
               jobs: int) -> Iterator[tuple[list[_Verified], Iterator[ReplayOutcome
                                                                         | StoreUnavailable]]]:
     """Each chunk's answers, and the outcomes of its presentations in order, once their
-    consumption committed."""
+    consumption committed (:data:`GROUP_CHUNKS` chunks at a time)."""
     handle = _StoreHandle(store)
     try:
         numbered = ((index * CHUNK_LINES + 1, chunk)
                     for index, chunk in enumerate(chunks(lines, CHUNK_LINES)))
+        group: list[list[_Verified]] = []
         for _, answers in run(numbered, _verify_lines, job, jobs=jobs):
-            uses = [use for _, use in answers if use is not None]
-            yield answers, iter(_consume_group(handle.get(), uses) if uses else ())
+            group.append(answers)
+            if len(group) == GROUP_CHUNKS:
+                yield from _settled(group, handle)
+                group = []
+        yield from _settled(group, handle)
     finally:
         handle.close()
+
+
+def _settled(group: list[list[_Verified]], handle: _StoreHandle,
+             ) -> Iterator[tuple[list[_Verified], Iterator[ReplayOutcome | StoreUnavailable]]]:
+    """The chunks of ``group``, their presentations consumed in one transaction first."""
+    uses = [use for answers in group for _, use in answers if use is not None]
+    outcomes = iter(_consume_group(handle.get(), uses) if uses else ())
+    for answers in group:
+        yield answers, outcomes
 
 
 # --- issuing -------------------------------------------------------------------------------

@@ -120,8 +120,9 @@ def run_verify_batch(source: str, settings: VerifySettings, store: StoreLike | N
     """Verify every line of ``source``; each report (as ``render``, a library function a
     worker can import, makes it: the object ``verify --json`` prints) goes out with its
     ``line`` and ``id``, a chunk of lines at a time. Exit 0 only when every line is valid."""
-    from vc_im.batch import read_lines, resolve_jobs, verify_batch_text
+    from vc_im.batch import read_lines, resolve_jobs, tune_collector, verify_batch_text
 
+    tune_collector()
     counts: Counter[str] = Counter()
     started = time.monotonic()
     failure: str | None = None
@@ -159,8 +160,9 @@ def run_verify_batch(source: str, settings: VerifySettings, store: StoreLike | N
 def run_issue_batch(source: str, settings: IssueSettings, *, jobs: int) -> NoReturn:
     """Issue a credential per line of ``source``: ``{"line", "subject", "token"}`` or
     ``{"line", "error"}`` per line. Exit 0 when every line was issued, 2 otherwise."""
-    from vc_im.batch import issue_batch, read_lines, resolve_jobs
+    from vc_im.batch import issue_batch, read_lines, resolve_jobs, tune_collector
 
+    tune_collector()
     issued = refused = 0
     started = time.monotonic()
     with errors_to_exit():
