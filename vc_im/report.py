@@ -376,12 +376,22 @@ def run_checks(steps: Sequence[tuple[str, Callable[[S], str]]], state: S) -> tup
             code = Code(exc.code) if exc.code in CODES else Code.MALFORMED
             checks.append(Check(name, Status.FAILED, code, _sentence(exc.message)))
         else:
-            checks.append(Check(name, Status.PASSED, None, _sentence(reason),
+            checks.append(_PASSED.get((name, reason), _passed) if type(reason) is str else
+                          Check(name, Status.PASSED, None, _sentence(reason),
                                 warnings=reason.warnings if isinstance(reason, Passed) else ()))
             continue
         checks.extend(Check(rest, Status.SKIPPED) for rest, _ in steps[index + 1:])
         break
     return tuple(checks)
+
+
+#: The passing checks made so far, by name and reason: most repeat from token to token, and
+#: a check is a frozen value, so one serves every report that says the same.
+_PASSED: Kept[tuple[str, str], Check] = Kept()
+
+
+def _passed(key: tuple[str, str]) -> Check:
+    return Check(key[0], Status.PASSED, None, _sentence(key[1]))
 
 
 def failed_check(name: str, exc: CheckFailed) -> Check:

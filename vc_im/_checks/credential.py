@@ -514,8 +514,7 @@ def verify_credential(token: str | bytes | jose.Unverified, trust: TrustStore, *
     applied = state.profile.name if state.profile is not None and any(
         check.name == "types" and check.status is Status.PASSED for check in checks) else None
     report = Report("credential", checks, tuple(state.nested), trust=trust_paths,
-                    status=tuple(state.status), profile=applied)
-    if report.ok:
-        return replace(report, verified=state.profiled or state.credential)
-    return report
+                    status=tuple(state.status), verified=state.profiled or state.credential,
+                    profile=applied)
+    return report if report.ok else replace(report, verified=None)
 
