@@ -80,7 +80,7 @@ def render_line(line: int, line_id: str | int | None, report: Report, *,
     if warnings:
         report = replace(report, warnings=(*report.warnings, *warnings))
     code = "valid" if report.ok else str(report.code)
-    head = '{"line":' + inert_json(line) + ',"id":' + inert_json(line_id) + ","
+    head = '{"line":' + _scalar_text(line) + ',"id":' + _scalar_text(line_id) + ","
     if not (deferred and report.kind == "presentation" and report.checks
             and report.checks[-1].name == "replay"):
         return RenderedLine(head + "".join(text for _, text in _members(report)) + "}\n",
@@ -114,9 +114,9 @@ def _members(report: Report) -> Iterator[tuple[str, str]]:
     first with its leading comma."""
     code = report.code
     yield "ok", '"ok":' + ("true" if report.ok else "false")
-    yield "kind", ',"kind":' + inert_json(report.kind)
-    yield "code", ',"code":' + ("null" if code is None else inert_json(code.value))
-    yield "subject", ',"subject":' + inert_json(report.summary())
+    yield "kind", ',"kind":' + _scalar_text(report.kind)
+    yield "code", ',"code":' + ("null" if code is None else _scalar_text(code.value))
+    yield "subject", ',"subject":' + _summary_text(report.summary())
     yield "checks", ',"checks":[' + ",".join(map(_check_text, report.checks)) + "]"
     yield "credentials", ',"credentials":[' + ",".join(map(report_text, report.credentials)) + "]"
     if report.trust:
@@ -129,12 +129,48 @@ def _members(report: Report) -> Iterator[tuple[str, str]]:
         yield "profile", ',"profile":' + inert_json(report.profile)
 
 
+#: The last summary rendered and its text: a presentation's summary is, but for rare
+#: cases, its device credential's, rendered right after it.
+_LAST_SUMMARY: tuple[object, str] = (None, "null")
+
+
+def _summary_text(summary: dict[str, object] | None) -> str:
+    global _LAST_SUMMARY
+    last, text = _LAST_SUMMARY  # one tuple, read and replaced whole (threads may share it)
+    if summary != last:
+        text = inert_json(summary)
+        _LAST_SUMMARY = (summary, text)
+    return text
+
+
 #: The inert text of each check seen, by the check (its fields decide its text).
 _CHECK_TEXTS: Kept[Check, str] = Kept()
 
 
 def _check_text(check: Check) -> str:
-    return _CHECK_TEXTS.get(check, lambda kept: inert_json(kept.to_json()))
+    return _CHECK_TEXTS.get(check, _make_check_text)
+
+
+def _make_check_text(check: Check) -> str:
+    """``inert_json(check.to_json())``, written member by member."""
+    code, path = check.code, check.path
+    return ('{"name":' + _scalar_text(check.name)
+            + ',"status":' + _scalar_text(check.status.value)
+            + ',"code":' + ("null" if code is None else _scalar_text(code.value))
+            + ',"reason":' + _scalar_text(check.reason)
+            + ("" if path is None else ',"path":' + _scalar_text(path)) + "}")
+
+
+def _scalar_text(value: object) -> str:
+    """``inert_json(value)``, without the encoder's walk for a string, an integer or null."""
+    kind = type(value)
+    if kind is str:
+        return inert_text(_ENCODE(value))  # the encoder's own C path for a string
+    if value is None:
+        return "null"
+    if kind is int:
+        return str(value)
+    return inert_json(value)
 
 
 def settle_line(rendered: RenderedLine, outcome: ReplayOutcome | StoreUnavailable,
