@@ -313,10 +313,13 @@ def test_a_rendered_chunk_is_handed_out_only_once_its_consumption_committed(
 
 # --- group consumption ---------------------------------------------------------------------
 
+#: Uses a few seconds apart, some kept only a second or two: rows that stop counting while
+#: the group is decided.
 _USES = st.lists(st.builds(
-    PresentationUse, nonce=st.sampled_from(["n1", "n2", "n3"]),
-    issuer=st.sampled_from([DEVICE, HANDLE]), jti=st.sampled_from(["j1", "j2", "j3", "j4"]),
-    now=st.integers(NOW, NOW + 3), expires_at=st.integers(NOW + 4, NOW + 600)), max_size=12)
+    lambda nonce, issuer, jti, now, kept: PresentationUse(nonce, issuer, jti, now, now + kept),
+    nonce=st.sampled_from(["n1", "n2", "n3"]), issuer=st.sampled_from([DEVICE, HANDLE]),
+    jti=st.sampled_from(["j1", "j2", "j3", "j4"]), now=st.integers(NOW, NOW + 3),
+    kept=st.one_of(st.integers(1, 3), st.integers(4, 600))), max_size=12)
 
 
 @settings(max_examples=60, deadline=None)
@@ -328,10 +331,12 @@ def test_group_consumption_equals_one_after_another(tmp_path_factory: pytest.Tem
     directory = tmp_path_factory.mktemp("group")
     with ReplayStore.open(directory / "one.db") as one, \
             ReplayStore.open(directory / "group.db") as group:
+        issued: dict[ReplayStore, str] = {}
+
         def mine(store: ReplayStore) -> list[PresentationUse]:
             """n3 stands for a nonce the store issued, valid for 2 seconds."""
-            issued = store.issue_nonce(now=NOW, ttl=2, purge=False)
-            return [PresentationUse(issued, u.issuer, u.jti, u.now, u.expires_at)
+            issued[store] = store.issue_nonce(now=NOW, ttl=2, purge=False)
+            return [PresentationUse(issued[store], u.issuer, u.jti, u.now, u.expires_at)
                     if u.nonce == "n3" else u for u in uses]
 
         expected = [one.consume_presentation(nonce=u.nonce, issuer=u.issuer, jti=u.jti,
@@ -339,6 +344,19 @@ def test_group_consumption_equals_one_after_another(tmp_path_factory: pytest.Tem
                     for u in mine(one)]
         assert group.consume_presentations(mine(group)) == expected
         assert group.stats(now=NOW) == one.stats(now=NOW)
+        assert _rows(group, issued[group]) == _rows(one, issued[one])
+
+
+def _rows(store: ReplayStore, issued: str) -> tuple[list[object], list[object]]:
+    """Every row of the store's nonce and seen tables, the issued nonce's key (random, so
+    each store's own) written as "n3"."""
+    from vc_im.replay._base import replay_key
+
+    conn = store._conn
+    mine = replay_key("nonce", issued)
+    nonces = sorted(("n3" if key == mine else key.hex(), *rest)
+                    for key, *rest in conn.execute("SELECT * FROM nonce"))
+    return nonces, sorted(conn.execute("SELECT * FROM seen"))
 
 
 @pytest.mark.parametrize("kind", ["postgresql", "redis"])
