@@ -12,7 +12,8 @@ Run: ``python benchmarks/bench_scale.py [--count 10000] [--memory 1000,100000]``
   replay store on) through the CLI, with ``--jobs 1`` and ``--jobs 2``, and two ``--jobs 1``
   processes on the two halves at once (what the machine's cores give two workers);
 * ``vc-im issue --batch`` of COUNT credentials, every pre-sign check on;
-* a cold ``vc-im verify`` of one presentation, and node + did-jwt-vc verifying it;
+* a cold ``vc-im verify`` of one presentation (vc_im's bytecode written first, as installing
+  the package writes it), and node + did-jwt-vc verifying it;
 * peak memory (max RSS) of a batch of the two --memory sizes;
 * did-jwt-vc verifying the same presentations, and creating COUNT credentials.
 
@@ -205,6 +206,18 @@ def node() -> str | None:
     return found
 
 
+def byte_compile() -> None:
+    """Write vc_im's bytecode, as installing the package does. An editable install run with
+    PYTHONDONTWRITEBYTECODE set would otherwise compile every module again in each process
+    the benchmark starts, and the cold start would measure Python's compiler."""
+    import compileall
+
+    import vc_im
+
+    compileall.compile_dir(Path(vc_im.__file__).parent, quiet=1)
+    print("vc_im's bytecode written (as installing the package writes it)")
+
+
 def main() -> None:
     """Make the tokens, measure everything, print the table."""
     parser = argparse.ArgumentParser(description=__doc__,
@@ -216,6 +229,7 @@ def main() -> None:
     parser.add_argument("--cold-rounds", type=int, default=5)
     options = parser.parse_args()
     small, large = (int(n) for n in options.memory.split(","))
+    byte_compile()
     with tempfile.TemporaryDirectory(prefix="vc-im-bench-") as directory:
         where = Path(directory)
         run = Run(where, options.count)
