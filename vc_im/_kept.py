@@ -5,7 +5,7 @@ full, so that input crafted to differ every time cannot make it grow."""
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 __all__ = ["Kept"]
 
@@ -13,25 +13,20 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
-class Kept(Generic[K, V]):
-    """``make(key)``, kept for the next time ``key`` comes (never None); what ``make`` raises
-    is not kept."""
+class Kept(dict[K, V]):
+    """``kept[key]`` is ``make(key)``, made the first time and kept for the next (a dict
+    lookup, in C, once made); what ``make`` raises is not kept."""
 
-    __slots__ = ("_items", "_limit")
+    __slots__ = ("_limit", "_make")
 
-    def __init__(self, limit: int = 4096) -> None:
-        self._items: dict[K, V] = {}
+    def __init__(self, make: Callable[[K], V], limit: int = 4096) -> None:
+        super().__init__()
+        self._make = make
         self._limit = limit
 
-    def get(self, key: K, make: Callable[[K], V]) -> V:
-        """The value kept for ``key``, made (and kept) the first time."""
-        value = self._items.get(key)
-        if value is None:
-            value = make(key)
-            if len(self._items) >= self._limit:
-                self._items.clear()
-            self._items[key] = value
+    def __missing__(self, key: K) -> V:
+        value = self._make(key)
+        if len(self) >= self._limit:
+            self.clear()
+        self[key] = value
         return value
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._items

@@ -376,7 +376,7 @@ def run_checks(steps: Sequence[tuple[str, Callable[[S], str]]], state: S) -> tup
             code = Code(exc.code) if exc.code in CODES else Code.MALFORMED
             checks.append(Check(name, Status.FAILED, code, _sentence(exc.message)))
         else:
-            checks.append(_PASSED.get((name, reason), _passed) if type(reason) is str else
+            checks.append(_PASSED[name, reason] if type(reason) is str else
                           Check(name, Status.PASSED, None, _sentence(reason),
                                 warnings=reason.warnings if isinstance(reason, Passed) else ()))
             continue
@@ -385,13 +385,13 @@ def run_checks(steps: Sequence[tuple[str, Callable[[S], str]]], state: S) -> tup
     return tuple(checks)
 
 
-#: The passing checks made so far, by name and reason: most repeat from token to token, and
-#: a check is a frozen value, so one serves every report that says the same.
-_PASSED: Kept[tuple[str, str], Check] = Kept()
-
-
 def _passed(key: tuple[str, str]) -> Check:
     return Check(key[0], Status.PASSED, None, _sentence(key[1]))
+
+
+#: The passing checks made so far, by name and reason: most repeat from token to token, and
+#: a check is a frozen value, so one serves every report that says the same.
+_PASSED: Kept[tuple[str, str], Check] = Kept(_passed)
 
 
 def failed_check(name: str, exc: CheckFailed) -> Check:
@@ -426,12 +426,9 @@ def printable(text: str, *, lines: bool = True) -> str:
 
 
 #: Sentences made so far, by their text: most reasons repeat from token to token.
-_SENTENCES: Kept[str, str] = Kept()
-
-
 def _sentence(text: str) -> str:
     """``text`` as one printable sentence: capitalised (but for a name), a full stop."""
-    return _SENTENCES.get(text, _make_sentence)
+    return _SENTENCES[text]
 
 
 def _make_sentence(text: str) -> str:
@@ -442,6 +439,10 @@ def _make_sentence(text: str) -> str:
     # Claim and member names keep their case ("htm is ...", "verifiableCredential[0] ...").
     keep = first in _NAMES or "[" in first or "." in first.rstrip(".")
     return text if keep else text[:1].upper() + text[1:]
+
+
+#: Sentences made so far, by their text: most reasons repeat from token to token.
+_SENTENCES: Kept[str, str] = Kept(_make_sentence)
 
 
 def failed_report(kind: Kind, names: Iterable[str], code: Code | str, reason: str) -> Report:

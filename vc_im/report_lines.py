@@ -117,7 +117,7 @@ def _members(report: Report) -> Iterator[tuple[str, str]]:
     yield "kind", ',"kind":' + _scalar_text(report.kind)
     yield "code", ',"code":' + ("null" if code is None else _scalar_text(code.value))
     yield "subject", ',"subject":' + _summary_text(report.summary())
-    yield "checks", ',"checks":[' + ",".join(map(_check_text, report.checks)) + "]"
+    yield "checks", ',"checks":[' + ",".join(map(_CHECK_TEXTS.__getitem__, report.checks)) + "]"
     yield "credentials", ',"credentials":[' + ",".join(map(report_text, report.credentials)) + "]"
     if report.trust:
         yield "trust", ',"trust":' + inert_json([dict(path) for path in report.trust])
@@ -143,12 +143,8 @@ def _summary_text(summary: dict[str, object] | None) -> str:
     return text
 
 
-#: The inert text of each check seen, by the check (its fields decide its text).
-_CHECK_TEXTS: Kept[Check, str] = Kept()
-
-
 def _check_text(check: Check) -> str:
-    return _CHECK_TEXTS.get(check, _make_check_text)
+    return _CHECK_TEXTS[check]
 
 
 def _make_check_text(check: Check) -> str:
@@ -159,6 +155,10 @@ def _make_check_text(check: Check) -> str:
             + ',"code":' + ("null" if code is None else _scalar_text(code.value))
             + ',"reason":' + _scalar_text(check.reason)
             + ("" if path is None else ',"path":' + _scalar_text(path)) + "}")
+
+
+#: The inert text of each check seen, by the check (its fields decide its text).
+_CHECK_TEXTS: Kept[Check, str] = Kept(_make_check_text)
 
 
 def _scalar_text(value: object) -> str:
