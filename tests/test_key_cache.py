@@ -46,6 +46,22 @@ def test_cached_parse_equals_parsing_every_time(base: dict[str, str], require: s
     assert _outcome(keys.key_from_jwk, dict(jwk), require) == expected
 
 
+@pytest.mark.parametrize("base", _PUBLIC, ids=lambda jwk: str(jwk["alg"]))
+@pytest.mark.parametrize("kid", [None, "k1"])
+@pytest.mark.parametrize("require", ["any", "public"])
+def test_a_key_written_barely_after_in_full_is_the_key_parsed(base: dict[str, str],
+                                                               kid: str | None,
+                                                               require: str) -> None:
+    """After a JWK with kid, alg and use (a cnf.jwk), the same key with fewer members (a
+    header's jwk) gets exactly what parsing it gives, from the cache."""
+    full = {**base, "use": "sig", **({"kid": kid} if kid else {})}
+    keys.key_from_jwk(full, require=require)
+    for dropped in ({"alg"}, {"kid"}, {"alg", "kid"}, {"alg", "kid", "use"}, {"use"}):
+        bare = {name: value for name, value in full.items() if name not in dropped}
+        assert _outcome(keys.key_from_jwk, bare, require) == _outcome(keys.parse_jwk, bare,
+                                                                       require)
+
+
 def test_private_keys_are_never_kept() -> None:
     """A private JWK is parsed every time and never enters the cache."""
     private = keys.generate("Ed25519").private_jwk()

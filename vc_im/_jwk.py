@@ -8,8 +8,9 @@ of bounds, private parts that do not belong to their public part. Private to
 from __future__ import annotations
 
 import functools
+import json
 import types
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from typing import Final, TypeAlias
 
@@ -350,3 +351,10 @@ def native_members(native: NativePrivate | NativePublic) -> dict[str, str]:
         pub = native.public_numbers()
         return {"kty": "RSA", "n": uint_encode(pub.n), "e": uint_encode(pub.e)}
     raise fail(f"the key is a {type(native).__name__}, which vc_im does not support.")
+
+
+def content_name(jwk: Mapping[str, object]) -> Hashable:
+    """A JWK's members and values, hashable: sorted pairs of strings, else canonical JSON."""
+    if all(type(member) is str and type(value) is str for member, value in jwk.items()):
+        return tuple(sorted(jwk.items()))
+    return json.dumps(jwk, sort_keys=True, separators=(",", ":"))

@@ -1,29 +1,27 @@
 """Signing keys: generate, read, write, validate, and name them (JWK, PEM, did:key, did:jwk).
 
-A :class:`Key` is parsed and checked once and then reused: parsing costs more
-than verifying a signature. Every way in (:func:`key_from_jwk`,
-:func:`load_key`, :func:`read_key_file`, :func:`resolve_did`,
-:func:`generate`) goes through the same validation, which refuses what the
-libraries underneath accept but a verifier must not:
+A :class:`Key` is parsed and checked once and then reused: parsing costs more than verifying
+a signature. Every way in (:func:`key_from_jwk`, :func:`load_key`, :func:`read_key_file`,
+:func:`resolve_did`, :func:`generate`) goes through the same validation, which refuses what
+the libraries underneath accept but a verifier must not:
 
-* symmetric keys, curves and algorithms outside :data:`ALGORITHMS`, and a JWK
-  ``alg`` that does not fit its key (no algorithm confusion);
-* JWK members outside a fixed allow-list, ``use`` other than ``sig``, and
-  non-canonical base64url (one key must have one spelling, or thumbprints and
-  did:jwk identifiers stop identifying it);
+* symmetric keys, curves and algorithms outside :data:`ALGORITHMS`, and a JWK ``alg`` that
+  does not fit its key (no algorithm confusion);
+* JWK members outside a fixed allow-list, ``use`` other than ``sig``, and non-canonical
+  base64url (one key must have one spelling, or thumbprints and did:jwk identifiers stop
+  identifying it);
 * RSA moduli under :data:`MIN_RSA_BITS` (joserfc only warns, then signs);
-* Ed25519 public keys that are small-order points (joserfc and OpenSSL accept
-  them; a signature under such a key proves nothing) or not canonically encoded;
-* EC points that are not on the curve, and private parts that do not belong to
-  the public part they travel with.
+* Ed25519 public keys that are small-order points (joserfc and OpenSSL accept them; a
+  signature under such a key proves nothing) or not canonically encoded;
+* EC points that are not on the curve, and private parts that do not belong to the public
+  part they travel with.
 
-Ed25519 keys carry the fully specified JWS algorithm ``Ed25519`` (RFC 9864);
-the older polymorphic ``EdDSA`` is accepted when verifying and mapped onto the
-same key, because joserfc refuses a key whose JWK ``alg`` differs from the
-header's.
+Ed25519 keys carry the fully specified JWS algorithm ``Ed25519`` (RFC 9864); the older
+polymorphic ``EdDSA`` is accepted when verifying and mapped onto the same key, because
+joserfc refuses a key whose JWK ``alg`` differs from the header's.
 
-Messages never contain key material, and start in lower case so that callers
-can put them after a prefix of their own.
+Messages never contain key material, and start in lower case so that callers can put them
+after a prefix of their own.
 """
 
 from __future__ import annotations
@@ -33,7 +31,7 @@ import hashlib
 import json
 import re
 import types
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias
@@ -50,6 +48,7 @@ from vc_im._jwk import (
     MIN_RSA_BITS,
     NativePrivate,
     NativePublic,
+    content_name,
     ec_from_members,
     fail,
     native_members,
@@ -297,7 +296,7 @@ def _make_key(native: NativePrivate | NativePublic, alg: str, kid: str | None,
 
 #: Public keys parsed so far, by (require, canonical JWK): a key's checks (its point on the
 #: curve, above all) run once per key, however many credentials and presentations carry it.
-_PUBLIC_KEYS: Final[dict[tuple[str, str], Key]] = {}
+_PUBLIC_KEYS: Final[dict[tuple[str, Hashable], Key]] = {}
 _MAX_PUBLIC_KEYS: Final = 4096
 
 
@@ -310,22 +309,24 @@ def key_from_jwk(jwk: Mapping[str, object], *, require: Require = "any") -> Key:
     :class:`~vc_im.errors.KeyFileError` (``bad_key``). A public key seen before is
     not parsed again (only valid keys are kept, and never a private one).
     """
-    cacheable = require != "private" and isinstance(jwk, Mapping) and "d" not in jwk \
-        and "p" not in jwk
-    if not cacheable:
+    if require == "private" or not isinstance(jwk, Mapping) or "d" in jwk or "p" in jwk:
         return parse_jwk(jwk, require=require)
     try:
-        name = (require, json.dumps(jwk, sort_keys=True, separators=(",", ":")))
+        name = (require, content_name(jwk))
     except (TypeError, ValueError):  # not JSON: let the parser say what is wrong
         return parse_jwk(jwk, require=require)
     key = _PUBLIC_KEYS.get(name)
     if key is None:
         key = parse_jwk(jwk, require=require)
-        if key.is_private:  # cannot happen without "d" or "p"; never keep one anyway
+        if key.is_private:  # cannot be, without "d" or "p"; never kept anyway
             return key
-        if len(_PUBLIC_KEYS) >= _MAX_PUBLIC_KEYS:
+        if len(_PUBLIC_KEYS) >= _MAX_PUBLIC_KEYS - 1:
             _PUBLIC_KEYS.clear()
-        _PUBLIC_KEYS[name] = key
+        # Kept as written barely too (a header's jwk after a cnf.jwk): "alg", "use" and
+        # "key_ops" only have to fit, and a missing "kid" is the thumbprint.
+        bare = {member: value for member, value in key.public_jwk.items()
+                if member != "alg" and not (member == "kid" and value == key.thumbprint())}
+        _PUBLIC_KEYS[name] = _PUBLIC_KEYS[(require, content_name(bare))] = key
     return key
 
 
