@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -243,20 +243,19 @@ def _fast_validator(name: str) -> Any:
     return _build_fast(schemas_dir(), name)
 
 
-def _build_fast(directory: Path, name: str) -> Any:
-    """jsonschema-rs's Draft 2020-12 validator of ``name`` over every ``*.schema.json`` in
-    ``directory``, offline: a ``$ref`` reaches these files only, nothing is ever fetched.
-    A file that is unreadable, not a schema, misnamed or refers elsewhere raises
-    :class:`VcImError` (``broken_install``), as :func:`_build_registry` does."""
-    import jsonschema_rs
-
-    documents: dict[str, Any] = {}
+def _schema_files(directory: Path, check: Callable[[Any], object],
+                  refusals: tuple[type[Exception], ...]) -> list[tuple[str, dict[str, Any]]]:
+    """Every ``*.schema.json`` in ``directory``: its ``$id`` and contents, each read, checked
+    as a Draft 2020-12 schema by ``check`` (which raises ``ValueError`` or ``refusals``) and
+    named by its file; :class:`VcImError` (``broken_install``) for the first that is not."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    caught: tuple[type[Exception], ...] = (OSError, ValueError, *refusals)
     for path in sorted(directory.glob(f"*{_SUFFIX}")):
         expected_id = SCHEMA_BASE + path.name
         try:
             contents = json.loads(path.read_bytes())
-            jsonschema_rs.meta.validate(contents)
-        except (OSError, ValueError) as exc:  # jsonschema-rs's ValidationError is a ValueError
+            check(contents)
+        except caught as exc:
             raise VcImError(
                 f"the schema file {path} is unreadable or not a valid Draft 2020-12 schema",
                 code="broken_install",
@@ -265,9 +264,20 @@ def _build_fast(directory: Path, name: str) -> Any:
             raise VcImError(
                 f"the schema file {path} must declare $id {expected_id}", code="broken_install"
             )
-        documents[expected_id] = contents
-    if not documents:
+        found.append((expected_id, contents))
+    if not found:
         raise VcImError(f"no schema files found in {directory}", code="broken_install")
+    return found
+
+
+def _build_fast(directory: Path, name: str) -> Any:
+    """jsonschema-rs's Draft 2020-12 validator of ``name`` over every ``*.schema.json`` in
+    ``directory``, offline: a ``$ref`` reaches these files only, nothing is ever fetched.
+    A file that is unreadable, not a schema, misnamed or refers elsewhere raises
+    :class:`VcImError` (``broken_install``), as :func:`_build_registry` does."""
+    import jsonschema_rs
+
+    documents = dict(_schema_files(directory, jsonschema_rs.meta.validate, ()))
     uri = f"{SCHEMA_BASE}{name}{_SUFFIX}"
     if uri not in documents:
         raise InputError(f"there is no schema named {name!r}")
@@ -346,24 +356,9 @@ def _build_registry(directory: Path) -> Registry[Any]:
     from referencing.exceptions import Unresolvable
     from referencing.jsonschema import DRAFT202012
 
-    resources: list[tuple[str, Resource[Any]]] = []
-    for path in sorted(directory.glob(f"*{_SUFFIX}")):
-        expected_id = SCHEMA_BASE + path.name
-        try:
-            contents = json.loads(path.read_bytes())
-            Draft202012Validator.check_schema(contents)
-        except (OSError, ValueError, SchemaError) as exc:
-            raise VcImError(
-                f"the schema file {path} is unreadable or not a valid Draft 2020-12 schema",
-                code="broken_install",
-            ) from exc
-        if not isinstance(contents, dict) or contents.get("$id") != expected_id:
-            raise VcImError(
-                f"the schema file {path} must declare $id {expected_id}", code="broken_install"
-            )
-        resources.append((expected_id, DRAFT202012.create_resource(contents)))
-    if not resources:
-        raise VcImError(f"no schema files found in {directory}", code="broken_install")
+    resources: list[tuple[str, Resource[Any]]] = [
+        (uri, DRAFT202012.create_resource(contents)) for uri, contents
+        in _schema_files(directory, Draft202012Validator.check_schema, (SchemaError,))]
 
     # The default retrieval hook refuses every URI it is asked for (NoSuchResource).
     registry: Registry[Any] = Registry().with_resources(resources).crawl()
