@@ -425,7 +425,6 @@ def printable(text: str, *, lines: bool = True) -> str:
     return "".join(out)
 
 
-#: Sentences made so far, by their text: most reasons repeat from token to token.
 def _sentence(text: str) -> str:
     """``text`` as one printable sentence: capitalised (but for a name), a full stop."""
     return _SENTENCES[text]

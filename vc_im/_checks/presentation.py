@@ -57,7 +57,7 @@ from vc_im.errors import KeyFileError, TokenError
 from vc_im.identifiers import IdentifierError, ImId
 from vc_im.keys import Key, key_from_jwk
 from vc_im.model import NO_EVIDENCE, Credential, CredentialType, Evidence, Presentation
-from vc_im.report import CheckFailed, Report, Status, failed_check, run_checks
+from vc_im.report import CheckFailed, Report, failed_check, run_checks
 from vc_im.times import TimeRules, as_now
 from vc_im.times import seconds_to_rfc3339 as rfc3339
 from vc_im.trust.store import TrustStore
@@ -542,14 +542,13 @@ def verify_presentation(token: str | bytes | jose.Unverified, trust: TrustStore,
     state = PresentationState(token, trust, now, leeway, audience, nonce, store, evidence)
     state.peeked = peeked
     checks = run_checks(PRESENTATION_STEPS, state)
-    nested = tuple(state.nested)
-    if any(check.status is Status.FAILED for check in checks) or not all(
-            report.ok for report in nested):  # what Report.ok says, before making one
-        return w3c.explain(Report("presentation", checks, nested), state.unverified)
+    report = Report("presentation", checks, tuple(state.nested))
+    if not report.ok:
+        return w3c.explain(report, state.unverified)
     assert state.holder is not None
     assert state.holder_key is not None
     payload = state.payload
     verified = Presentation(state.holder, str(state.audience), str(state.nonce),
                             str(payload["jti"]), int(payload["iat"]), int(payload["exp"]),
                             state.holder_key, tuple(state.credentials))
-    return Report("presentation", checks, nested, verified=verified)
+    return Report("presentation", checks, tuple(state.nested), verified=verified)
