@@ -130,7 +130,8 @@ def _members(report: Report) -> Iterator[tuple[str, str]]:
 
 
 #: The last summary rendered and its text: a presentation's summary is, but for rare
-#: cases, its device credential's, rendered right after it.
+#: cases, its device credential's, rendered right after it. A summary holds only strings,
+#: lists of strings and nulls, so equal summaries write the same text.
 _LAST_SUMMARY: tuple[object, str] = (None, "null")
 
 
