@@ -106,3 +106,22 @@ def test_kept_thumbprints_equal_thumbprints_computed_afresh(alg: str) -> None:
         key.public_jwk)).digest()).rstrip(b"=").decode()
     assert key.thumbprint() == expected
     assert keys.key_from_jwk(dict(key.public_jwk)).thumbprint() == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(kty=st.sampled_from(["OKP", "EC", "RSA", "o\"k"]),
+       values=st.dictionaries(st.sampled_from(["crv", "x", "y", "n", "e", "kid"]),
+                              st.one_of(st.sampled_from(["Ed25519", "P-256", "secp256k1", "AQAB"]),
+                                        st.text(max_size=6)), max_size=5))
+def test_canonical_json_is_the_encoders(kty: str, values: dict[str, str]) -> None:
+    """RFC 7638's canonical JSON written directly (values that need no escaping) is what
+    the JSON encoder writes of the required members, sorted and without whitespace."""
+    import json
+
+    from vc_im.keys import _canonical_json
+
+    jwk = {"kty": kty, **values}
+    required = ("crv", "kty", "x", "y") if kty != "RSA" else ("e", "kty", "n")
+    expected = json.dumps({name: jwk[name] for name in required if name in jwk},
+                          sort_keys=True, separators=(",", ":")).encode("ascii")
+    assert _canonical_json(jwk) == expected

@@ -96,10 +96,8 @@ _EDDSA: Final = "EdDSA"
 _EC_BY_ALG: Final = types.MappingProxyType({curve.alg: curve for curve in EC_CURVES.values()})
 _COMMON_MEMBERS: Final = frozenset({"kty", "kid", "alg", "use", "key_ops"})
 _KTY_MEMBERS: Final[Mapping[str, frozenset[str]]] = types.MappingProxyType({
-    "OKP": frozenset({"crv", "x", "d"}),
-    "EC": frozenset({"crv", "x", "y", "d"}),
-    "RSA": frozenset({"n", "e", "d", "p", "q", "dp", "dq", "qi"}),
-})
+    "OKP": frozenset({"crv", "x", "d"}), "EC": frozenset({"crv", "x", "y", "d"}),
+    "RSA": frozenset({"n", "e", "d", "p", "q", "dp", "dq", "qi"})})
 _ALL_MEMBERS: Final = _COMMON_MEMBERS.union(*_KTY_MEMBERS.values())
 _PRIVATE_MEMBERS: Final = frozenset({"d", "p", "q", "dp", "dq", "qi"})
 _KEY_OPS: Final = frozenset({"sign", "verify"})
@@ -204,8 +202,7 @@ class Key:
                                        serialization.PublicFormat.CompressedPoint)
         else:
             prefix = DID_KEY_CODECS["RS256"]
-            body = public.public_bytes(serialization.Encoding.DER,
-                                       serialization.PublicFormat.PKCS1)
+            body = public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
         return "did:key:z" + b58encode(prefix + body)
 
     def did_jwk(self) -> str:
@@ -264,6 +261,8 @@ def _canonical_json(public_jwk: Mapping[str, str]) -> bytes:
     """RFC 7638 §3: the required members only, sorted, no whitespace."""
     required = ("crv", "kty", "x", "y") if public_jwk["kty"] != "RSA" else ("e", "kty", "n")
     members = {name: public_jwk[name] for name in required if name in public_jwk}
+    if all(_B64URL.match(value) for value in members.values()):  # nothing to escape: as is
+        return ("{" + ",".join(f'"{n}":"{v}"' for n, v in members.items()) + "}").encode()
     return json.dumps(members, sort_keys=True, separators=(",", ":")).encode("ascii")
 
 
