@@ -14,6 +14,7 @@ from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from typing import Final, TypeAlias
 
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
@@ -22,21 +23,11 @@ from vc_im.errors import KeyFileError
 
 MIN_RSA_BITS: Final = 2048
 #: Larger moduli only cost verifiers time; OpenSSL's own ceiling is the same.
-
-
-#: Larger moduli only cost verifiers time; OpenSSL's own ceiling is the same.
 MAX_RSA_BITS: Final = 16384
-#: A key file or key text larger than this is refused unread.
-
 
 NativePrivate: TypeAlias = (
     ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey)
-
-
 NativePublic: TypeAlias = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey | rsa.RSAPublicKey
-
-#: JWS alg accepted for an Ed25519 key besides its own (pre-RFC 9864 name).
-
 
 _RSA_CRT_MEMBERS: Final = ("p", "q", "dp", "dq", "qi")
 
@@ -94,7 +85,7 @@ _ED_SQRT_M1: Final = pow(2, (_ED_P - 1) // 4, _ED_P)
 
 
 @functools.lru_cache(maxsize=1024)
-def ed25519_public_problem(encoded: bytes) -> str | None:
+def ed25519_public_problem(encoded: bytes, *, decodes: bool = False) -> str | None:
     """Why a 32-byte Ed25519 public key is unsafe or malformed, or None when it is fine.
 
     OpenSSL (hence ``cryptography`` and joserfc) accepts any 32 bytes as an Ed25519 public
@@ -109,13 +100,16 @@ def ed25519_public_problem(encoded: bytes) -> str | None:
     libsodium's list of small-order encodings included. Points with a small-order component
     but of large order are not refused (checking them costs a full scalar multiplication
     and they give no forgeries under RFC 8032 verification).
+
+    ``decodes``: a signature verified under these bytes, which proves the first of the three
+    (see :func:`verify_ahead`); the other two are still checked.
     """
     value = int.from_bytes(encoded, "little")
     y_raw = value & ((1 << 255) - 1)
     y = y_raw % _ED_P
     yy = y * y % _ED_P
     u = (yy - 1) % _ED_P
-    if u and _jacobi(u * (_ED_D * yy + 1) % _ED_P, _ED_P) != 1:
+    if u and not decodes and _jacobi(u * (_ED_D * yy + 1) % _ED_P, _ED_P) != 1:
         return "the Ed25519 public key is not a point on the curve."
     if u == 0 or y == 0 or (_ED_D * yy * yy + 2 * yy - 1) % _ED_P == 0:
         return ("the Ed25519 public key is a small-order point, under which signatures "
@@ -199,10 +193,51 @@ def ed25519_public_key(x: str) -> ed25519.Ed25519PublicKey:
     raw = b64url_decode(x, what="JWK member 'x'", error=KeyFileError)
     if len(raw) != 32:
         raise fail("the JWK member 'x' must be 32 bytes for an Ed25519 key.")
-    problem = ed25519_public_problem(raw)
+    ahead = _ahead
+    problem = ed25519_public_problem(raw, decodes=ahead is not None and ahead[0] == raw)
     if problem is not None:
         raise fail(problem)
     return ed25519.Ed25519PublicKey.from_public_bytes(raw)
+
+
+#: The last Ed25519 signature verified ahead of its check: key bytes, signature, data.
+_ahead: tuple[bytes, bytes, bytes] | None = None
+
+
+def verify_ahead(x: object, signature: bytes, data: bytes) -> None:
+    """Verify a signature under the Ed25519 key whose JWK member x is ``x`` before that key
+    is parsed, as a presentation does for the key its credential binds.
+
+    Verification decodes the key first and fails when it does not decode (RFC 8032
+    §5.1.7), so a signature that verifies proves the key a point of the curve: parsing it
+    then skips the Jacobi symbol, the costliest check of a new key, and
+    :func:`ed25519_verifies` answers for this signature without verifying it again. A
+    signature that does not verify changes nothing: it is verified again in its own check.
+    """
+    global _ahead
+    if type(x) is not str or len(x) != 43 or len(signature) != 64:
+        return
+    try:
+        raw = b64url_decode(x, what="x", error=KeyFileError)
+    except KeyFileError:
+        return
+    if len(raw) == 32 and ed25519_verifies(ed25519.Ed25519PublicKey.from_public_bytes(raw),
+                                           signature, data):
+        _ahead = (raw, signature, data)
+
+
+def ed25519_verifies(public: ed25519.Ed25519PublicKey, signature: bytes, data: bytes) -> bool:
+    """Whether ``signature`` verifies over ``data`` under ``public``: the same signature
+    verified ahead (:func:`verify_ahead`) is answered without verifying it again."""
+    ahead = _ahead
+    if (ahead is not None and ahead[1] == signature and ahead[2] == data
+            and ahead[0] == public.public_bytes_raw()):
+        return True
+    try:
+        public.verify(signature, data)
+    except InvalidSignature:
+        return False
+    return True
 
 
 def required(members: Mapping[str, str], name: str, kty: str) -> str:

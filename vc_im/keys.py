@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias
 
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
@@ -50,11 +50,13 @@ from vc_im._jwk import (
     NativePublic,
     content_name,
     ec_from_members,
+    ed25519_verifies,
     fail,
     native_members,
     okp_from_members,
     rsa_from_members,
     shown,
+    verify_ahead,
 )
 from vc_im.errors import KeyFileError
 
@@ -77,6 +79,7 @@ __all__ = [
     "load_key",
     "read_key_file",
     "resolve_did",
+    "verify_ahead",
     "write_private_key",
     "write_public_key",
 ]
@@ -224,13 +227,8 @@ class Key:
         for any other key type."""
         native = self._native
         public = native.public_key() if isinstance(native, ed25519.Ed25519PrivateKey) else native
-        if not isinstance(public, ed25519.Ed25519PublicKey):
-            return None
-        try:
-            public.verify(signature, data)
-        except InvalidSignature:
-            return False
-        return True
+        return (ed25519_verifies(public, signature, data)
+                if isinstance(public, ed25519.Ed25519PublicKey) else None)
 
     def signs_ed25519(self, data: bytes) -> bytes:
         """The Ed25519 signature of ``data`` (this key must be a private Ed25519 key)."""

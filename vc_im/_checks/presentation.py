@@ -55,9 +55,9 @@ from vc_im._checks.credential import verify_credential
 from vc_im._linked import V1_CONTEXT, V2_CONTEXT, VCIM_CONTEXT
 from vc_im.errors import KeyFileError, TokenError
 from vc_im.identifiers import IdentifierError, ImId
-from vc_im.keys import Key, key_from_jwk
+from vc_im.keys import Key, key_from_jwk, verify_ahead
 from vc_im.model import NO_EVIDENCE, Credential, CredentialType, Evidence, Presentation
-from vc_im.report import CheckFailed, Report, failed_check, run_checks
+from vc_im.report import CheckFailed, Report, Status, failed_check, run_checks
 from vc_im.times import TimeRules, as_now
 from vc_im.times import seconds_to_rfc3339 as rfc3339
 from vc_im.trust.store import TrustStore
@@ -299,6 +299,7 @@ def check_credentials(state: PresentationState) -> str:
         if token.header.get("typ") == "vp+jwt" or "vp" in token.payload:
             raise CheckFailed("credential_not_secured", "a presentation inside a presentation "
                               "is not accepted")
+    _verify_ahead(state)
     # Every presented user credential may be the parent of a presented device credential.
     presented = tuple(token.token for token in state.tokens
                       if isinstance(token, jose.Unverified) and is_user_credential(token))
@@ -320,6 +321,20 @@ def check_credentials(state: PresentationState) -> str:
                               f"{report.profile}; a presentation to an IM verifier carries "
                               "ImDeviceCredentials and ImUserCredentials only")
     return f"{len(state.credentials)} credential(s) valid"
+
+
+def _verify_ahead(state: PresentationState) -> None:
+    """Verify an Ed25519 presentation's signature under the key its first credential binds
+    before that credential's checks parse the key, which then needs no curve check of its
+    own (:func:`vc_im.keys.verify_ahead`); the checks and their verdicts stay as they are."""
+    unverified, first = state.unverified, state.tokens[0] if state.tokens else None
+    if unverified is None or unverified.alg not in ("EdDSA", "Ed25519") or not isinstance(
+            first, jose.Unverified):
+        return
+    cnf = first.payload.get("cnf")
+    jwk = cnf.get("jwk") if isinstance(cnf, dict) else None
+    if isinstance(jwk, dict) and jwk.get("kty") == "OKP" and jwk.get("crv") == "Ed25519":
+        verify_ahead(jwk.get("x"), unverified.signature, unverified.signing_input)
 
 
 def is_user_credential(token: jose.Unverified) -> bool:
@@ -542,13 +557,19 @@ def verify_presentation(token: str | bytes | jose.Unverified, trust: TrustStore,
     state = PresentationState(token, trust, now, leeway, audience, nonce, store, evidence)
     state.peeked = peeked
     checks = run_checks(PRESENTATION_STEPS, state)
-    report = Report("presentation", checks, tuple(state.nested))
+    passed = checks[-1].status is Status.PASSED  # a failure skips every check after it
+    report = Report("presentation", checks, tuple(state.nested),
+                    verified=_presentation(state) if passed else None)
     if not report.ok:
-        return w3c.explain(report, state.unverified)
+        return w3c.explain(replace(report, verified=None), state.unverified)
+    return report
+
+
+def _presentation(state: PresentationState) -> Presentation:
+    """What a presentation whose every check passed says."""
     assert state.holder is not None
     assert state.holder_key is not None
     payload = state.payload
-    verified = Presentation(state.holder, str(state.audience), str(state.nonce),
-                            str(payload["jti"]), int(payload["iat"]), int(payload["exp"]),
-                            state.holder_key, tuple(state.credentials))
-    return Report("presentation", checks, tuple(state.nested), verified=verified)
+    return Presentation(state.holder, str(state.audience), str(state.nonce),
+                        str(payload["jti"]), int(payload["iat"]), int(payload["exp"]),
+                        state.holder_key, tuple(state.credentials))
