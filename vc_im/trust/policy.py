@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from vc_im.report import Passed
-from vc_im.trust.paths import TrustPath
+from vc_im.trust.paths import TrustMethod, TrustPath
 from vc_im.trust.store import OnContradiction, PolicyRule
 
 
@@ -33,6 +33,11 @@ class Decision:
     warnings: tuple[str, ...] = ()
 
 
+#: The path of a method no evidence was given for (one frozen value per method).
+_NO_EVIDENCE = {method: TrustPath(method, False, reason="no evidence was given for it")
+                for method in TrustMethod}
+
+
 def decide(rule: PolicyRule, found: Mapping[str, TrustPath]) -> Decision:
     """Apply ``rule`` to the trust paths ``found`` (keyed by method name); methods outside the
     rule do not count. A rule without methods (a domain the policy does not cover) refuses."""
@@ -40,9 +45,7 @@ def decide(rule: PolicyRule, found: Mapping[str, TrustPath]) -> Decision:
         named = ", ".join(sorted(rule.domains)) if rule.domains else "this domain"
         return Decision(False, "untrusted_issuer", f"no rule of the trust policy covers {named}, "
                         'and it has no default rule (domains ["*"])', tuple(found.values()))
-    paths = tuple(found.get(method) or TrustPath(method, False,
-                                                 reason="no evidence was given for it")
-                  for method in rule.methods)
+    paths = tuple(found.get(method) or _NO_EVIDENCE[method] for method in rule.methods)
     ignored = [path for method, path in found.items() if method not in rule.methods]
     passed = [path for path in paths if path.ok]
     keys = {path.key.thumbprint() for path in passed if path.key is not None}

@@ -24,7 +24,7 @@ domain. Keys and certificates are parsed once, here.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
@@ -137,6 +137,12 @@ class TrustStore:
     policy: tuple[PolicyRule, ...] = ()
     #: The profiles the trust file's ``profile_files`` add.
     profiles: tuple[Profile, ...] = ()
+    #: The rule for a domain when there is no policy: every configured method (made once;
+    #: :meth:`rule_for` gives it for each credential).
+    _default_rule: PolicyRule = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_default_rule", PolicyRule(None, self.configured_methods()))
 
     @classmethod
     def of(cls, *issuers: TrustedIssuer) -> TrustStore:
@@ -165,7 +171,7 @@ class TrustStore:
                 return rule
         if self.policy:
             return PolicyRule(frozenset({domain}), ())
-        return PolicyRule(None, self.configured_methods())
+        return self._default_rule
 
     def profiles_for(self, issuer: TrustedIssuer | None) -> tuple[Profile, ...]:
         """The profiles ``issuer`` may issue (None, a signer the trust file does not list as
