@@ -62,8 +62,9 @@ def test_a_verified_signature_does_not_spare_the_small_order_check() -> None:
 @settings(max_examples=60)
 @given(raw=_off_curve(), signature=st.binary(min_size=64, max_size=64))
 def test_no_signature_verifies_under_a_key_off_the_curve(raw: bytes, signature: bytes) -> None:
-    """A key that does not decode verifies no signature, not even the one every small-order
-    key verifies, so it is never taken as proven, and parsing it still refuses it."""
+    """A key that does not decode verifies no signature, not even the degenerate one the
+    neutral element verifies, so it is never taken as proven, and parsing it still refuses
+    it."""
     before = _jwk._ahead
     for candidate in (signature, IDENTITY_SIGNATURE):
         _jwk.verify_ahead(b64url_encode(raw), candidate, b"data")

@@ -193,3 +193,22 @@ def test_parent_of_no_presented_device_listed_by_none(
         "credential's hasInstantMessage.")
     assert device_key.thumbprint() != laptop_key.thumbprint()
     assert DEVICE != LAPTOP
+
+
+def test_parent_presented_first_the_presenter_key_is_verified_ahead(
+        make_credential: MakeCredential, user_key: Key, laptop_key: Key, trust: TrustStore,
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the user credential first, the signature verified ahead is under the key the
+    device credential binds (the presenter's), not the parent's: the presentation is valid
+    and the ahead verdict is the laptop key's."""
+    from vc_im import _jwk
+    from vc_im._jose import b64url_decode
+
+    monkeypatch.setattr(_jwk, "_ahead", None)  # nothing an earlier test verified
+    parent = user_credential(make_credential, user_key)
+    report = present(laptop_key, parent, laptop_credential(user_key, laptop_key),
+                     trust=trust, tmp_path=tmp_path)
+    assert_valid(report)
+    assert _jwk._ahead is not None
+    assert laptop_key.alg == "Ed25519"
+    assert _jwk._ahead[0] == b64url_decode(laptop_key.public_jwk["x"], what="x")

@@ -324,12 +324,14 @@ def check_credentials(state: PresentationState) -> str:
 
 
 def _verify_ahead(state: PresentationState) -> None:
-    """Verify an Ed25519 presentation's signature under the key its first credential binds
-    before that credential's checks parse the key, which then needs no curve check of its
-    own (:func:`vc_im.keys.verify_ahead`); the checks and their verdicts stay as they are."""
-    unverified, first = state.unverified, state.tokens[0] if state.tokens else None
-    if unverified is None or unverified.alg not in ("EdDSA", "Ed25519") or not isinstance(
-            first, jose.Unverified):
+    """Verify an Ed25519 presentation's signature under the key its first credential other
+    than a user credential binds (a presented parent binds the user's key, not the
+    presenter's) before that credential's checks parse the key, which then needs no curve
+    check of its own (:func:`vc_im.keys.verify_ahead`); the verdicts stay as they are."""
+    unverified = state.unverified
+    first = next((token for token in state.tokens if isinstance(token, jose.Unverified)
+                  and not is_user_credential(token)), None)
+    if unverified is None or unverified.alg not in ("EdDSA", "Ed25519") or first is None:
         return
     cnf = first.payload.get("cnf")
     jwk = cnf.get("jwk") if isinstance(cnf, dict) else None
