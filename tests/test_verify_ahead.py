@@ -54,7 +54,8 @@ def test_a_verified_signature_does_not_spare_the_small_order_check() -> None:
     """The neutral element verifies its degenerate signature (OpenSSL accepts it), and is
     still refused as a small-order point after that signature was verified ahead."""
     _jwk.verify_ahead(b64url_encode(IDENTITY), IDENTITY_SIGNATURE, b"any data")
-    assert _jwk._ahead == (IDENTITY, IDENTITY_SIGNATURE, b"any data")
+    assert _jwk._AHEAD[IDENTITY, IDENTITY_SIGNATURE] == b"any data"
+    assert IDENTITY in _jwk._PROVEN
     with pytest.raises(KeyFileError, match="small-order point"):
         _jwk.ed25519_public_key.__wrapped__(b64url_encode(IDENTITY))
 
@@ -65,10 +66,10 @@ def test_no_signature_verifies_under_a_key_off_the_curve(raw: bytes, signature: 
     """A key that does not decode verifies no signature, not even the degenerate one the
     neutral element verifies, so it is never taken as proven, and parsing it still refuses
     it."""
-    before = _jwk._ahead
+    before = dict(_jwk._AHEAD), dict(_jwk._PROVEN)
     for candidate in (signature, IDENTITY_SIGNATURE):
         _jwk.verify_ahead(b64url_encode(raw), candidate, b"data")
-        assert _jwk._ahead == before
+        assert before == (_jwk._AHEAD, _jwk._PROVEN)
     with pytest.raises(KeyFileError, match="not a point on the curve"):
         _jwk.ed25519_public_key.__wrapped__(b64url_encode(raw))
 
@@ -78,25 +79,55 @@ def test_no_signature_verifies_under_a_key_off_the_curve(raw: bytes, signature: 
 def test_only_the_signature_verified_ahead_is_answered_from_it(data: bytes, other: bytes,
                                                              flip: int) -> None:
     """After one signature was verified ahead, the key parses to the same bytes as without
-    it, and every other (key, signature, data) gets the verdict OpenSSL gives."""
+    it, and every other (key, signature, data) gets the verdict OpenSSL gives. The memo
+    answers once: the signature's own check took it."""
     holder, stranger = keys.generate("Ed25519"), keys.generate("Ed25519")
     x = holder.public_jwk["x"]
     signature = holder.signs_ed25519(data)
     _jwk.verify_ahead(x, signature, data)
-    assert _jwk._ahead is not None
-    assert _jwk._ahead[1:] == (signature, data)
+    raw = _parsed_fresh(x)
+    assert _jwk._AHEAD[raw, signature] == data
     public = _jwk.ed25519_public_key(x)
     assert public.public_bytes_raw() == _parsed_fresh(x)
     flipped = bytearray(signature)
     flipped[flip // 8] ^= 1 << (flip % 8)
     native = stranger._native
     assert isinstance(native, Ed25519PrivateKey)
-    cases = [(public, signature, data, True), (public, bytes(flipped), data, False),
-             (native.public_key(), signature, data, False)]
+    cases = [(public, bytes(flipped), data, False), (native.public_key(), signature, data, False)]
     if other != data:
         cases.append((public, signature, other, False))
+    cases.append((public, signature, data, True))  # last: the memo answers it once
     for key, candidate, signed, expected in cases:
         assert _jwk.ed25519_verifies(key, candidate, signed) is expected
+    assert (raw, signature) not in _jwk._AHEAD
+
+
+def test_a_group_verified_ahead_is_answered_signature_by_signature(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch verifies a group's presentations ahead before any of their checks: each
+    signature is answered from the memo, a device presenting twice in the group included,
+    and the memo never holds more than its bound."""
+    monkeypatch.setattr(_jwk, "_AHEAD", {})
+    monkeypatch.setattr(_jwk, "_PROVEN", {})
+    holders = [keys.generate("Ed25519") for _ in range(3)]
+    _forget_keys()
+    signed = [(holder, f"presentation {n} of {i}".encode()) for i, holder in enumerate(holders)
+              for n in range(2)]
+    for holder, data in signed:
+        _jwk.verify_ahead(holder.public_jwk["x"], holder.signs_ed25519(data), data)
+    assert len(_jwk._AHEAD) == 6
+    assert len(_jwk._PROVEN) == 3
+    for holder, data in signed:
+        public = _jwk.ed25519_public_key(holder.public_jwk["x"])
+        assert public is _jwk._PROVEN[public.public_bytes_raw()]  # not built again
+        signature = holder.signs_ed25519(data)
+        assert _jwk.ed25519_verifies(public, signature, data)
+        # The memo answered (an answer from OpenSSL would leave the entry in place).
+        assert (public.public_bytes_raw(), signature) not in _jwk._AHEAD
+    for number in range(_jwk._MAX_AHEAD + 1):
+        data = number.to_bytes(4, "big")
+        _jwk.verify_ahead(holders[0].public_jwk["x"], holders[0].signs_ed25519(data), data)
+        assert len(_jwk._AHEAD) <= _jwk._MAX_AHEAD
 
 
 def test_a_presentation_spares_its_new_holder_key_the_curve_check(

@@ -193,15 +193,21 @@ def ed25519_public_key(x: str) -> ed25519.Ed25519PublicKey:
     raw = b64url_decode(x, what="JWK member 'x'", error=KeyFileError)
     if len(raw) != 32:
         raise fail("the JWK member 'x' must be 32 bytes for an Ed25519 key.")
-    ahead = _ahead
-    problem = ed25519_public_problem(raw, decodes=ahead is not None and ahead[0] == raw)
+    proven = _PROVEN.get(raw)
+    problem = ed25519_public_problem(raw, decodes=proven is not None)
     if problem is not None:
         raise fail(problem)
-    return ed25519.Ed25519PublicKey.from_public_bytes(raw)
+    return proven if proven is not None else ed25519.Ed25519PublicKey.from_public_bytes(raw)
 
 
-#: The last Ed25519 signature verified ahead of its check: key bytes, signature, data.
-_ahead: tuple[bytes, bytes, bytes] | None = None
+#: Signatures verified ahead of their checks (:func:`verify_ahead`), by key bytes and
+#: signature: the data, which must match too. A batch verifies a group of presentations
+#: ahead before any of their credentials' checks, so this holds a group's; each entry leaves
+#: when its own check took it, and every entry when it is full.
+_AHEAD: dict[tuple[bytes, bytes], bytes] = {}
+#: The keys those signatures proved points of the curve, by their bytes.
+_PROVEN: dict[bytes, ed25519.Ed25519PublicKey] = {}
+_MAX_AHEAD: Final = 256
 
 
 def verify_ahead(x: object, signature: bytes, data: bytes) -> None:
@@ -214,25 +220,31 @@ def verify_ahead(x: object, signature: bytes, data: bytes) -> None:
     :func:`ed25519_verifies` answers for this signature without verifying it again. A
     signature that does not verify changes nothing: it is verified again in its own check.
     """
-    global _ahead
     if type(x) is not str or len(x) != 43 or len(signature) != 64:
         return
     try:
         raw = b64url_decode(x, what="x", error=KeyFileError)
     except KeyFileError:
         return
-    if len(raw) == 32 and ed25519_verifies(ed25519.Ed25519PublicKey.from_public_bytes(raw),
-                                           signature, data):
-        _ahead = (raw, signature, data)
+    if len(raw) != 32:
+        return
+    public = ed25519.Ed25519PublicKey.from_public_bytes(raw)
+    if ed25519_verifies(public, signature, data):
+        if len(_AHEAD) >= _MAX_AHEAD or len(_PROVEN) >= _MAX_AHEAD:
+            _AHEAD.clear()
+            _PROVEN.clear()
+        _AHEAD[raw, signature] = data
+        _PROVEN[raw] = public
 
 
 def ed25519_verifies(public: ed25519.Ed25519PublicKey, signature: bytes, data: bytes) -> bool:
-    """Whether ``signature`` verifies over ``data`` under ``public``: the same signature
-    verified ahead (:func:`verify_ahead`) is answered without verifying it again."""
-    ahead = _ahead
-    if (ahead is not None and ahead[1] == signature and ahead[2] == data
-            and ahead[0] == public.public_bytes_raw()):
-        return True
+    """Whether ``signature`` verifies over ``data`` under ``public``: a signature verified
+    ahead (:func:`verify_ahead`) is answered, once, without verifying it again."""
+    if _AHEAD:
+        key = (public.public_bytes_raw(), signature)
+        if _AHEAD.get(key) == data:
+            _AHEAD.pop(key, None)
+            return True
     try:
         public.verify(signature, data)
     except InvalidSignature:

@@ -238,22 +238,24 @@ def _verify_lines(job: _VerifyJob, first: int, lines: Sequence[bytes | None],
     """Read and verify ``lines`` (numbered from ``first``) with consumption deferred, and
     render each (in a worker, or here with one job)."""
     from vc_im.times import now_seconds
-    from vc_im.verify import verify_token
+    from vc_im.verify import Request, verify_tokens
 
     settings, render = job.settings, job.render
     now = settings.now if settings.now is not None else now_seconds()
+    items = [_read_verify_line(number, data) for number, data in enumerate(lines, start=first)]
+    verifying = [(item, _Deferred()) for item in items if isinstance(item, _VerifyLine)]
+    reports = iter(verify_tokens(
+        [Request(item.token, item.audience or settings.audience, item.nonce or settings.nonce,
+                 deferred) for item, deferred in verifying],
+        settings.trust, now=now, leeway=settings.leeway, evidence=settings.evidence,
+        profile=settings.profile))
+    stores = iter(deferred for _, deferred in verifying)
     out: list[_Verified] = []
-    for number, data in enumerate(lines, start=first):
-        item = _read_verify_line(number, data)
+    for item in items:
         use = None
         if isinstance(item, _VerifyLine):
-            deferred = _Deferred()
-            report = verify_token(item.token, settings.trust, now=now,
-                                  leeway=settings.leeway,
-                                  audience=item.audience or settings.audience,
-                                  nonce=item.nonce or settings.nonce, store=deferred,
-                                  evidence=settings.evidence, profile=settings.profile)
-            item, use = LineReport(number, item.id, report), deferred.use
+            use = next(stores).use
+            item = LineReport(item.line, item.id, next(reports))
         out.append((item if render is None else render(
             item.line, item.id, item.report, deferred=use is not None), use))
     return out

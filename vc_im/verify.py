@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from vc_im import _jose as jose
@@ -15,7 +17,9 @@ from vc_im._checks import (
     CREDENTIAL_STEPS,
     DEFAULT_LEEWAY,
     MAX_LEEWAY,
-    verify_credential,
+    CredentialState,
+    PresentationState,
+    verify_credentials,
 )
 from vc_im._jose import MAX_TOKEN_BYTES
 from vc_im.errors import TokenError
@@ -28,7 +32,7 @@ if TYPE_CHECKING:
     from vc_im.replay import StoreLike
 
 __all__ = ["DEFAULT_LEEWAY", "MAX_LEEWAY", "MAX_TOKEN_BYTES", "NO_EVIDENCE", "Evidence",
-           "is_presentation", "verify_token"]
+           "Request", "is_presentation", "verify_token", "verify_tokens"]
 
 
 def is_presentation(unverified: jose.Unverified) -> bool:
@@ -52,20 +56,71 @@ def verify_token(token: bytes | str, trust: TrustStore, *, now: float,
     under the ``w3c`` presentation rules, each credential in it under that profile.
     ``now`` is seconds since the epoch; a float is floored (:func:`vc_im.times.as_now`).
     """
+    return verify_tokens([Request(token, audience, nonce, store)], trust, now=now,
+                         leeway=leeway, evidence=evidence, profile=profile)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A token for :func:`verify_tokens`, with what :func:`verify_token` takes for it alone:
+    the audience and nonce a presentation must answer, and the replay store it is consumed
+    in."""
+
+    token: bytes | str
+    audience: str | None = None
+    nonce: str | None = None
+    store: StoreLike | None = None
+
+
+def verify_tokens(requests: Sequence[Request], trust: TrustStore, *, now: float,
+                  leeway: int = DEFAULT_LEEWAY, evidence: Evidence = NO_EVIDENCE,
+                  profile: Profile | None = None) -> list[Report]:
+    """:func:`verify_token` of each request, in order: the very reports (a test holds them
+    equal), each check run over every token before the next one, which costs a batch about
+    a third less than one token after another (:func:`vc_im.report.run_checks_many`).
+
+    Presentations consume their nonces in request order, in the replay check, the last.
+    """
     from vc_im.times import as_now
 
     now = as_now(now)
-    try:
-        unverified = jose.peek_unverified(token)
-    except TokenError as exc:
-        return failed_report("credential", [name for name, _ in CREDENTIAL_STEPS], exc.code,
-                             exc.message)
-    if is_presentation(unverified):
-        from vc_im._checks import verify_presentation
+    reports: list[Report | None] = []
+    credentials: list[tuple[int, CredentialState]] = []
+    presentations: list[tuple[int, PresentationState]] = []
+    for request in requests:
+        try:
+            unverified = jose.peek_unverified(request.token)
+        except TokenError as exc:
+            reports.append(failed_report("credential", [name for name, _ in CREDENTIAL_STEPS],
+                                         exc.code, exc.message))
+            continue
+        if is_presentation(unverified):
+            from vc_im._checks import prepare_presentation
 
-        return verify_presentation(unverified, trust, now=now, leeway=leeway, audience=audience,
-                                   nonce=nonce, store=store, evidence=evidence,
-                                   profile=profile)
-    return verify_credential(unverified, trust, now=now, leeway=leeway,
-                             expect_presentation=audience is not None or nonce is not None,
-                             evidence=evidence, profile=profile)
+            prepared = prepare_presentation(unverified, trust, now=now, leeway=leeway,
+                                            audience=request.audience, nonce=request.nonce,
+                                            store=request.store, evidence=evidence,
+                                            profile=profile)
+            if isinstance(prepared, Report):  # the w3c rules applied: verified
+                reports.append(prepared)
+                continue
+            presentations.append((len(reports), prepared))
+            reports.append(None)
+            continue
+        expect_presentation = request.audience is not None or request.nonce is not None
+        credentials.append((len(reports), CredentialState(
+            unverified, trust, now, leeway, expect_presentation, evidence=evidence,
+            forced_profile=profile)))
+        reports.append(None)
+    if presentations:
+        from vc_im._checks import verify_presentations
+
+        for (at, _), report in zip(presentations, verify_presentations(
+                [state for _, state in presentations]), strict=True):
+            reports[at] = report
+    for (at, _), report in zip(credentials, verify_credentials(
+            [state for _, state in credentials]), strict=True):
+        reports[at] = report
+    done = [report for report in reports if report is not None]
+    assert len(done) == len(requests)  # every request got its report
+    return done

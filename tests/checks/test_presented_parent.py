@@ -204,11 +204,12 @@ def test_parent_presented_first_the_presenter_key_is_verified_ahead(
     from vc_im import _jwk
     from vc_im._jose import b64url_decode
 
-    monkeypatch.setattr(_jwk, "_ahead", None)  # nothing an earlier test verified
+    monkeypatch.setattr(_jwk, "_AHEAD", {})  # nothing an earlier test verified
+    monkeypatch.setattr(_jwk, "_PROVEN", {})
     parent = user_credential(make_credential, user_key)
     report = present(laptop_key, parent, laptop_credential(user_key, laptop_key),
                      trust=trust, tmp_path=tmp_path)
     assert_valid(report)
-    assert _jwk._ahead is not None
     assert laptop_key.alg == "Ed25519"
-    assert _jwk._ahead[0] == b64url_decode(laptop_key.public_jwk["x"], what="x")
+    assert list(_jwk._PROVEN) == [b64url_decode(laptop_key.public_jwk["x"], what="x")]
+    assert _jwk._AHEAD == {}  # and the presentation's signature check took its verdict

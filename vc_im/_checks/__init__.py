@@ -18,8 +18,9 @@ from vc_im._checks.credential import (
     CREDENTIAL_STEPS,
     MAX_INSTANT_MESSAGES,
     verify_credential,
+    verify_credentials,
 )
-from vc_im._checks.state import CredentialState, Step
+from vc_im._checks.state import CredentialState, PresentationState, Step
 
 if TYPE_CHECKING:  # loaded on first use (see __getattr__)
     from vc_im._checks.access_token import (
@@ -40,8 +41,10 @@ if TYPE_CHECKING:  # loaded on first use (see __getattr__)
         DEFAULT_LIFETIME,
         MAX_CREDENTIALS,
         PRESENTATION_STEPS,
+        prepare_presentation,
         settle_replay,
         verify_presentation,
+        verify_presentations,
     )
     from vc_im._checks.presenting import check_presentable, create_presentation
     from vc_im._checks.profiled_presentation import W3C_PRESENTATION_STEPS, without_jwts
@@ -55,7 +58,8 @@ _LAZY = {
     "dpop": ("DPOP_STEPS", "access_token_hash", "create_proof", "normalize_htu",
              "verify_proof"),
     "presentation": ("DEFAULT_LIFETIME", "MAX_CREDENTIALS", "PRESENTATION_STEPS",
-                     "settle_replay", "verify_presentation"),
+                     "prepare_presentation", "settle_replay",
+                     "verify_presentation", "verify_presentations"),
     "presenting": ("check_presentable", "create_presentation"),
     "profiled_presentation": ("W3C_PRESENTATION_STEPS", "without_jwts"),
     "signer": ("accept_certificate",),
@@ -89,6 +93,7 @@ __all__ = [
     "PRESENTATION_STEPS",
     "W3C_PRESENTATION_STEPS",
     "CredentialState",
+    "PresentationState",
     "Step",
     "accept_certificate",
     "access_token_hash",
@@ -97,10 +102,13 @@ __all__ = [
     "create_proof",
     "issue_access_token",
     "normalize_htu",
+    "prepare_presentation",
     "settle_replay",
     "verify_access_token",
     "verify_credential",
+    "verify_credentials",
     "verify_presentation",
+    "verify_presentations",
     "verify_proof",
     "without_jwts",
 ]

@@ -67,7 +67,7 @@ from vc_im.model import (
     Subject,
     data_model,
 )
-from vc_im.report import CheckFailed, Report, Status, run_checks
+from vc_im.report import Check, CheckFailed, Report, Status, run_checks, run_checks_many
 from vc_im.times import TimeRules, as_now, rfc3339_to_seconds
 from vc_im.times import seconds_to_rfc3339 as rfc3339
 from vc_im.trust.store import TrustStore
@@ -508,7 +508,19 @@ def verify_credential(token: str | bytes | jose.Unverified, trust: TrustStore, *
     now = as_now(now)
     state = CredentialState(token, trust, now, leeway, expect_presentation, evidence=evidence,
                             forced_profile=profile)
-    checks = run_checks(CREDENTIAL_STEPS, state)
+    return credential_report(state, run_checks(CREDENTIAL_STEPS, state))
+
+
+def verify_credentials(states: Sequence[CredentialState]) -> list[Report]:
+    """:func:`verify_credential` of each state's token, every check run over all of them
+    before the next (:func:`vc_im.report.run_checks_many`): the same reports, faster."""
+    return [credential_report(state, checks)
+            for state, checks in zip(states, run_checks_many(CREDENTIAL_STEPS, states),
+                                     strict=True)]
+
+
+def credential_report(state: CredentialState, checks: tuple[Check, ...]) -> Report:
+    """The report of a credential whose checks ran on ``state``."""
     trust_paths = tuple(path_json(path) for path in state.decision.paths) if (
         state.decision is not None) else ()
     applied = state.profile.name if state.profile is not None and any(
@@ -517,4 +529,3 @@ def verify_credential(token: str | bytes | jose.Unverified, trust: TrustStore, *
                     status=tuple(state.status), verified=state.profiled or state.credential,
                     profile=applied)
     return report if report.ok else replace(report, verified=None)
-

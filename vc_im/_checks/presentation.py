@@ -33,8 +33,8 @@ from __future__ import annotations
 
 import contextlib
 import hmac
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from vc_im import _jose as jose
@@ -42,22 +42,31 @@ from vc_im import identifiers
 from vc_im._checks.common import (
     DEFAULT_LEEWAY,
     MAX_LEEWAY,
-    ParsedToken,
     check_alg,
     check_format,
     check_header_names,
     consume,
-    maybe_identifier,
     numeric_date,
     refuse_high_s,
 )
-from vc_im._checks.credential import verify_credential
+from vc_im._checks.credential import verify_credentials
+from vc_im._checks.holder_binding import check_holder_binding
+from vc_im._checks.state import CredentialState, PresentationState
 from vc_im._linked import V1_CONTEXT, V2_CONTEXT, VCIM_CONTEXT
-from vc_im.errors import KeyFileError, TokenError
-from vc_im.identifiers import IdentifierError, ImId
-from vc_im.keys import Key, key_from_jwk, verify_ahead
+from vc_im.errors import TokenError
+from vc_im.identifiers import IdentifierError
+from vc_im.keys import verify_ahead
 from vc_im.model import NO_EVIDENCE, Credential, CredentialType, Evidence, Presentation
-from vc_im.report import CheckFailed, Report, Status, failed_check, run_checks
+from vc_im.report import (
+    Check,
+    CheckFailed,
+    GroupStep,
+    Report,
+    Status,
+    failed_check,
+    run_checks,
+    run_checks_many,
+)
 from vc_im.times import TimeRules, as_now
 from vc_im.times import seconds_to_rfc3339 as rfc3339
 from vc_im.trust.store import TrustStore
@@ -87,35 +96,6 @@ _CONTEXTS = {"vc1": ([V1_CONTEXT], [V1_CONTEXT, VCIM_CONTEXT]),
 
 
 # --- verifying -----------------------------------------------------------------------------
-
-@dataclass(slots=True)
-class PresentationState(ParsedToken):
-    """What the presentation checks learn, one step after another."""
-
-    token: str | bytes | jose.Unverified
-    trust: TrustStore
-    now: int
-    leeway: int
-    audience: str | None
-    nonce: str | None
-    store: StoreLike | None
-    evidence: Evidence = NO_EVIDENCE
-    unverified: jose.Unverified | None = None
-    encoding: str = "vc1"
-    #: The embedded credentials, each taken apart once (a raw token when that failed:
-    #: its own report then says why).
-    tokens: list[str | jose.Unverified] = field(default_factory=list)
-    #: Credentials already read (unverified) while choosing the rules, by their token.
-    peeked: dict[str, jose.Unverified] = field(default_factory=dict)
-    holder: ImId | None = None
-    nested: list[Report] = field(default_factory=list)
-    credentials: list[Credential] = field(default_factory=list)
-    #: The presented user credentials whose key signed a presented device credential.
-    parents: list[Credential] = field(default_factory=list)
-    holder_key: Key | None = None
-    header_named_key: bool = False
-
-
 
 def check_header(state: PresentationState) -> str:
     """Allow-listed header names; ``typ`` is JWT (with a vp claim) or vp+jwt."""
@@ -286,9 +266,45 @@ def check_time(state: PresentationState) -> str:
     return f"created {rules.now - iat} s ago, valid until {rfc3339(exp)}"
 
 
-def check_credentials(state: PresentationState) -> str:
+def _credentials(states: Sequence[PresentationState]) -> list[str | CheckFailed]:
     """Every embedded credential passes every credential check, each in its own report
-    (all are verified, so the report explains each); the first failure decides the code."""
+    (all are verified, so the report explains each); the first failure decides the code.
+    The credentials of all ``states`` are verified together, check by check."""
+    outcomes: list[str | CheckFailed] = []
+    verifying: list[CredentialState] = []
+    for state in states:
+        try:
+            _take_apart(state)
+        except CheckFailed as exc:
+            outcomes.append(exc)
+            continue
+        outcomes.append("")  # decided below, once its credentials are verified
+        _verify_ahead(state)
+        # Every presented user credential may be the parent of a presented device credential.
+        presented = tuple(token.token for token in state.tokens
+                          if isinstance(token, jose.Unverified) and is_user_credential(token))
+        evidence = (replace(state.evidence, parents=(*state.evidence.parents, *presented))
+                    if presented else state.evidence)
+        verifying.extend(CredentialState(token, state.trust, state.now, state.leeway,
+                                         evidence=evidence) for token in state.tokens)
+    reports = iter(verify_credentials(verifying))
+    for index, state in enumerate(states):
+        if isinstance(outcomes[index], CheckFailed):
+            continue
+        for _ in state.tokens:
+            report = next(reports)
+            state.nested.append(report)
+            if isinstance(report.verified, Credential):
+                state.credentials.append(report.verified)
+        try:
+            outcomes[index] = _all_valid(state)
+        except CheckFailed as exc:
+            outcomes[index] = exc
+    return outcomes
+
+
+def _take_apart(state: PresentationState) -> None:
+    """Each embedded credential read once (unverified); a presentation inside is refused."""
     for index, token in enumerate(state.tokens):
         if not isinstance(token, jose.Unverified):
             try:
@@ -299,18 +315,9 @@ def check_credentials(state: PresentationState) -> str:
         if token.header.get("typ") == "vp+jwt" or "vp" in token.payload:
             raise CheckFailed("credential_not_secured", "a presentation inside a presentation "
                               "is not accepted")
-    _verify_ahead(state)
-    # Every presented user credential may be the parent of a presented device credential.
-    presented = tuple(token.token for token in state.tokens
-                      if isinstance(token, jose.Unverified) and is_user_credential(token))
-    evidence = (replace(state.evidence, parents=(*state.evidence.parents, *presented))
-                if presented else state.evidence)
-    for token in state.tokens:
-        report = verify_credential(token, state.trust, now=state.now, leeway=state.leeway,
-                                   evidence=evidence)
-        state.nested.append(report)
-        if isinstance(report.verified, Credential):
-            state.credentials.append(report.verified)
+
+
+def _all_valid(state: PresentationState) -> str:
     for number, report in enumerate(state.nested, start=1):
         if not report.ok:
             failure = report.failure
@@ -321,6 +328,9 @@ def check_credentials(state: PresentationState) -> str:
                               f"{report.profile}; a presentation to an IM verifier carries "
                               "ImDeviceCredentials and ImUserCredentials only")
     return f"{len(state.credentials)} credential(s) valid"
+
+
+check_credentials: GroupStep[PresentationState] = GroupStep(_credentials)
 
 
 def _verify_ahead(state: PresentationState) -> None:
@@ -345,107 +355,6 @@ def is_user_credential(token: jose.Unverified) -> bool:
     body = payload.get("vc") if isinstance(payload.get("vc"), dict) else payload
     types = body.get("type") if isinstance(body, dict) else None
     return isinstance(types, list) and CredentialType.USER.value in types
-
-
-def _find_parents(state: PresentationState) -> list[Credential]:
-    """The presented user credentials that issued a presented device credential: it names
-    the user as its issuer and verifies with the user credential's ``cnf`` key."""
-    parents: list[Credential] = []
-    for user in state.credentials:
-        if (user.type is not CredentialType.USER or not user.may_issue_devices
-                or user.holder_key is None):
-            continue
-        for token, device in zip(state.tokens, state.credentials, strict=True):
-            if (device.type is CredentialType.DEVICE and isinstance(token, jose.Unverified)
-                    and maybe_identifier(device.issuer) == user.subject.id
-                    and jose.verify_signature(token, user.holder_key)):
-                parents.append(user)
-                break
-    return parents
-
-
-def _bound_thumbprint(credential: Credential, index: int) -> tuple[str, Key | None]:
-    bound = credential.bound_thumbprint
-    if bound is not None:
-        return bound, credential.holder_key
-    raise CheckFailed("holder_binding", f"credential {index} binds no holder key (no cnf), so "
-                      "no presenter can prove it holds it")
-
-
-def check_holder_binding(state: PresentationState) -> str:
-    """The same key is bound by every credential but the parents, and the header names no
-    other one; ``iss`` is each device credential's subject; user credentials other than
-    parents are vouched for (listed by a device credential)."""
-    state.parents = _find_parents(state)
-    bound: list[tuple[str, Key | None]] = []
-    try:
-        bound = [_bound_thumbprint(c, i) for i, c in enumerate(state.credentials, start=1)
-                 if not any(c is parent for parent in state.parents)]
-    except KeyFileError as exc:
-        raise CheckFailed("bad_key", exc.message) from exc
-    thumbprints = {thumbprint for thumbprint, _ in bound}
-    if len(thumbprints) != 1:
-        raise CheckFailed("holder_binding", _different_keys(state))
-    thumbprint = thumbprints.pop()
-    key = next((k for _, k in bound if k is not None), None)
-    header = state.header
-    if "jwk" in header:
-        try:
-            header_key = key_from_jwk(header["jwk"], require="public")
-        except KeyFileError as exc:
-            raise CheckFailed("bad_header", f"the header's jwk: {exc.message}") from exc
-        if header_key.thumbprint() != thumbprint:
-            raise CheckFailed("holder_binding", "the presentation is signed with a key that "
-                              "its credentials do not bind")
-        key = key or header_key
-        state.header_named_key = True
-    if key is None:
-        raise CheckFailed("holder_binding", "the credentials bind the holder key by thumbprint "
-                          "(cnf.jkt) and the header carries no jwk to check it against")
-    kid = header.get("kid")
-    if kid is not None:
-        if kid not in (thumbprint, key.thumbprint_uri(), key.kid):
-            raise CheckFailed("holder_binding", f"the header names key {kid!r}, not the key "
-                              "the credentials bind")
-        state.header_named_key = True
-    assert state.holder is not None
-    devices = [c for c in state.credentials if c.type is CredentialType.DEVICE]
-    if not devices:
-        raise CheckFailed("holder_binding", "the presentation holds no device credential, so "
-                          "nothing ties its holder to a device")
-    for device in devices:
-        if device.subject.id != state.holder:
-            raise CheckFailed("holder_binding", f"the presentation's iss {state.holder} is not "
-                              f"the device credential's subject {device.subject.id}")
-    listed = {value for device in devices for value in device.subject.instant_messages}
-    for credential in state.credentials:
-        if any(credential is parent for parent in state.parents):
-            continue  # bound through the device credential's signature
-        if credential.type is CredentialType.USER and credential.subject.id not in listed:
-            raise CheckFailed("holder_binding", f"the user credential's subject "
-                              f"{credential.subject.id} is not listed in any presented device "
-                              "credential's hasInstantMessage")
-    state.holder_key = key
-    if state.parents:
-        users = ", ".join(str(parent.subject.id) for parent in state.parents)
-        return (f"the device credentials bind key {thumbprint}; the user credential of "
-                f"{users} issued them")
-    return f"all credentials bind key {thumbprint}"
-
-
-def _different_keys(state: PresentationState) -> str:
-    """Why the credentials' keys differ: a user credential that issued nothing presented
-    says so, as the cascade would have exempted it."""
-    for credential in state.credentials:
-        if (credential.type is CredentialType.USER
-                and not any(credential is parent for parent in state.parents)
-                and any(device.type is CredentialType.DEVICE
-                        and device.bound_thumbprint != credential.bound_thumbprint
-                        for device in state.credentials)):
-            return (f"the user credential of {credential.subject.id} binds another key than "
-                    "the device credential, and issued no presented device credential (its "
-                    "key signed none), so nothing binds it to this presentation")
-    return "the credentials bind different holder keys"
 
 
 def check_signature(state: PresentationState) -> str:
@@ -546,6 +455,29 @@ def verify_presentation(token: str | bytes | jose.Unverified, trust: TrustStore,
 
     ``now`` is seconds since the epoch; a float is floored (:func:`vc_im.times.as_now`).
     """
+    prepared = prepare_presentation(token, trust, now=now, audience=audience, nonce=nonce,
+                                    leeway=leeway, store=store, evidence=evidence,
+                                    profile=profile)
+    if isinstance(prepared, Report):
+        return prepared
+    return presentation_report(prepared, run_checks(PRESENTATION_STEPS, prepared))
+
+
+def verify_presentations(states: Sequence[PresentationState]) -> list[Report]:
+    """:func:`verify_presentation` of each prepared state, every check run over all of them
+    before the next (:func:`vc_im.report.run_checks_many`): the same reports, faster."""
+    return [presentation_report(state, checks)
+            for state, checks in zip(states, run_checks_many(PRESENTATION_STEPS, states),
+                                     strict=True)]
+
+
+def prepare_presentation(token: str | bytes | jose.Unverified, trust: TrustStore, *,
+                         now: float, audience: str | None, nonce: str | None,
+                         leeway: int = DEFAULT_LEEWAY, store: StoreLike | None = None,
+                         evidence: Evidence = NO_EVIDENCE, profile: Profile | None = None,
+                         ) -> PresentationState | Report:
+    """The state the IM presentation checks start from, or the report of the ``w3c`` rules
+    when they apply instead (verified here: they are rare)."""
     now = as_now(now)
     from vc_im._checks import profiled_presentation as w3c  # the w3c rules, when they apply
 
@@ -558,7 +490,13 @@ def verify_presentation(token: str | bytes | jose.Unverified, trust: TrustStore,
                           store=store, evidence=evidence, profile=profile)
     state = PresentationState(token, trust, now, leeway, audience, nonce, store, evidence)
     state.peeked = peeked
-    checks = run_checks(PRESENTATION_STEPS, state)
+    return state
+
+
+def presentation_report(state: PresentationState, checks: tuple[Check, ...]) -> Report:
+    """The report of a presentation whose checks ran on ``state``."""
+    from vc_im._checks import profiled_presentation as w3c
+
     passed = checks[-1].status is Status.PASSED  # a failure skips every check after it
     report = Report("presentation", checks, tuple(state.nested),
                     verified=_presentation(state) if passed else None)

@@ -54,11 +54,11 @@ from vc_im._checks.presentation import (
     MAX_AGE,
     MAX_CREDENTIALS,
     MAX_LIFETIME,
-    PresentationState,
     _secured,
     check_audience,
     check_header,
 )
+from vc_im._checks.state import PresentationState
 from vc_im.errors import KeyFileError, TokenError
 from vc_im.keys import Key, key_from_jwk
 from vc_im.model import ProfiledCredential, ProfiledPresentation

@@ -1,5 +1,6 @@
-"""What the credential checks learn, one step after another, and what a verifier is given
-besides the token (parent credentials and statements for the trust models)."""
+"""What the credential and presentation checks learn, one step after another, and what a
+verifier is given besides the token (parent credentials and statements for the trust
+models)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from vc_im.trust.store import TrustedIssuer, TrustStore
 
 if TYPE_CHECKING:
     from vc_im.profiles import Profile
+    from vc_im.replay import StoreLike
     from vc_im.trust.policy import Decision
 
 
@@ -75,3 +77,31 @@ class CredentialState(ParsedToken):
 
 
 Step = tuple[str, Callable[[CredentialState], str]]
+
+
+@dataclass(slots=True)
+class PresentationState(ParsedToken):
+    """What the presentation checks learn, one step after another."""
+
+    token: str | bytes | jose.Unverified
+    trust: TrustStore
+    now: int
+    leeway: int
+    audience: str | None
+    nonce: str | None
+    store: StoreLike | None
+    evidence: Evidence = NO_EVIDENCE
+    unverified: jose.Unverified | None = None
+    encoding: str = "vc1"
+    #: The embedded credentials, each taken apart once (a raw token when that failed:
+    #: its own report then says why).
+    tokens: list[str | jose.Unverified] = field(default_factory=list)
+    #: Credentials already read (unverified) while choosing the rules, by their token.
+    peeked: dict[str, jose.Unverified] = field(default_factory=dict)
+    holder: ImId | None = None
+    nested: list[Report] = field(default_factory=list)
+    credentials: list[Credential] = field(default_factory=list)
+    #: The presented user credentials whose key signed a presented device credential.
+    parents: list[Credential] = field(default_factory=list)
+    holder_key: Key | None = None
+    header_named_key: bool = False
