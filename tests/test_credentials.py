@@ -288,3 +288,35 @@ def test_issued_credentials_pass_every_check(make_credential: Maker, trust: Trus
     """What issue signs, verify accepts: issuing never signs a credential vc_im would refuse."""
     report = verify_credential(make_credential(encoding=encoding), trust, now=NOW)
     assert report.ok, report.failure
+
+
+def test_prepare_credentials_gives_each_what_prepare_credential_gives(
+        issuer_key: keys.Key, device_key: keys.Key) -> None:
+    """Checked together, check by check (as an issuing batch does), each credential gets what
+    preparing it alone gives: the same header and payload, or the same refusal, whether it
+    fails before the checks (an empty fn, a bad subject) or in them (an empty organization,
+    too many IM identifiers)."""
+    from vc_im.credentials import prepare_credential, prepare_credentials
+
+    valid: dict[str, Any] = {"subject": DEVICE, "fn": "Alice M. Smith",
+                             "instant_messages": [HANDLE], "holder_key": device_key.public(),
+                             "credential_id": "urn:uuid:2b1e4c5a-7d0e-4f7e-9a57-0a2a0e3f9b11"}
+    many_ims = [f"im:%40u{n}@example.com" for n in range(40)]
+    each: list[dict[str, Any]] = [
+        valid, {**valid, "fn": " "}, {**valid, "subject": "not an identifier"},
+        {**valid, "organization": ""}, {**valid, "instant_messages": many_ims},
+        {**valid, "credential_type": CredentialType.USER, "subject": HANDLE},
+        {**valid, "valid_for": 0}, valid]
+    together = prepare_credentials(issuer_key, each, issuer=ISSUER, now=NOW)
+    alone: list[object] = []
+    for fields in each:
+        try:
+            alone.append(prepare_credential(issuer_key, issuer=ISSUER, now=NOW, **fields))
+        except InputError as exc:
+            alone.append(exc.message)
+    assert [answer.message if isinstance(answer, InputError) else answer
+            for answer in together] == alone
+    kinds = [isinstance(answer, InputError) for answer in together]
+    assert kinds == [False, True, True, True, True, False, True, False]
+    assert str(alone[3]).startswith("refusing to issue an invalid credential (schema_invalid)")
+    assert str(alone[4]).startswith("refusing to issue an invalid credential (too_large)")

@@ -477,9 +477,11 @@ def _prepare_lines(settings: IssueSettings, first: int,
                    lines: Sequence[_IssueLine | IssueResult]) -> list[_Prepared]:
     """Run every pre-sign check on the readable ``lines`` (in a worker, or here with one
     job)."""
-    from vc_im.credentials import prepare_credential
+    from vc_im.credentials import prepare_credentials
 
     out: list[_Prepared] = []
+    each: list[dict[str, Any]] = []
+    checked: list[tuple[int, int]] = []  # (line, where its answer goes in out)
     for item in lines:
         if not isinstance(item, _IssueLine):
             continue
@@ -488,13 +490,18 @@ def _prepare_lines(settings: IssueSettings, first: int,
         if fields["valid_for"] is None:
             fields["valid_for"] = settings.valid_for
         try:
-            holder = None if jwk is None else _holder_key(jose.dumps_compact(
+            fields["holder_key"] = None if jwk is None else _holder_key(jose.dumps_compact(
                 dict(sorted(jwk.items()))))
-            out.append(prepare_credential(settings.key, issuer=settings.issuer,
-                                          now=settings.now, encoding=settings.encoding,
-                                          x5c=settings.x5c, holder_key=holder, **fields))
         except (InputError, TokenError) as exc:
             out.append(f"line {item.line}: {exc.message}")
+            continue
+        checked.append((item.line, len(out)))
+        each.append(fields)
+        out.append("")  # what to sign, or why not: decided below
+    prepared = prepare_credentials(settings.key, each, issuer=settings.issuer, now=settings.now,
+                                   encoding=settings.encoding, x5c=settings.x5c)
+    for (line, at), answer in zip(checked, prepared, strict=True):
+        out[at] = f"line {line}: {answer.message}" if isinstance(answer, InputError) else answer
     return out
 
 

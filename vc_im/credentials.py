@@ -28,14 +28,14 @@ from vc_im.errors import InputError, TokenError
 from vc_im.identifiers import IdentifierError, ImId
 from vc_im.keys import Key
 from vc_im.model import Credential, CredentialType, Encoding, Subject
-from vc_im.report import Status, run_checks
+from vc_im.report import Status, run_checks, run_checks_many
 from vc_im.times import as_now, rfc3339_to_seconds
 
 if TYPE_CHECKING:
     from vc_im.profiles import Profile
 
 __all__ = ["DEFAULT_VALIDITY", "document_claims", "issue_credential", "issue_document",
-           "prepare_credential", "verify_credential"]
+           "prepare_credential", "prepare_credentials", "verify_credential"]
 
 DEFAULT_VALIDITY = 90 * 86400  # the seed's examples are valid for 90 days
 _ABSOLUTE_URI = re.compile(r"\A[A-Za-z][A-Za-z0-9+.-]*:[^\s\x00-\x1f\x7f]+\Z")
@@ -136,7 +136,76 @@ def prepare_credential(
     """The header and payload :func:`issue_credential` signs, every pre-sign check passed:
     a batch checks every line before it signs any. Raises
     :class:`~vc_im.errors.InputError` for anything the verifier would reject."""
+    (prepared,) = prepare_credentials(key, [{
+        "subject": subject, "fn": fn, "credential_type": credential_type,
+        "organization": organization, "unit": unit, "instant_messages": instant_messages,
+        "holder_key": holder_key, "credential_id": credential_id, "valid_for": valid_for,
+        "may_issue_devices": may_issue_devices, "status": status}],
+        issuer=issuer, now=now, encoding=encoding, x5c=x5c)
+    if isinstance(prepared, InputError):
+        raise prepared
+    return prepared
+
+
+def prepare_credentials(key: Key, each: Sequence[Mapping[str, Any]], *, issuer: str,
+                        now: float, encoding: Encoding = Encoding.VC1,
+                        x5c: Sequence[str] | None = None) -> list[jose.Parts | InputError]:
+    """:func:`prepare_credential` of each mapping of its per-credential arguments (subject,
+    fn, ...; ``key``, ``issuer``, ``now``, ``encoding`` and ``x5c`` are common): what to
+    sign, or why not, in order. The pre-sign checks run over all of them, one check after
+    another (:func:`vc_im.report.run_checks_many`), as a batch does."""
     now = as_now(now)
+    out: list[jose.Parts | InputError] = []
+    states: list[tuple[int, CredentialState]] = []
+    for fields in each:
+        try:
+            parts = _unchecked(key, issuer=issuer, now=now, encoding=encoding, x5c=x5c,
+                               **fields)
+        except InputError as exc:
+            out.append(exc)
+            continue
+        except TokenError as exc:  # a value no JWT can carry
+            out.append(InputError(exc.message, code=exc.code))
+            continue
+        states.append((len(out), CredentialState(token=parts, trust=None, now=now,
+                                                 encoding=encoding, unverified=parts)))
+        out.append(parts)
+    if not states:
+        return out
+    try:
+        steps = (_certificate_step(key, issuer, x5c), *CONTENT_STEPS) if x5c else CONTENT_STEPS
+    except InputError as exc:
+        return [InputError(exc.message) if isinstance(item, jose.Parts) else item
+                for item in out]
+    for (at, _), checks in zip(states, run_checks_many(steps, [state for _, state in states]),
+                               strict=True):
+        failed = next((check for check in checks if check.status is Status.FAILED), None)
+        if failed is not None:
+            out[at] = InputError(f"refusing to issue an invalid credential ({failed.code}): "
+                                 f"{failed.reason}")
+    return out
+
+
+def _unchecked(
+    key: Key,
+    *,
+    issuer: str,
+    subject: str,
+    fn: str,
+    now: int,
+    credential_type: CredentialType = CredentialType.DEVICE,
+    organization: str | None = None,
+    unit: str | None = None,
+    instant_messages: Sequence[str] = (),
+    holder_key: Key | None = None,
+    credential_id: str | None = None,
+    valid_for: int = DEFAULT_VALIDITY,
+    encoding: Encoding = Encoding.VC1,
+    may_issue_devices: bool = False,
+    x5c: Sequence[str] | None = None,
+    status: Sequence[Mapping[str, Any]] = (),
+) -> jose.Parts:
+    """The header and payload of a credential, before the pre-sign checks."""
     if not key.is_private:
         raise InputError("issuing needs the issuer's private key; this key file is public only.")
     if not _ABSOLUTE_URI.match(issuer):
@@ -178,15 +247,7 @@ def prepare_credential(
         # Self-issued: the verifier learns the key from the header, so kid is its thumbprint.
         header["jwk"] = key.header_jwk()
         header["kid"] = key.thumbprint()
-    payload = credential.payload(encoding)
-    parts = jose.Parts(header, payload)
-    state = CredentialState(token=parts, trust=None, now=now, encoding=encoding, unverified=parts)
-    steps = (_certificate_step(key, issuer, x5c), *CONTENT_STEPS) if x5c else CONTENT_STEPS
-    for check in run_checks(steps, state):
-        if check.status is Status.FAILED:
-            raise InputError(f"refusing to issue an invalid credential ({check.code}): "
-                             f"{check.reason}")
-    return parts
+    return jose.Parts(header, credential.payload(encoding))
 
 
 def document_claims(document: Mapping[str, Any], encoding: Encoding) -> dict[str, Any]:
