@@ -124,6 +124,9 @@ def test_a_group_verified_ahead_is_answered_signature_by_signature(
         assert _jwk.ed25519_verifies(public, signature, data)
         # The memo answered (an answer from OpenSSL would leave the entry in place).
         assert (public.public_bytes_raw(), signature) not in _jwk._AHEAD
+    from vc_im.batch import CHUNK_LINES
+
+    assert _jwk._MAX_AHEAD >= 2 * CHUNK_LINES  # a batch chunk's signatures all fit
     for number in range(_jwk._MAX_AHEAD + 1):
         data = number.to_bytes(4, "big")
         _jwk.verify_ahead(holders[0].public_jwk["x"], holders[0].signs_ed25519(data), data)

@@ -201,13 +201,14 @@ def ed25519_public_key(x: str) -> ed25519.Ed25519PublicKey:
 
 
 #: Signatures verified ahead of their checks (:func:`verify_ahead`), by key bytes and
-#: signature: the data, which must match too. A batch verifies a group of presentations
-#: ahead before any of their credentials' checks, so this holds a group's; each entry leaves
-#: when its own check took it, and every entry when it is full.
+#: signature: the data, which must match too. A batch verifies a chunk of presentations
+#: ahead before any of their credentials' checks, so this holds a chunk's; each entry leaves
+#: when its own check took it, and every entry when it is full (at most two chunks' data,
+#: 8 MiB of the largest tokens, stays here).
 _AHEAD: dict[tuple[bytes, bytes], bytes] = {}
 #: The keys those signatures proved points of the curve, by their bytes.
 _PROVEN: dict[bytes, ed25519.Ed25519PublicKey] = {}
-_MAX_AHEAD: Final = 256
+_MAX_AHEAD: Final = 128
 
 
 def verify_ahead(x: object, signature: bytes, data: bytes) -> None:
