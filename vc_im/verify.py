@@ -76,8 +76,8 @@ def verify_tokens(requests: Sequence[Request], trust: TrustStore, *, now: float,
                   leeway: int = DEFAULT_LEEWAY, evidence: Evidence = NO_EVIDENCE,
                   profile: Profile | None = None) -> list[Report]:
     """:func:`verify_token` of each request, in order: the very reports (a test holds them
-    equal), each check run over every token before the next one, which costs a batch about
-    a third less than one token after another (:func:`vc_im.report.run_checks_many`).
+    equal), each check run over every token before the next one, which costs a batch line
+    about a sixth less than one token after another (:func:`vc_im.report.run_checks_many`).
 
     Presentations consume their nonces in request order, in the replay check, the last.
     """
