@@ -185,6 +185,27 @@ def test_a_report_written_from_kept_check_texts_is_the_report_encoded(report: Re
     assert report_text(report) == expected
 
 
+@settings(max_examples=200, deadline=None)
+@given(name=TEXT, reason=TEXT, other=TEXT, path=st.one_of(st.none(), TEXT))
+def test_a_check_keeps_its_own_text(name: str, reason: str, other: str,
+                                    path: str | None) -> None:
+    """A check's kept JSON text is the encoder's text of its ``to_json()``, asked once or
+    again; a check made from it with another reason (``replace``, a pickle) gets its own text,
+    never the first one's, and equal checks stay equal whether or not their text was made."""
+    import pickle
+
+    check = Check(name, Status.FAILED, Code.REPLAY, reason, path)
+    expected = inert_json(check.to_json())
+    assert check.json_text() == expected
+    assert check.json_text() == expected
+    changed = replace(check, reason=other)
+    assert changed.json_text() == inert_json(changed.to_json())
+    copied = pickle.loads(pickle.dumps(check))  # noqa: S301 - our own bytes
+    assert copied == check
+    assert hash(copied) == hash(check)
+    assert copied.json_text() == expected
+
+
 def test_a_real_report_written_from_its_parts(deferred_report: Report) -> None:
     """A real presentation report (subject summary, nested credential, trust paths) writes
     as the encoder writes it."""

@@ -104,12 +104,26 @@ class Check:
     path: str | None = None
     #: What a passing check found worth a look; the report lists them (not the check's JSON).
     warnings: tuple[str, ...] = ()
+    #: The check's JSON text, once :meth:`json_text` made it.
+    _text: str | None = field(init=False, repr=False, compare=False, default=None)
 
     def __reduce__(self) -> tuple[object, ...]:
         """Pickled as its fields (a batch's workers send reports to the parent): several
         times cheaper than the dataclass default."""
         return (Check, (self.name, self.status, self.code, self.reason, self.path,
                         self.warnings))
+
+    def json_text(self) -> str:
+        """:meth:`to_json` as compact, inert JSON text (``report_lines.inert_json``), made
+        once per check: a passing check is one object shared by every report that says the
+        same, so a batch renders it once, without hashing it for a memo on every line."""
+        text = self._text
+        if text is None:
+            from vc_im.report_lines import check_text
+
+            text = check_text(self)
+            object.__setattr__(self, "_text", text)
+        return text
 
     def to_json(self) -> dict[str, object]:
         """The check as the CLI's ``--json`` report writes it."""

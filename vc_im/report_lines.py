@@ -14,16 +14,14 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, NamedTuple
 
-from vc_im._kept import Kept
-
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from vc_im.replay import ReplayOutcome, StoreUnavailable
     from vc_im.report import Check, Report
 
-__all__ = ["RenderedLine", "inert_json", "inert_text", "render_line", "report_text",
-           "settle_line"]
+__all__ = ["RenderedLine", "check_text", "inert_json", "inert_text", "render_line",
+           "report_text", "settle_line"]
 
 #: The top-level members a refused replay check changes, besides the replay check itself.
 _VERDICT_MEMBERS = ("ok", "code", "subject")
@@ -93,7 +91,7 @@ def render_line(line: int, line_id: str | int | None, report: Report, *,
         parts.append(text)
         if name == "checks":  # ...,REPLAY] : the last check's text ends before the "]"
             end = size + len(text) - 1
-            spans["replay"] = (end - len(_check_text(report.checks[-1])), end)
+            spans["replay"] = (end - len(report.checks[-1].json_text()), end)
         elif name in _VERDICT_MEMBERS:  # [,]"name":VALUE
             spans[name] = (size + text.index(":") + 1, size + len(text))
         size += len(text)
@@ -104,8 +102,9 @@ def render_line(line: int, line_id: str | int | None, report: Report, *,
 
 def report_text(report: Report) -> str:
     """``inert_json(report.to_json())``, written from its parts: a check's text is made once
-    for every report whose check says the same (most reasons repeat from line to line), the
-    rest is encoded as it comes. ``tests/test_report_lines.py`` holds the two equal."""
+    per check (:meth:`~vc_im.report.Check.json_text`; a passing check is shared by every
+    report whose check says the same), the rest is encoded as it comes.
+    ``tests/test_report_lines.py`` holds the two equal."""
     return "{" + "".join(text for _, text in _members(report)) + "}"
 
 
@@ -117,7 +116,7 @@ def _members(report: Report) -> Iterator[tuple[str, str]]:
     yield "kind", ',"kind":' + _scalar_text(report.kind)
     yield "code", ',"code":' + ("null" if code is None else _scalar_text(code.value))
     yield "subject", ',"subject":' + _summary_text(report.summary())
-    yield "checks", ',"checks":[' + ",".join(map(_CHECK_TEXTS.__getitem__, report.checks)) + "]"
+    yield "checks", ',"checks":[' + ",".join([check.json_text() for check in report.checks]) + "]"
     yield "credentials", ',"credentials":[' + ",".join(map(report_text, report.credentials)) + "]"
     if report.trust:
         yield "trust", ',"trust":' + inert_json([dict(path) for path in report.trust])
@@ -144,12 +143,9 @@ def _summary_text(summary: dict[str, object] | None) -> str:
     return text
 
 
-def _check_text(check: Check) -> str:
-    return _CHECK_TEXTS[check]
-
-
-def _make_check_text(check: Check) -> str:
-    """``inert_json(check.to_json())``, written member by member."""
+def check_text(check: Check) -> str:
+    """``inert_json(check.to_json())``, written member by member (what
+    :meth:`~vc_im.report.Check.json_text` keeps)."""
     code, path = check.code, check.path
     return ('{"name":' + _scalar_text(check.name)
             + ',"status":' + _scalar_text(check.status.value)
@@ -157,9 +153,6 @@ def _make_check_text(check: Check) -> str:
             + ',"reason":' + _scalar_text(check.reason)
             + ("" if path is None else ',"path":' + _scalar_text(path)) + "}")
 
-
-#: The inert text of each check seen, by the check (its fields decide its text).
-_CHECK_TEXTS: Kept[Check, str] = Kept(_make_check_text)
 
 
 def _scalar_text(value: object) -> str:
