@@ -112,6 +112,12 @@ def _reject_lone_surrogates(value: Any) -> None:
             pending.extend(item)
 
 
+#: The strict reader, built once (``json.loads`` with hooks builds a decoder per call); like
+#: ``json``'s own default decoder, one serves every thread.
+_DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_reject_constant,
+                            parse_float=_finite_float)
+
+
 def loads(data: bytes, *, what: str = "JSON", max_bytes: int = 65536,
           max_depth: int = MAX_DEPTH) -> Any:
     """Parse ``data`` as strict JSON; raise :class:`StrictJSONError` naming ``what``."""
@@ -126,8 +132,7 @@ def loads(data: bytes, *, what: str = "JSON", max_bytes: int = 65536,
     if _depth(text, max_depth) > max_depth:
         raise StrictJSONError(f"the {what} nests deeper than {max_depth} levels.")
     try:
-        value = json.loads(text, object_pairs_hook=_pairs, parse_constant=_reject_constant,
-                           parse_float=_finite_float)
+        value = _DECODER.decode(text)
         if "\\u" in text:
             _reject_lone_surrogates(value)
     except StrictJSONError as exc:
