@@ -399,35 +399,44 @@ def run_checks_many(steps: Sequence[tuple[str, Callable[[S], str]]], states: Seq
     for index, (name, step) in enumerate(steps):
         if not passing:
             break
-        outcomes: Sequence[str | CheckFailed | TokenError]
+        still: list[int] = []
+        outcome: str | CheckFailed | TokenError
         if isinstance(step, GroupStep):
-            outcomes = step.many([states[at] for at in passing])
+            for at, outcome in zip(passing, step.many([states[at] for at in passing]),
+                                   strict=True):
+                if _file(checks[at], name, outcome, steps, index):
+                    still.append(at)
         else:
-            outcomes = []
             for at in passing:
                 try:
-                    outcomes.append(step(states[at]))
+                    outcome = step(states[at])
                 except (CheckFailed, TokenError) as exc:
-                    outcomes.append(exc)
-        still: list[int] = []
-        for at, outcome in zip(passing, outcomes, strict=True):
-            if type(outcome) is str:
-                checks[at].append(_PASSED[name, outcome])
-                still.append(at)
-                continue
-            if isinstance(outcome, str):  # Passed, with its warnings
-                checks[at].append(Check(name, Status.PASSED, None, _sentence(outcome),
-                                        warnings=getattr(outcome, "warnings", ())))
-                still.append(at)
-                continue
-            if isinstance(outcome, CheckFailed):
-                checks[at].append(failed_check(name, outcome))
-            else:
-                code = Code(outcome.code) if outcome.code in CODES else Code.MALFORMED
-                checks[at].append(Check(name, Status.FAILED, code, _sentence(outcome.message)))
-            checks[at].extend(Check(rest, Status.SKIPPED) for rest, _ in steps[index + 1:])
+                    outcome = exc
+                if type(outcome) is str:  # the common case, without a call
+                    checks[at].append(_PASSED[name, outcome])
+                    still.append(at)
+                elif _file(checks[at], name, outcome, steps, index):
+                    still.append(at)
         passing = still
     return [tuple(made) for made in checks]
+
+
+def _file(checks: list[Check], name: str, outcome: str | CheckFailed | TokenError,
+          steps: Sequence[tuple[str, object]], index: int) -> bool:
+    """Add to ``checks`` what ``outcome`` of step ``index`` (``name``) makes of it, and the
+    skipped steps after a failure; whether it passed."""
+    if isinstance(outcome, str):
+        checks.append(_PASSED[name, outcome] if type(outcome) is str else Check(
+            name, Status.PASSED, None, _sentence(outcome),  # Passed, with its warnings
+            warnings=getattr(outcome, "warnings", ())))
+        return True
+    if isinstance(outcome, CheckFailed):
+        checks.append(failed_check(name, outcome))
+    else:
+        code = Code(outcome.code) if outcome.code in CODES else Code.MALFORMED
+        checks.append(Check(name, Status.FAILED, code, _sentence(outcome.message)))
+    checks.extend(Check(rest, Status.SKIPPED) for rest, _ in steps[index + 1:])
+    return False
 
 
 class GroupStep(Generic[S]):

@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, NamedTuple
 
+from vc_im._kept import Kept
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
@@ -145,14 +147,24 @@ def _summary_text(summary: dict[str, object] | None) -> str:
 
 def check_text(check: Check) -> str:
     """``inert_json(check.to_json())``, written member by member (what
-    :meth:`~vc_im.report.Check.json_text` keeps)."""
+    :meth:`~vc_im.report.Check.json_text` keeps); a passing check's members before its
+    reason are written once per name (its reason often names the token's own subject or key,
+    so the whole text seldom repeats)."""
     code, path = check.code, check.path
-    return ('{"name":' + _scalar_text(check.name)
-            + ',"status":' + _scalar_text(check.status.value)
-            + ',"code":' + ("null" if code is None else _scalar_text(code.value))
-            + ',"reason":' + _scalar_text(check.reason)
+    head = (_PASSED_HEADS[check.name] if code is None and check.status == "passed" else
+            '{"name":' + _scalar_text(check.name) + ',"status":'
+            + _scalar_text(check.status.value) + ',"code":'
+            + ("null" if code is None else _scalar_text(code.value)) + ',"reason":')
+    return (head + _scalar_text(check.reason)
             + ("" if path is None else ',"path":' + _scalar_text(path)) + "}")
 
+
+def _passed_head(name: str) -> str:
+    return '{"name":' + _scalar_text(name) + ',"status":"passed","code":null,"reason":'
+
+
+#: The text of a passing check before its reason, by the check's name.
+_PASSED_HEADS: Kept[str, str] = Kept(_passed_head)
 
 
 def _scalar_text(value: object) -> str:
