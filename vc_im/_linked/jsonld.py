@@ -7,7 +7,7 @@ expands every credential and refuses it unless expansion is *lossless*:
 * the ``@context`` list is exactly one of the lists its encoding expects
   (:func:`check_context`);
 * only the contexts vc_im ships are ever loaded, from files whose SHA-256 is
-  pinned below, through pyld's offline ``FrozenDocumentLoader``; nothing is
+  pinned (:mod:`vc_im._linked.pinned`), through pyld's offline ``FrozenDocumentLoader``; nothing is
   fetched from the network, ever, and inline context objects are refused
   because the allow-list is by URL;
 * no property is dropped (a term the contexts do not define), no property name
@@ -37,7 +37,7 @@ context defines:
 Every term is written as a full IRI (no prefix terms such as ``vcard``), so the
 context defines nothing but the terms credentials use, and it is
 ``@protected`` like the W3C contexts. Editing any context file requires
-updating its pin in :data:`PINNED_CONTEXTS`.
+updating its pin in :data:`~vc_im._linked.pinned.PINNED_CONTEXTS`.
 
 Processed contexts are reused across calls: the loader marks its documents as
 static and keeps its own resolved-context cache, which pyld consults before
@@ -55,120 +55,39 @@ import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
+from vc_im._linked.pinned import (
+    CREDENTIAL_TYPES,
+    PINNED_CONTEXTS,
+    PRESENTATION_TYPES,
+    STATUS_LIST_2021_CONTEXT,
+    V1_CONTEXT,
+    V2_CONTEXT,
+    VCARD_NAMESPACE,
+    VCIM_CONTEXT,
+    PinnedContext,
+)
 from vc_im._linked.resources import contexts_dir
-from vc_im._linked.shapes import expand_by_shape, expand_unfilled, fill
+from vc_im._linked.shapes import MAX_CACHED_SHAPES, expand_by_shape, expand_unfilled, fill, slotted
 from vc_im.errors import TokenError, VcImError
 
-__all__ = [
-    "CREDENTIAL_TYPES",
-    "PINNED_CONTEXTS",
-    "PRESENTATION_TYPES",
-    "STATUS_LIST_2021_CONTEXT",
-    "V1_CONTEXT",
-    "V2_CONTEXT",
-    "VCARD_NAMESPACE",
-    "VCIM_CONTEXT",
-    "ContextLoader",
-    "JsonLdRejected",
-    "PinnedContext",
-    "check_context",
-    "check_expansion",
-    "document_loader",
-    "expand_checked",
-]
-
-V1_CONTEXT = "https://www.w3.org/2018/credentials/v1"
-V2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
-VCIM_CONTEXT = "https://vc-im.example/contexts/v1"
-STATUS_LIST_2021_CONTEXT = "https://w3id.org/vc/status-list/2021/v1"
-VCARD_NAMESPACE = "http://www.w3.org/2006/vcard/ns"
-
-_CRED = "https://www.w3.org/2018/credentials#"
-_VCIM = "https://vc-im.example/ns#"
-
-CREDENTIAL_TYPES = frozenset(
-    {f"{_CRED}VerifiableCredential", f"{_VCIM}ImDeviceCredential", f"{_VCIM}ImUserCredential",
-     "https://w3id.org/vc/status-list#StatusList2021Entry",
-     "https://www.w3.org/ns/credentials/status#BitstringStatusListEntry"}
-)
-"""Expanded IRIs of the types a credential may carry."""
-
-PRESENTATION_TYPES = frozenset(
-    {f"{_CRED}VerifiablePresentation", f"{_CRED}EnvelopedVerifiableCredential"}
-)
-"""Expanded IRIs of the types a presentation may carry (with VC 2.0 enveloped credentials)."""
-
-
-@dataclass(frozen=True, slots=True)
-class PinnedContext:
-    """A context URL that may be loaded, the file holding it, and that file's SHA-256."""
-
-    url: str
-    filename: str
-    sha256: str
-
-
-PINNED_CONTEXTS: tuple[PinnedContext, ...] = (
-    PinnedContext(
-        V1_CONTEXT,
-        "credentials-v1.jsonld",
-        "ab4ddd9a531758807a79a5b450510d61ae8d147eab966cc9a200c07095b0cdcc",
-    ),
-    PinnedContext(
-        V2_CONTEXT,
-        "credentials-v2.jsonld",
-        "59955ced6697d61e03f2b2556febe5308ab16842846f5b586d7f1f7adec92734",
-    ),
-    PinnedContext(
-        VCIM_CONTEXT,
-        "vc-im-v1.jsonld",
-        "6911aa076dc2eecd15c9e7fdbd0b93c2ca8f2ecee2ace8f985551210f0076f14",
-    ),
-    PinnedContext(  # npm @digitalbazaar/vc-status-list-context 3.1.1 (contexts/SOURCES.md)
-        STATUS_LIST_2021_CONTEXT,
-        "status-list-2021-v1.jsonld",
-        "634d71c159289f068c96012e4511c657fdf82ac4231900081bda3ba24e2e1160",
-    ),
-)
-"""The only contexts vc_im ever loads (W3C's exact bytes for v1 and v2, and ours)."""
+__all__ = ["CREDENTIAL_TYPES", "PINNED_CONTEXTS", "PRESENTATION_TYPES", "STATUS_LIST_2021_CONTEXT",
+           "V1_CONTEXT", "V2_CONTEXT", "VCARD_NAMESPACE", "VCIM_CONTEXT", "ContextLoader",
+           "JsonLdRejected", "PinnedContext", "check_context", "check_expansion",
+           "document_loader", "expand_checked"]
 
 _CONTEXT_PATH = "$['@context']"
 # RFC 3986 scheme followed by a colon, or a blank node label, as JSON-LD judges absoluteness.
 _ABSOLUTE_IRI = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*|_):[^\s]*$")
 _PLAIN_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]*$")
 _KEYWORD_LIKE = re.compile(r"^@[a-zA-Z]+$")
-_KEYWORDS = frozenset(
-    [
-        "@base",
-        "@container",
-        "@context",
-        "@direction",
-        "@graph",
-        "@id",
-        "@import",
-        "@included",
-        "@index",
-        "@json",
-        "@language",
-        "@list",
-        "@nest",
-        "@none",
-        "@prefix",
-        "@propagate",
-        "@protected",
-        "@reverse",
-        "@set",
-        "@type",
-        "@value",
-        "@version",
-        "@vocab",
-    ]
-)
+_KEYWORDS = frozenset({
+    "@base", "@container", "@context", "@direction", "@graph", "@id", "@import", "@included",
+    "@index", "@json", "@language", "@list", "@nest", "@none", "@prefix", "@propagate",
+    "@protected", "@reverse", "@set", "@type", "@value", "@version", "@vocab"})
 
 
 class JsonLdRejected(TokenError):
@@ -361,7 +280,8 @@ def check_expansion(document: Mapping[str, Any], *, allowed_types: frozenset[str
         expanded, values = expand_unfilled(document, terms=loader.terms(),
                                            cache=loader.expansions,
                                            expand=lambda doc: expand_uncached(doc, loader))
-        if allowed_types is not None:
+        if allowed_types is not None and not (
+                values is not None and _types_pass(expanded, allowed_types, values)):
             _check_expanded_types(expanded, allowed_types, document, values)
     except RecursionError as exc:
         raise JsonLdRejected("the document is nested too deeply to expand") from exc
@@ -572,6 +492,63 @@ def _check_expanded_types(
     for key, value in node.items():
         if key not in ("@type", "@id"):
             _check_expanded_types(value, allowed, document, values)
+
+
+#: The plans of the skeletons' expansions seen, by ``id`` (with the expansion, which the id
+#: names only while it lives) and allowed types: the slotted strings the type check reads,
+#: with their kind, or False when a string without a slot fails it. Bounded.
+_Plan = tuple[tuple[str, str], ...] | Literal[False]
+_PLANS: dict[int, tuple[object, dict[frozenset[str], _Plan]]] = {}
+
+
+def _types_pass(expanded: list[dict[str, Any]], allowed: frozenset[str],
+                values: list[str]) -> bool:
+    """Whether :func:`_check_expanded_types` passes the skeleton's ``expanded`` filled with
+    ``values``, reading only its slotted strings: the others say the same for every document
+    of the shape, so they are read once per shape and allowed set. False: the full check
+    decides, and says why (``tests/linked`` holds the two to the same verdicts)."""
+    kept = _PLANS.get(id(expanded))
+    if kept is None or kept[0] is not expanded:
+        if len(_PLANS) >= 2 * MAX_CACHED_SHAPES:
+            _PLANS.clear()
+        kept = _PLANS[id(expanded)] = (expanded, {})
+    plan = kept[1].get(allowed)
+    if plan is None:
+        reads: list[tuple[str, str]] = []
+        plan = kept[1][allowed] = tuple(reads) if _plan(expanded, allowed, reads) else False
+    return plan is not False and all(
+        _read_passes(kind, fill(text, values), allowed) for kind, text in plan)
+
+
+def _plan(node: object, allowed: frozenset[str], reads: list[tuple[str, str]]) -> bool:
+    """The reads of :func:`_check_expanded_types` in ``node``: each slotted one added to
+    ``reads``, each other one judged; False at the first that fails."""
+    if isinstance(node, list):
+        return all(_plan(item, allowed, reads) for item in node)
+    if not isinstance(node, dict):
+        return True
+    if "@value" in node:
+        return _planned("datatype", node.get("@type"), allowed, reads)
+    return (all(_planned("type", iri, allowed, reads) for iri in node.get("@type", []))
+            and _planned("id", node.get("@id"), allowed, reads)
+            and all(_plan(value, allowed, reads) for key, value in node.items()
+                    if key not in ("@type", "@id")))
+
+
+def _planned(kind: str, value: object, allowed: frozenset[str],
+             reads: list[tuple[str, str]]) -> bool:
+    if slotted(value):
+        reads.append((kind, str(value)))
+        return True
+    return _read_passes(kind, value, allowed)
+
+
+def _read_passes(kind: str, value: object, allowed: frozenset[str]) -> bool:
+    """What :func:`_check_expanded_types` asks of a datatype, a type or a node id it reads."""
+    if kind == "type":
+        return isinstance(value, str) and bool(_ABSOLUTE_IRI.match(value)) and value in allowed
+    return not isinstance(value, str) or (kind == "datatype" and value == "@json") or bool(
+        _ABSOLUTE_IRI.match(value))
 
 
 def _filled(value: Any, values: list[str] | None) -> Any:

@@ -22,7 +22,7 @@ from typing import Any
 
 from vc_im.errors import TokenError
 
-__all__ = ["MAX_CACHED_SHAPES", "expand_by_shape", "expand_unfilled", "fill"]
+__all__ = ["MAX_CACHED_SHAPES", "expand_by_shape", "expand_unfilled", "fill", "slotted"]
 
 #: Skeletons kept per loader (a verifier sees few shapes; an attacker gains nothing by more).
 MAX_CACHED_SHAPES = 256
@@ -80,6 +80,12 @@ def expand_unfilled(document: Mapping[str, Any], *, terms: frozenset[str],
 def fill(node: Any, values: list[str]) -> Any:
     """A fresh copy of a skeleton's expansion with the document's values in their slots."""
     return _fill(node, values)
+
+
+def slotted(value: object) -> bool:
+    """Whether ``value``, read from a skeleton's expansion, holds a slot (its text then
+    depends on the document's values)."""
+    return isinstance(value, str) and _SLOT_MARK in value
 
 
 def _skeleton(node: Any, values: list[str], terms: frozenset[str], *, verbatim: bool) -> Any:
