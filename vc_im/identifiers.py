@@ -149,8 +149,8 @@ class ImId:
     _text: str = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
-        try:
-            kind = IdType(self.type)
+        try:  # a member as it is (calling the enum costs more than the rest here)
+            kind = self.type if type(self.type) is IdType else IdType(self.type)
         except ValueError:
             raise IdentifierError(f"unknown identifier type {_show(str(self.type))}.") from None
         object.__setattr__(self, "type", kind)

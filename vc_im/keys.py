@@ -34,7 +34,7 @@ import types
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeAlias, cast
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
@@ -225,10 +225,12 @@ class Key:
         """For an Ed25519 key, whether ``signature`` verifies over ``data``: the check joserfc
         makes, without parsing the token a second time (a test holds the two equal). None
         for any other key type."""
+        if self.alg != "Ed25519":  # the alg and is_private say what the native key is
+            return None            # (_make_key): no isinstance on its abstract classes here
         native = self._native
-        public = native.public_key() if isinstance(native, ed25519.Ed25519PrivateKey) else native
-        return (ed25519_verifies(public, signature, data)
-                if isinstance(public, ed25519.Ed25519PublicKey) else None)
+        public = (cast(ed25519.Ed25519PrivateKey, native).public_key() if self.is_private
+                  else cast(ed25519.Ed25519PublicKey, native))
+        return ed25519_verifies(public, signature, data)
 
     def signs_ed25519(self, data: bytes) -> bytes:
         """The Ed25519 signature of ``data`` (this key must be a private Ed25519 key)."""
@@ -306,7 +308,8 @@ def key_from_jwk(jwk: Mapping[str, object], *, require: Require = "any") -> Key:
     :class:`~vc_im.errors.KeyFileError` (``bad_key``). A public key seen before is
     not parsed again (only valid keys are kept, and never a private one).
     """
-    if require == "private" or not isinstance(jwk, Mapping) or "d" in jwk or "p" in jwk:
+    if require == "private" or not (type(jwk) is dict or isinstance(jwk, Mapping)) or (
+            "d" in jwk or "p" in jwk):
         return parse_jwk(jwk, require=require)
     try:
         name = (require, content_name(jwk))
@@ -330,7 +333,7 @@ def key_from_jwk(jwk: Mapping[str, object], *, require: Require = "any") -> Key:
 def parse_jwk(jwk: Mapping[str, object], *, require: Require = "any") -> Key:
     """:func:`key_from_jwk` without its cache: every check, every time (the reference a
     test holds the cache to)."""
-    if not isinstance(jwk, Mapping):
+    if not (type(jwk) is dict or isinstance(jwk, Mapping)):  # a dict without the ABC's call
         raise fail("the JWK is not a JSON object.")
     names = set(jwk)
     if not all(isinstance(name, str) for name in names):

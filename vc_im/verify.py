@@ -89,6 +89,7 @@ def verify_tokens(requests: Sequence[Request], trust: TrustStore, *, now: float,
 
     Presentations consume their nonces in request order, in the replay check, the last.
     """
+    import vc_im._checks as checks  # the presentation checks load on first use
     from vc_im.times import as_now
 
     now = as_now(now)
@@ -108,12 +109,9 @@ def verify_tokens(requests: Sequence[Request], trust: TrustStore, *, now: float,
                                          exc.code, exc.message))
             continue
         if is_presentation(unverified):
-            from vc_im._checks import prepare_presentation
-
-            prepared = prepare_presentation(unverified, trust, now=now, leeway=leeway,
-                                            audience=request.audience, nonce=request.nonce,
-                                            store=request.store, evidence=evidence,
-                                            profile=profile)
+            prepared = checks.prepare_presentation(
+                unverified, trust, now=now, leeway=leeway, audience=request.audience,
+                nonce=request.nonce, store=request.store, evidence=evidence, profile=profile)
             if isinstance(prepared, Report):  # the w3c rules applied: verified
                 reports.append(prepared)
                 continue
@@ -126,9 +124,7 @@ def verify_tokens(requests: Sequence[Request], trust: TrustStore, *, now: float,
             forced_profile=profile)))
         reports.append(None)
     if presentations:
-        from vc_im._checks import verify_presentations
-
-        for (at, _), report in zip(presentations, verify_presentations(
+        for (at, _), report in zip(presentations, checks.verify_presentations(
                 [state for _, state in presentations]), strict=True):
             reports[at] = report
     for (at, _), report in zip(credentials, verify_credentials(

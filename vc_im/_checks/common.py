@@ -160,10 +160,10 @@ def consume(store: StoreLike | None, decide: Callable[[ReplayBackend], ReplayOut
             ) -> ReplayOutcome:
     """Record a token in the replay store and return the store's verdict; a store that
     cannot be reached fails the check closed (unrecorded means not accepted)."""
-    from vc_im.replay import StoreUnavailable, opened
+    import vc_im.replay as replay  # not "from": a package's "from" import costs a call
 
     try:
-        with opened(store) as backend:
+        with replay.opened(store) as backend:
             return decide(backend)
-    except StoreUnavailable as exc:
+    except replay.StoreUnavailable as exc:
         raise CheckFailed("store_unavailable", exc.message) from exc

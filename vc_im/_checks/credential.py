@@ -259,6 +259,10 @@ def check_consistency(state: CredentialState) -> str:
     return "JWT claims agree with the credential's properties"
 
 
+#: The vc_im credential types, by name.
+_IM_TYPES = {kind.value: kind for kind in CredentialType}
+
+
 def check_types(state: CredentialState) -> str:
     """``type`` is VerifiableCredential plus exactly one vc_im credential type."""
     if state.generic:
@@ -270,7 +274,7 @@ def check_types(state: CredentialState) -> str:
     if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
         raise CheckFailed("bad_type", "the credential's type must be a list of strings",
                           "$.type")
-    ours = [t for t in types if t in {c.value for c in CredentialType}]
+    ours = [t for t in types if t in _IM_TYPES]
     if "VerifiableCredential" not in types or len(ours) != 1 or len(types) != 2:
         raise CheckFailed("bad_type", f"the credential's type {types!r} is not "
                           "['VerifiableCredential', 'ImDeviceCredential'] or "
@@ -280,7 +284,7 @@ def check_types(state: CredentialState) -> str:
         raise CheckFailed("bad_type", f"the credential's type {types!r} is not one this "
                           f"verifier accepts from its issuer"
                           f"{_profile_rule(state, 'the types rule')}", "$.type")
-    state.credential_type = CredentialType(ours[0])
+    state.credential_type = _IM_TYPES[ours[0]]
     return f"the type is {state.credential_type.value}"
 
 
@@ -301,7 +305,7 @@ def check_context(state: CredentialState) -> str:
     """``@context`` is exactly the encoding's list: the W3C context, then vc_im's."""
     if state.generic:
         return profiled.check_context(state)
-    from vc_im import _linked as jsonld  # pyld loads only when a credential gets this far
+    import vc_im._linked as jsonld  # pyld loads only when a credential gets this far
 
     path = "$.vc['@context']" if state.encoding is Encoding.VC1 else "$['@context']"
     contexts: tuple[str, ...] = state.encoding.contexts
@@ -315,7 +319,7 @@ def check_jsonld(state: CredentialState) -> str:
     """JSON-LD expansion with the offline loader drops nothing; types are expected IRIs."""
     if state.generic:
         return profiled.check_jsonld(state)
-    from vc_im import _linked as jsonld
+    import vc_im._linked as jsonld
     jsonld.check_expansion(state.model, allowed_types=jsonld.CREDENTIAL_TYPES)
     return "every property and type expands to an expected IRI"
 
@@ -324,7 +328,7 @@ def check_schema(state: CredentialState) -> str:
     """The JSON Schema of the encoding; the first problem is reported with its path."""
     if state.generic:
         return profiled.check_schema(state)
-    from vc_im import _linked as schema
+    import vc_im._linked as schema
     name: Literal["credential-vc1", "credential-vc2"] = (
         "credential-vc1" if state.encoding is Encoding.VC1 else "credential-vc2")
     problems = schema.validate(state.payload, name)

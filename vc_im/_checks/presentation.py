@@ -349,12 +349,15 @@ def _verify_ahead(state: PresentationState) -> None:
         verify_ahead(jwk.get("x"), unverified.signature, unverified.signing_input)
 
 
+_USER_TYPE = CredentialType.USER.value
+
+
 def is_user_credential(token: jose.Unverified) -> bool:
     """Whether an unverified credential's types name ImUserCredential (VC 1.1 or 2.0)."""
     payload = token.payload
     body = payload.get("vc") if isinstance(payload.get("vc"), dict) else payload
     types = body.get("type") if isinstance(body, dict) else None
-    return isinstance(types, list) and CredentialType.USER.value in types
+    return isinstance(types, list) and _USER_TYPE in types
 
 
 def check_signature(state: PresentationState) -> str:
@@ -374,10 +377,10 @@ def check_signature(state: PresentationState) -> str:
 def presentation_use(state: PresentationState) -> PresentationUse:
     """What the replay check consumes: the nonce and (iss, jti), kept until the presentation
     can no longer be accepted (its exp plus the leeway)."""
-    from vc_im.replay import PresentationUse
+    import vc_im.replay as replay  # not "from": a package's "from" import costs a call
 
     payload = state.payload
-    return PresentationUse(nonce=str(payload["nonce"]), issuer=str(payload["iss"]),
+    return replay.PresentationUse(nonce=str(payload["nonce"]), issuer=str(payload["iss"]),
                            jti=str(payload["jti"]), now=state.now,
                            expires_at=int(payload["exp"]) + max(state.leeway, MAX_LEEWAY))
 
@@ -385,12 +388,12 @@ def presentation_use(state: PresentationState) -> PresentationUse:
 def replay_verdict(outcome: ReplayOutcome) -> str:
     """The replay check's sentence for the store's verdict; :class:`CheckFailed` unless the
     presentation was accepted."""
-    from vc_im.replay import ReplayOutcome
+    import vc_im.replay as replay
 
-    if outcome is ReplayOutcome.REPLAY:
+    if outcome is replay.ReplayOutcome.REPLAY:
         raise CheckFailed("replay", "this nonce or this presentation (iss, jti) was already "
                           "used")
-    if outcome is ReplayOutcome.NONCE_EXPIRED:
+    if outcome is replay.ReplayOutcome.NONCE_EXPIRED:
         raise CheckFailed("nonce_mismatch", "the nonce was issued by this verifier and its time "
                           "to live has passed")
     return "nonce and jti consumed"
@@ -479,7 +482,7 @@ def prepare_presentation(token: str | bytes | jose.Unverified, trust: TrustStore
     """The state the IM presentation checks start from, or the report of the ``w3c`` rules
     when they apply instead (verified here: they are rare)."""
     now = as_now(now)
-    from vc_im._checks import profiled_presentation as w3c  # the w3c rules, when they apply
+    import vc_im._checks.profiled_presentation as w3c  # the w3c rules, when they apply
 
     if not isinstance(token, jose.Unverified):
         with contextlib.suppress(TokenError):  # else the format check says why
@@ -495,7 +498,7 @@ def prepare_presentation(token: str | bytes | jose.Unverified, trust: TrustStore
 
 def presentation_report(state: PresentationState, checks: tuple[Check, ...]) -> Report:
     """The report of a presentation whose checks ran on ``state``."""
-    from vc_im._checks import profiled_presentation as w3c
+    import vc_im._checks.profiled_presentation as w3c
 
     passed = checks[-1].status is Status.PASSED  # a failure skips every check after it
     report = Report("presentation", checks, tuple(state.nested),

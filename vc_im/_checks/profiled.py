@@ -49,11 +49,11 @@ def choose_profile(state: CredentialState) -> None:
     """Pick the profile whose rules the content checks apply: ``--profile``'s, else the most
     specific one the issuer may issue that the credential's types fit (issuing, where no
     trust file speaks: the built-in ones). Reads the types after the signature verified."""
-    from vc_im import profiles
+    import vc_im.profiles as profiles
 
     payload = state.payload
     body = payload.get("vc") if state.encoding is Encoding.VC1 else payload
-    types = types_of(body.get("type")) if isinstance(body, Mapping) else []
+    types = types_of(body.get("type")) if type(body) is dict or isinstance(body, Mapping) else []
     if state.forced_profile is not None and not state.forced_profile.is_im:
         state.profile = state.forced_profile  # its types rule judges the types, at ``types``
         return

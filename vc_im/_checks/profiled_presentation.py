@@ -87,7 +87,8 @@ def _embedded(unverified: jose.Unverified) -> list[Any] | None:
     """The presented items of a presentation JWT, unverified (None: not a list)."""
     payload = unverified.payload
     body = payload.get("vp") if unverified.header.get("typ", "JWT") == "JWT" else payload
-    items = body.get("verifiableCredential", []) if isinstance(body, Mapping) else None
+    items = body.get("verifiableCredential", []) if type(body) is dict or isinstance(
+        body, Mapping) else None
     return items if isinstance(items, list) else None
 
 
@@ -113,7 +114,7 @@ def _peek(item: Any, memo: dict[str, jose.Unverified] | None = None,
 
 def _types(payload: Mapping[str, Any]) -> set[str]:
     body = payload.get("vc") if isinstance(payload.get("vc"), dict) else payload
-    types = body.get("type") if isinstance(body, Mapping) else None
+    types = body.get("type") if type(body) is dict or isinstance(body, Mapping) else None
     if isinstance(types, str):
         return {types}
     return {t for t in types if isinstance(t, str)} if isinstance(types, list) else set()

@@ -23,7 +23,7 @@ from vc_im.identifiers import IdentifierError, IdType, ImId
 from vc_im.keys import Key, key_from_jwk
 from vc_im.model import Credential, CredentialType
 from vc_im.report import CheckFailed, Report
-from vc_im.trust.paths import TrustPath
+from vc_im.trust.paths import TrustMethod, TrustPath
 
 if TYPE_CHECKING:
     from vc_im.trust.x509 import CertifiedKey
@@ -71,7 +71,8 @@ def self_issued(payload: Mapping[str, Any]) -> bool:
 
 
 def _central_path(iss: str, key: Key) -> TrustPath:
-    return TrustPath("central", True, steps=(f"the trust file lists {iss} with key {key.kid}",))
+    return TrustPath(TrustMethod.CENTRAL, True,
+                     steps=(f"the trust file lists {iss} with key {key.kid}",))
 
 
 def _x509_signer(state: CredentialState, iss: str) -> str:
@@ -81,7 +82,7 @@ def _x509_signer(state: CredentialState, iss: str) -> str:
     assert state.trust is not None
     certified = verify_chain(state.header["x5c"], state.trust.x509_roots, now=state.now)
     certifies = accept_certificate(state, iss, certified)
-    state.signer_paths.append(TrustPath("x509", True, steps=(
+    state.signer_paths.append(TrustPath(TrustMethod.X509, True, steps=(
         *(f"{below} is certified by {above}" for below, above in
           zip(certified.chain, certified.chain[1:], strict=False)),
         f"{certified.chain[-1]} is a configured root",
@@ -183,7 +184,7 @@ def _accept_parent(state: CredentialState, report: Report, issuer_id: ImId) -> s
     state.key = select_key((key,), state.header, owner=f"the user {issuer_id}")
     state.parent = parent
     vouching = [str(path["method"]) for path in report.trust if path.get("ok")]
-    state.signer_paths.append(TrustPath("cascade", True, steps=(
+    state.signer_paths.append(TrustPath(TrustMethod.CASCADE, True, steps=(
         f"{parent.issuer} is trusted ({', '.join(vouching)})",
         f"{parent.issuer} lets {issuer_id} issue device credentials with key "
         f"{key.thumbprint()}")))

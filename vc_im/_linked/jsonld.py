@@ -272,7 +272,7 @@ def check_expansion(document: Mapping[str, Any], *, allowed_types: frozenset[str
     the document's values back only into the strings they read (``tests/linked`` holds the
     two to the same verdicts and reasons)."""
     loader = loader if loader is not None else document_loader()
-    if not isinstance(document, Mapping):
+    if not (type(document) is dict or isinstance(document, Mapping)):
         raise JsonLdRejected("a JSON-LD document must be a JSON object", path="$")
     try:
         if not _members_fine(document, loader.urls):
@@ -320,7 +320,7 @@ def expand_uncached(document: Mapping[str, Any], loader: ContextLoader) -> list[
 
 
 def _check_context_item(item: object, path: str, known: Set[str]) -> None:
-    if isinstance(item, Mapping):
+    if type(item) is not str and isinstance(item, Mapping):  # a URL without the ABC's call
         raise JsonLdRejected(
             f"{path} is an inline context object; vc_im accepts contexts only by URL, "
             "from its allow-list",

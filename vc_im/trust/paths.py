@@ -41,7 +41,8 @@ class TrustPath:
     contradiction: bool = False
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "method", TrustMethod(self.method))
+        if type(self.method) is not TrustMethod:  # a member as it is; a name looked up
+            object.__setattr__(self, "method", TrustMethod(self.method))
 
     def explain(self) -> str:
         """One line: the method, then its links or why it failed."""

@@ -176,7 +176,7 @@ class TrustStore:
     def profiles_for(self, issuer: TrustedIssuer | None) -> tuple[Profile, ...]:
         """The profiles ``issuer`` may issue (None, a signer the trust file does not list as
         an issuer: ``im-device`` and ``im-user`` only)."""
-        from vc_im import profiles
+        import vc_im.profiles as profiles
 
         if issuer is None or issuer.profiles is None:
             return profiles.IM_PROFILES
