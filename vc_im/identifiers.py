@@ -435,7 +435,8 @@ def _decode(raw: str, label: str, forbidden: Mapping[str, str] | None = None) ->
     """One part: checked, percent-decoded. ``forbidden`` maps a literal to what to do instead."""
     if not raw:
         raise IdentifierError(f"{label} is empty.")
-    for char in raw:
+    clean = _NOT_IN_URI.isdisjoint(raw) and (not forbidden or forbidden.keys().isdisjoint(raw))
+    for char in "" if clean else raw:  # looked at one by one only to say which comes first
         if forbidden and char in forbidden:
             raise IdentifierError(f'{label} contains a literal "{char}": {forbidden[char]}.')
         if char in _NOT_IN_URI:
