@@ -234,5 +234,6 @@ def test_verifiers_race_for_one_presentation(pki: Pki) -> None:
         stdout, stderr = racer.stdout.read(), racer.stderr.read()
         racer.wait(timeout=60)
         assert "Traceback" not in stdout + stderr
+        assert stdout, f"a verifier printed no verdict (exit {racer.returncode}): {stderr!r}"
         outcomes.append((racer.returncode, stdout.splitlines()[0]))
     assert sorted(outcomes) == [(0, "valid")] + [(1, "invalid: replay")] * (RACERS - 1)
