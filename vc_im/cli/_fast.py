@@ -3,9 +3,10 @@
 typer builds the whole application and a pydantic adapter per option before it runs a
 command, which is most of the start-up time of a cold ``vc-im verify``. The plain forms of
 ``verify`` (``--trust``, ``--audience``, ``--nonce``, ``--now``, ``--leeway``, ``--store``,
-``--json`` and one token file) are therefore read here; anything else, or anything odd
-(a repeated option, a value that starts with ``-``, ``--``, help, a global option), gives
-None and goes to typer, which then behaves exactly as it always did.
+``--json`` and one token file, or ``--batch`` and ``--jobs``) are therefore read here;
+anything else, or anything odd (a repeated option, a value that starts with ``-`` but
+``--batch -``, ``--``, help, a global option), gives None and goes to typer, which then
+behaves exactly as it always did.
 ``tests/cli/test_fast_verify.py`` holds this parser to typer's result on generated argument
 lists.
 """
@@ -17,10 +18,12 @@ from pathlib import Path
 
 #: The options read here, by their spelling, with the name of the command's parameter.
 _VALUED = {"--trust": "trust", "--audience": "audience", "--nonce": "nonce", "--now": "now",
-           "--leeway": "leeway", "--store": "store"}
+           "--leeway": "leeway", "--store": "store", "--batch": "batch", "--jobs": "jobs"}
 _FLAGS = {"--json": "as_json"}
 #: typer's ``--leeway`` bounds (LeewayOption); a value outside them is typer's usage error.
 _MAX_LEEWAY = 86400
+#: ``--jobs`` has no upper bound in typer; a larger count is left to it.
+_MAX_JOBS = 9999
 
 #: What typer passes for every option of ``verify`` that is not given.
 DEFAULTS: dict[str, object] = {
@@ -57,25 +60,24 @@ def verify_options(args: Sequence[str]) -> dict[str, object] | None:
             if not rest:
                 return None
             value = rest.pop()
-        if not value or value.startswith("-"):
-            return None
+        if not value or (value.startswith("-") and not (key == "batch" and value == "-")):
+            return None  # but "--batch -", stdin
         found[key] = value
     return _typed(found)
 
 
 def _typed(found: dict[str, object]) -> dict[str, object] | None:
     """The values as typer converts them: ``--trust`` a Path, ``--leeway`` an int in its
-    bounds (written as plain ASCII digits; any other spelling is left to typer)."""
+    bounds and ``--jobs`` a count (written as plain ASCII digits; any other spelling is left
+    to typer)."""
     trust = found.get("trust")
     if not isinstance(trust, str):
         return None  # --trust is required: typer writes the usage error
     found["trust"] = Path(trust)
-    leeway = found.get("leeway")
-    if isinstance(leeway, str):
-        if not (leeway.isascii() and leeway.isdigit() and len(leeway) <= 5):
-            return None
-        number = int(leeway)
-        if number > _MAX_LEEWAY:
-            return None
-        found["leeway"] = number
+    for key, bound in (("leeway", _MAX_LEEWAY), ("jobs", _MAX_JOBS)):
+        text = found.get(key)
+        if isinstance(text, str):
+            if not (text.isascii() and text.isdigit() and len(text) <= 5) or int(text) > bound:
+                return None
+            found[key] = int(text)
     return {**DEFAULTS, **found}
