@@ -1313,3 +1313,27 @@ def test_any_signed_change_gives_a_report_never_an_exception(
     report = verify(sign_raw(header, payload), trust)
     assert [check.name for check in report.checks] == STEP_NAMES
     assert report.ok or report.code is not None
+
+
+def test_binding_a_holder_changes_only_the_binding() -> None:
+    """``Credential.bound_to`` is ``dataclasses.replace`` of the holder binding: on a
+    credential whose every field differs from its default, each field of the copy is the
+    original's but the two it binds (a field added to Credential but not to bound_to fails)."""
+    import dataclasses
+
+    from vc_im import identifiers
+    from vc_im.model import Subject
+
+    device = identifiers.parse(DEVICE)
+    original = Credential(CredentialType.USER, "urn:uuid:1", ISSUER,
+                          Subject(device, "Alice", (device,), "Org", "Unit"), NOW, NOW + 60,
+                          keys.generate("Ed25519").public(), "jkt", True,
+                          ({"type": "BitstringStatusListEntry"},))
+    defaults = {field.name: field.default for field in dataclasses.fields(Credential)}
+    assert all(getattr(original, name) != default for name, default in defaults.items())
+    key = keys.generate("Ed25519").public()
+    for binding in ((key, None), (None, "other-jkt"), (None, None)):
+        bound = original.bound_to(*binding)
+        expected = dataclasses.replace(original, holder_key=binding[0], holder_jkt=binding[1])
+        for field in dataclasses.fields(Credential):
+            assert getattr(bound, field.name) is getattr(expected, field.name), field.name

@@ -464,7 +464,7 @@ def _replace_holder(state: CredentialState, key: Key | None, jkt: str | None) ->
         state.profiled = replace(state.profiled, holder_key=key, holder_jkt=jkt)
         return
     assert state.credential is not None
-    state.credential = replace(state.credential, holder_key=key, holder_jkt=jkt)
+    state.credential = state.credential.bound_to(key, jkt)
 
 
 def _trust_path(state: CredentialState) -> str:
