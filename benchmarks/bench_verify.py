@@ -20,6 +20,7 @@ import vc_im._linked.jsonld as jsonld
 import vc_im._linked.schema as schema
 from vc_im import identifiers, keys
 from vc_im._checks.credential import verify_credential
+from vc_im._linked.pinned import CREDENTIAL_TYPES
 from vc_im.credentials import issue_credential
 from vc_im.model import Encoding, data_model
 from vc_im.trust import TrustedIssuer, TrustStore
@@ -73,7 +74,7 @@ def main() -> None:
         ("signature (joserfc, Ed25519)", lambda: jose.verify_signature(unverified, public)),
         ("JSON-LD (context check + expansion)", lambda: (
             jsonld.check_context(model["@context"], expected=[encoding.contexts]),
-            jsonld.expand_checked(model, allowed_types=jsonld.CREDENTIAL_TYPES))),
+            jsonld.expand_checked(model, allowed_types=CREDENTIAL_TYPES))),
         ("schema (Draft 2020-12)", lambda: schema.validate(payload, schema_name)),
         ("identifiers (subject + hasInstantMessage)", lambda: [
             identifiers.parse(v) for v in [subject["id"], *subject["hasInstantMessage"]]]),

@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import DEVICE, HANDLE, ISSUER, NOW, claims_of
 from vc_im import keys
 from vc_im._checks.credential import verify_credential
-from vc_im._linked.jsonld import V1_CONTEXT, V2_CONTEXT, VCIM_CONTEXT
+from vc_im._linked.pinned import V1_CONTEXT, V2_CONTEXT, VCIM_CONTEXT
 from vc_im.credentials import DEFAULT_VALIDITY
 from vc_im.errors import InputError
 from vc_im.model import CredentialType, Encoding

@@ -22,7 +22,7 @@ import vc_im._jose.jws as jose
 from tests.conftest import DEVICE, HANDLE, ISSUER, NOW, claims_of
 from vc_im import keys
 from vc_im._checks.credential import CREDENTIAL_STEPS, DEFAULT_LEEWAY, verify_credential
-from vc_im._linked.jsonld import V1_CONTEXT, V2_CONTEXT, VCIM_CONTEXT
+from vc_im._linked.pinned import V1_CONTEXT, V2_CONTEXT, VCIM_CONTEXT
 from vc_im.model import Credential, CredentialType, Encoding
 from vc_im.report import Check, Report, Status
 from vc_im.trust import TrustedIssuer, TrustStore

@@ -36,7 +36,7 @@ from tests.helpers.vectors import vector_text
 from vc_im import identifiers, keys
 from vc_im._checks.presentation import Presentation, verify_presentation
 from vc_im._checks.presenting import create_presentation
-from vc_im._linked.jsonld import V1_CONTEXT, V2_CONTEXT, VCIM_CONTEXT
+from vc_im._linked.pinned import V1_CONTEXT, V2_CONTEXT, VCIM_CONTEXT
 from vc_im.credentials import issue_credential
 from vc_im.errors import InputError
 from vc_im.keys import Key

@@ -12,7 +12,7 @@ from typing import Any, Final, Protocol
 import vc_im._jose.jws as jose
 from tests.conftest import DEVICE, HANDLE, ISSUER, NOW, VERIFIER
 from vc_im import identifiers
-from vc_im._linked.jsonld import V1_CONTEXT, V2_CONTEXT, VCIM_CONTEXT
+from vc_im._linked.pinned import V1_CONTEXT, V2_CONTEXT, VCIM_CONTEXT
 from vc_im.keys import Key
 from vc_im.model import Credential, CredentialType, Encoding, Subject
 from vc_im.report import Report, Status

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import vc_im._jose.jws as jose
-from vc_im._linked import jsonld
+from vc_im._linked import jsonld, pinned
 from vc_im._linked.shapes import expand_by_shape
 from vc_im.model import Encoding, data_model
 
@@ -79,16 +79,16 @@ def documents(make_credential: Callable[..., str]) -> list[dict[str, Any]]:
         out.append(data_model(dict(jose.peek_unverified(token).payload), encoding))
     # Proofs bring @vocab-typed values (proofPurpose) and type-scoped contexts (the W3C
     # contexts alone: vc_im's own conflicts with their proof contexts).
-    for context, proof_type in ((jsonld.V1_CONTEXT, "Ed25519Signature2018"),
-                                (jsonld.V2_CONTEXT, "DataIntegrityProof")):
+    for context, proof_type in ((pinned.V1_CONTEXT, "Ed25519Signature2018"),
+                                (pinned.V2_CONTEXT, "DataIntegrityProof")):
         out.append({"@context": [context], "type": ["VerifiableCredential"],
                     "issuer": "https://im.example.com", "credentialSubject": {"id": "im:a@b.c"},
                     "proof": {"type": proof_type, "proofPurpose": "assertionMethod",
                               "created": "2023-11-14T22:13:20Z",
                               "verificationMethod": "https://im.example.com/keys#1"}})
-    out.append({"@context": [jsonld.V2_CONTEXT], "type": ["VerifiablePresentation"],
+    out.append({"@context": [pinned.V2_CONTEXT], "type": ["VerifiablePresentation"],
                 "holder": "im:SvPfLlwBQi-6oddVRrkqpw/04c7@example.com",
-                "verifiableCredential": [{"@context": [jsonld.V2_CONTEXT],
+                "verifiableCredential": [{"@context": [pinned.V2_CONTEXT],
                                           "type": ["EnvelopedVerifiableCredential"],
                                           "id": "data:application/vc+jwt,eyJ.eyJ.sig"}]})
     return out
@@ -134,7 +134,7 @@ def test_same_shape_hits_the_cache(documents: list[dict[str, Any]]) -> None:
 
 
 _CONTEXT_ITEMS = st.sampled_from(sorted(LOADER.urls)) | st.sampled_from([
-    "https://example.com/unknown", jsonld.VCARD_NAMESPACE, {"@vocab": "https://x.example/"}, 7])
+    "https://example.com/unknown", pinned.VCARD_NAMESPACE, {"@vocab": "https://x.example/"}, 7])
 _JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | _TRICKY,
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
@@ -175,7 +175,7 @@ def test_checking_without_the_expansion_gives_the_same_verdicts(
     with the same reason and path (types, identifiers and datatypes from generated values)."""
     base = data.draw(st.sampled_from(documents))
     chosen = data.draw(st.lists(st.sampled_from(_string_paths(base)), max_size=6, unique=True))
-    allowed = data.draw(st.sampled_from([jsonld.CREDENTIAL_TYPES, jsonld.PRESENTATION_TYPES,
+    allowed = data.draw(st.sampled_from([pinned.CREDENTIAL_TYPES, pinned.PRESENTATION_TYPES,
                                          None, frozenset()]))
     for _ in range(2):
         document = copy.deepcopy(base)

@@ -18,6 +18,13 @@ from hypothesis import strategies as st
 import vc_im._linked.jsonld as jsonld
 from tests.helpers.vectors import vector_json, vector_path
 from vc_im._linked.jsonld import (
+    ContextLoader,
+    JsonLdRejected,
+    check_context,
+    document_loader,
+    expand_checked,
+)
+from vc_im._linked.pinned import (
     CREDENTIAL_TYPES,
     PINNED_CONTEXTS,
     PRESENTATION_TYPES,
@@ -25,12 +32,7 @@ from vc_im._linked.jsonld import (
     V2_CONTEXT,
     VCARD_NAMESPACE,
     VCIM_CONTEXT,
-    ContextLoader,
-    JsonLdRejected,
     PinnedContext,
-    check_context,
-    document_loader,
-    expand_checked,
 )
 from vc_im._linked.resources import contexts_dir
 from vc_im.errors import TokenError, VcImError
@@ -554,13 +556,20 @@ def test_arbitrary_documents_never_escape_as_other_errors(document: dict[str, An
 
 
 def test_module_exports() -> None:
-    """The public names of vc_im._linked.jsonld are pinned."""
+    """The public names of vc_im._linked.jsonld and vc_im._linked.pinned are pinned, and
+    the facade exports both."""
+    import vc_im._linked as linked
+    from vc_im._linked import pinned
+
     assert set(jsonld.__all__) == {
-        "CREDENTIAL_TYPES", "PINNED_CONTEXTS", "PRESENTATION_TYPES", "V1_CONTEXT", "V2_CONTEXT",
-        "VCARD_NAMESPACE", "VCIM_CONTEXT", "STATUS_LIST_2021_CONTEXT", "ContextLoader",
-        "JsonLdRejected", "PinnedContext",
+        "ContextLoader", "JsonLdRejected",
         "check_context", "check_expansion", "document_loader", "expand_checked",
     }
+    assert set(pinned.__all__) == {
+        "CREDENTIAL_TYPES", "PINNED_CONTEXTS", "PRESENTATION_TYPES", "V1_CONTEXT", "V2_CONTEXT",
+        "VCARD_NAMESPACE", "VCIM_CONTEXT", "STATUS_LIST_2021_CONTEXT", "PinnedContext",
+    }
+    assert set(jsonld.__all__) | set(pinned.__all__) <= set(linked.__all__)
 
 
 def test_deeply_nested_document_is_rejected() -> None:
@@ -580,11 +589,11 @@ def test_a_keyword_like_type_is_refused_not_a_crash() -> None:
     """pyld expands an undefined keyword-like type ("@foo") to null; the type check refuses
     it in one sentence instead of failing on a null."""
     document: dict[str, Any] = {
-        "@context": [jsonld.V2_CONTEXT, jsonld.VCIM_CONTEXT],
+        "@context": [V2_CONTEXT, VCIM_CONTEXT],
         "type": ["VerifiableCredential", "ImDeviceCredential"],
         "issuer": "https://im.example.com",
         "credentialSubject": {"id": "im:a@b.c"}}
     document["type"].append("@foo")
     for check in (jsonld.expand_checked, jsonld.check_expansion):
         with pytest.raises(jsonld.JsonLdRejected, match="keyword-like name that no context"):
-            check(document, allowed_types=jsonld.CREDENTIAL_TYPES)
+            check(document, allowed_types=CREDENTIAL_TYPES)

@@ -8,6 +8,14 @@ the functions that need them, so importing this package loads neither.
 from __future__ import annotations
 
 from vc_im._linked.jsonld import (
+    ContextLoader,
+    JsonLdRejected,
+    check_context,
+    check_expansion,
+    document_loader,
+    expand_checked,
+)
+from vc_im._linked.pinned import (
     CREDENTIAL_TYPES,
     PINNED_CONTEXTS,
     PRESENTATION_TYPES,
@@ -16,13 +24,7 @@ from vc_im._linked.jsonld import (
     V2_CONTEXT,
     VCARD_NAMESPACE,
     VCIM_CONTEXT,
-    ContextLoader,
-    JsonLdRejected,
     PinnedContext,
-    check_context,
-    check_expansion,
-    document_loader,
-    expand_checked,
 )
 from vc_im._linked.resources import contexts_dir, schemas_dir
 from vc_im._linked.schema import (

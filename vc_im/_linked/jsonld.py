@@ -60,9 +60,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from vc_im._linked.pinned import (
-    CREDENTIAL_TYPES,
     PINNED_CONTEXTS,
-    PRESENTATION_TYPES,
     STATUS_LIST_2021_CONTEXT,
     V1_CONTEXT,
     V2_CONTEXT,
@@ -74,9 +72,7 @@ from vc_im._linked.resources import contexts_dir
 from vc_im._linked.shapes import MAX_CACHED_SHAPES, expand_by_shape, expand_unfilled, fill, slotted
 from vc_im.errors import TokenError, VcImError
 
-__all__ = ["CREDENTIAL_TYPES", "PINNED_CONTEXTS", "PRESENTATION_TYPES", "STATUS_LIST_2021_CONTEXT",
-           "V1_CONTEXT", "V2_CONTEXT", "VCARD_NAMESPACE", "VCIM_CONTEXT", "ContextLoader",
-           "JsonLdRejected", "PinnedContext", "check_context", "check_expansion",
+__all__ = ["ContextLoader", "JsonLdRejected", "check_context", "check_expansion",
            "document_loader", "expand_checked"]
 
 _CONTEXT_PATH = "$['@context']"
